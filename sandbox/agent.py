@@ -1,0 +1,159 @@
+"""The sandbox agent: what a kubelet, promtail and the workloads themselves would do on a real cluster.
+
+- Ships log lines for every running pod to Loki's push API, labelled
+  namespace, pod, container and node (as promtail does), except for pods on a
+  NotReady node and namespaces a fault has silenced.
+- Serves each simulated pod's metrics endpoint (``/pods/<ns>/<pod>/metrics``),
+  which Prometheus discovers through the real Kubernetes service discovery;
+  a pod that is not running on a Ready node does not answer.
+- Applies simulated CPU load (``<root>/load.json``) as kwok usage annotations.
+
+    python -m sandbox.agent --root STATE_DIR
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import requests
+from kubernetes import client, config
+
+from sandbox.layout import Layout
+from sandbox.platform import PLATFORM_NAMESPACES
+
+USAGE_CPU = "kwok.x-k8s.io/usage-cpu"
+BASELINE_CPU = "sandbox.platform-readiness.io/usage-cpu-baseline"
+LOG_INTERVAL_S = 5.0
+POLL_INTERVAL_S = 2.0
+
+
+def read_json(path: Path, default):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return default
+
+
+class World:
+    """The last observed pods and node readiness, shared by the loops and the HTTP server."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pods: dict[tuple[str, str], client.V1Pod] = {}
+        self.ready_nodes: set[str] = set()
+
+    def serving(self, namespace: str, name: str) -> client.V1Pod | None:
+        with self.lock:
+            pod = self.pods.get((namespace, name))
+            if pod and pod.status.phase == "Running" and pod.spec.node_name in self.ready_nodes \
+                    and pod.metadata.deletion_timestamp is None:
+                return pod
+        return None
+
+
+def refresh(core: client.CoreV1Api, world: World) -> None:
+    nodes = core.list_node().items
+    ready = {n.metadata.name for n in nodes
+             if any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or []))}
+    pods = {}
+    for pod in core.list_pod_for_all_namespaces().items:
+        if pod.metadata.namespace in PLATFORM_NAMESPACES:
+            pods[(pod.metadata.namespace, pod.metadata.name)] = pod
+    with world.lock:
+        world.pods, world.ready_nodes = pods, ready
+
+
+def ship_logs(world: World, loki: str, silenced: set[str], tick: int) -> None:
+    now_ns = str(time.time_ns())
+    streams = []
+    with world.lock:
+        pods = list(world.pods.values())
+    for pod in pods:
+        ns, name = pod.metadata.namespace, pod.metadata.name
+        if ns in silenced or world.serving(ns, name) is None:
+            continue
+        for container in pod.spec.containers:
+            streams.append({"stream": {"namespace": ns, "pod": name, "container": container.name,
+                                       "node": pod.spec.node_name, "app": (pod.metadata.labels or {}).get("app", ""),
+                                       "job": f"{ns}/{container.name}"},
+                            "values": [[now_ns, f"level=info msg=\"heartbeat {tick}\" pod={name}"]]})
+    if streams:
+        requests.post(f"{loki}/loki/api/v1/push", json={"streams": streams}, timeout=10).raise_for_status()
+
+
+def apply_load(core: client.CoreV1Api, world: World, load: dict[str, str]) -> None:
+    with world.lock:
+        pods = list(world.pods.values())
+    for pod in pods:
+        ann = pod.metadata.annotations or {}
+        key = f"{pod.metadata.namespace}/{(pod.metadata.labels or {}).get('app', '')}"
+        baseline = ann.get(BASELINE_CPU, ann.get(USAGE_CPU, "1m"))
+        wanted = load.get(key, baseline)
+        if ann.get(USAGE_CPU) != wanted or BASELINE_CPU not in ann:
+            core.patch_namespaced_pod(pod.metadata.name, pod.metadata.namespace, {
+                "metadata": {"annotations": {USAGE_CPU: wanted, BASELINE_CPU: baseline}}})
+
+
+def _http(world: World, started: float):
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            parts = self.path.split("?")[0].strip("/").split("/")
+            if len(parts) == 4 and parts[0] == "pods" and parts[3] == "metrics":
+                pod = world.serving(parts[1], parts[2])
+                if pod is None:
+                    return self._reply(503, "pod not running on a Ready node\n")
+                body = (f"# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds {started}\n"
+                        f"# TYPE http_requests_total counter\n"
+                        f"http_requests_total{{code=\"200\"}} {int(time.time() - started) * 3}\n")
+                return self._reply(200, body)
+            if parts == ["metrics"]:
+                with world.lock:
+                    count = len(world.pods)
+                return self._reply(200, f"# TYPE sandbox_agent_pods gauge\nsandbox_agent_pods {count}\n")
+            self._reply(404, "not found\n")
+
+        def _reply(self, code: int, body: str) -> None:
+            data = body.encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, fmt, *args):
+            pass
+
+    return Handler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, required=True)
+    args = parser.parse_args()
+    layout = Layout(args.root)
+    config.load_kube_config(str(layout.kubeconfig))
+    core = client.CoreV1Api()
+    world = World()
+    server = ThreadingHTTPServer(("127.0.0.1", layout.ports.agent), _http(world, time.time()))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    last_log, tick = 0.0, 0
+    while True:
+        try:
+            refresh(core, world)
+            apply_load(core, world, read_json(layout.root / "load.json", {}))
+            if time.monotonic() - last_log >= LOG_INTERVAL_S:
+                faults = read_json(layout.faults, {})
+                silenced = set(faults.get("logs-missing", {}).get("namespaces", []))
+                ship_logs(world, layout.url("loki"), silenced, tick)
+                last_log, tick = time.monotonic(), tick + 1
+        except Exception as exc:  # keep serving; the next round retries
+            print(f"agent: {exc.__class__.__name__}: {exc}", flush=True)
+        time.sleep(POLL_INTERVAL_S)
+
+
+if __name__ == "__main__":
+    main()

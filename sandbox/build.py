@@ -1,0 +1,217 @@
+"""Build the sandbox's Go components into a cache outside the source tree.
+
+Each component is built once from its upstream Go module through a small
+wrapper module generated under ``<cache>/src/<name>``; a stamp file next to
+the binaries records the version so a warm run skips the build entirely.
+
+    python -m sandbox.build            # build what is missing, with progress
+    python -m sandbox.build --list     # what would be built, and where
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandbox.paths import bin_dir, cache_dir
+
+KUBERNETES = "v1.33.13"
+KWOK = "v0.7.0"
+METRICS_SERVER = "v0.8.0"
+LOKI = "v3.7.8"
+ETCD = "v3.5.35"
+PROMETHEUS_OPERATOR = "v0.85.0"
+CERT_MANAGER = "v1.21.2"
+
+
+@dataclass
+class Component:
+    name: str
+    module: str
+    version: str
+    packages: list[str]
+    binaries: list[str]
+    ldflags: str = ""
+    main_go: str = ""          # a main.go for modules that have no importable main
+    assets: dict[str, str] = field(default_factory=dict)  # file in the module -> name in the bin dir
+    extra_requires: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def stamp(self) -> Path:
+        return bin_dir() / f".{self.name}.stamp"
+
+    def is_built(self) -> bool:
+        return (self.stamp.exists() and self.stamp.read_text().strip() == self.version
+                and all((bin_dir() / b).exists() for b in [*self.binaries, *self.assets.values()]))
+
+
+def _kube_ldflags(version: str) -> str:
+    major, minor = version.lstrip("v").split(".")[:2]
+    pkgs = ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"]
+    values = {"gitVersion": version, "gitMajor": major, "gitMinor": minor,
+              "gitTreeState": "clean", "buildDate": "1970-01-01T00:00:00Z",
+              "gitCommit": "0000000000000000000000000000000000000000"}
+    return " ".join(f"-X {p}.{k}={v}" for p in pkgs for k, v in values.items()) + " -s -w"
+
+
+COMPONENTS = [
+    Component("etcd", "go.etcd.io/etcd/server/v3", ETCD, ["."], ["etcd"],
+              main_go='package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\n'
+                      'func main() { etcdmain.Main(os.Args) }\n',
+              ldflags="-s -w"),
+    Component("kubernetes", "k8s.io/kubernetes", KUBERNETES,
+              [f"k8s.io/kubernetes/cmd/{c}" for c in
+               ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")],
+              ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"],
+              ldflags=_kube_ldflags(KUBERNETES)),
+    Component("kwok", "sigs.k8s.io/kwok", KWOK,
+              ["sigs.k8s.io/kwok/cmd/kwok"], ["kwok"],
+              ldflags=f"-s -w -X sigs.k8s.io/kwok/pkg/consts.Version={KWOK}",
+              assets={"kustomize/metrics/resource/metrics-resource.yaml": "kwok-metrics-resource.yaml"}),
+    Component("metrics-server", "sigs.k8s.io/metrics-server", METRICS_SERVER,
+              ["sigs.k8s.io/metrics-server/cmd/metrics-server"], ["metrics-server"],
+              ldflags="-s -w"),
+    Component("prometheus-operator-crds", "github.com/prometheus-operator/prometheus-operator",
+              PROMETHEUS_OPERATOR, [], [], assets={
+                  f"example/prometheus-operator-crd/monitoring.coreos.com_{kind}.yaml": f"crds/{kind}.yaml"
+                  for kind in ("servicemonitors", "podmonitors", "prometheusrules", "alertmanagers",
+                               "prometheuses")}),
+    Component("cert-manager-crds", "github.com/cert-manager/cert-manager", CERT_MANAGER, [], [],
+              assets={"deploy/crds/cert-manager.io_certificates.yaml": "crds/certificates.yaml"}),
+    Component("loki", "github.com/grafana/loki/v3", LOKI,
+              ["github.com/grafana/loki/v3/cmd/loki"], ["loki"],
+              ldflags=f"-s -w -X github.com/grafana/loki/v3/pkg/util/build.Version={LOKI.lstrip('v')}"),
+]
+
+
+def _go_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("GOTOOLCHAIN", "local")
+    env["GOFLAGS"] = "-mod=mod -buildvcs=false"
+    env.setdefault("CGO_ENABLED", "0")
+    return env
+
+
+def _run(cmd: list[str], cwd: Path, log) -> None:
+    log.write(f"$ {' '.join(cmd)}\n")
+    log.flush()
+    proc = subprocess.run(cmd, cwd=cwd, env=_go_env(), stdout=log, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise BuildError(f"{' '.join(cmd[:3])} failed (exit {proc.returncode}); see {log.name}")
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def _module_gomod(module: str, version: str, cwd: Path, log) -> tuple[Path, Path]:
+    out = subprocess.run(["go", "mod", "download", "-json", f"{module}@{version}"], cwd=cwd,
+                         env=_go_env(), capture_output=True, text=True)
+    if out.returncode != 0:
+        raise BuildError(f"go mod download {module}@{version}: {out.stdout or out.stderr}".strip())
+    info = json.loads(out.stdout)
+    return Path(info["GoMod"]), Path(info["Dir"])
+
+
+def _replace_directives(component: Component, gomod: Path, module_dir: Path) -> list[str]:
+    """Carry over upstream replace/exclude directives that a dependent module needs.
+
+    Local (``./x``) replacements are pointed at the published staging module
+    (Kubernetes) or at the directory inside the module cache (Loki's pkg/push).
+    """
+    text = gomod.read_text()
+    lines: list[str] = []
+    body = "\n".join(re.findall(r"^replace \((.*?)^\)", text, re.S | re.M))
+    body += "\n" + "\n".join(re.findall(r"^replace (.*)$", text, re.M))
+    for line in body.splitlines():
+        line = line.split("//")[0].strip()
+        if "=>" not in line:
+            continue
+        old, new = (s.strip() for s in line.split("=>"))
+        if new.startswith("../"):
+            continue  # a sibling module of the same repository: its published version is required instead
+        if new.startswith("./"):
+            if component.name == "kubernetes":
+                minor = component.version.lstrip("v").split(".", 1)[1]
+                new = f"{old.split()[0]} v0.{minor}"
+            else:
+                new = str(module_dir / new[2:])
+        lines.append(f"replace {old} => {new}")
+    for ex in re.findall(r"^exclude (.*)$", text, re.M):
+        lines.append(f"exclude {ex.split('//')[0].strip()}")
+    return lines
+
+
+def build(component: Component, log) -> None:
+    src = cache_dir() / "src" / f"{component.name}-{component.version}"
+    src.mkdir(parents=True, exist_ok=True)
+    gomod, module_dir = _module_gomod(component.module, component.version, src, log)
+    go_version = re.search(r"^go (\S+)", gomod.read_text(), re.M).group(1)
+    directives = _replace_directives(component, gomod, module_dir)
+    requires = {component.module: component.version, **component.extra_requires}
+    (src / "go.mod").write_text(
+        f"module sandbox.local/{component.name}\n\ngo {go_version}\n\n"
+        + "".join(f"require {m} {v}\n" for m, v in requires.items())
+        + "\n" + "\n".join(directives) + "\n")
+    if component.main_go:
+        (src / "main.go").write_text(component.main_go)
+    out = bin_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    for source, dest in component.assets.items():
+        (out / dest).parent.mkdir(parents=True, exist_ok=True)
+        (out / dest).write_bytes((module_dir / source).read_bytes())
+    if not component.packages:
+        pass
+    elif component.main_go:
+        _run(["go", "build", "-trimpath", "-ldflags", component.ldflags, "-o",
+              str(out / component.binaries[0]), "."], src, log)
+    else:
+        _run(["go", "build", "-trimpath", "-ldflags", component.ldflags, "-o", str(out) + "/",
+              *component.packages], src, log)
+    component.stamp.write_text(component.version + "\n")
+
+
+def build_all(names: list[str] | None = None, progress=print) -> None:
+    log_dir = cache_dir() / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    wanted = [c for c in COMPONENTS if not names or c.name in names]
+    for i, component in enumerate(wanted, 1):
+        tag = f"[{i}/{len(wanted)}] {component.name} {component.version}"
+        if component.is_built():
+            progress(f"{tag}: cached in {bin_dir()}")
+            continue
+        progress(f"{tag}: building (cold builds take minutes; log {log_dir / component.name}.log)")
+        started = time.monotonic()
+        with open(log_dir / f"{component.name}.log", "w") as log:
+            build(component, log)
+        progress(f"{tag}: built in {time.monotonic() - started:.0f}s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.build", description=__doc__.splitlines()[0])
+    parser.add_argument("components", nargs="*", help="only these (default: all)")
+    parser.add_argument("--list", action="store_true", help="list components and their state")
+    args = parser.parse_args(argv)
+    unknown = set(args.components) - {c.name for c in COMPONENTS}
+    if unknown:
+        parser.error(f"unknown component(s) {sorted(unknown)}; choose from {[c.name for c in COMPONENTS]}")
+    if args.list:
+        for c in COMPONENTS:
+            print(f"{c.name:16} {c.version:10} {'built' if c.is_built() else 'missing':8} {', '.join(c.binaries)}")
+        return 0
+    try:
+        build_all(args.components or None, progress=lambda m: print(m, flush=True))
+    except BuildError as exc:
+        print(f"sandbox build: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

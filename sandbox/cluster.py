@@ -1,0 +1,216 @@
+"""Bring the sandbox up, report its status, and take it down again."""
+from __future__ import annotations
+
+import hashlib
+import os
+import pwd
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from sandbox import components, configs, kube, platform
+from sandbox.build import COMPONENTS, build_all
+from sandbox.layout import Layout
+from sandbox.pki import ensure_pki
+from sandbox.processes import ComponentError, ProcessSpec, Supervisor, port_open
+
+START_TIMEOUT_S = 60
+READY_TIMEOUT_S = 180
+PG_USER = "postgres"
+
+
+def postgres_dir(layout: Layout) -> Path:
+    """PostgreSQL runs as the postgres user, who cannot enter root's home; its data lives in /var/tmp."""
+    digest = hashlib.sha1(str(layout.root).encode()).hexdigest()[:10]
+    return Path(f"/var/tmp/platform-readiness-postgres-{digest}")
+
+
+def specs(layout: Layout) -> list[ProcessSpec]:
+    result = components.all_components(layout)
+    pg_dir = postgres_dir(layout)
+    for spec in result:
+        if spec.name == "postgres":
+            spec.argv = ["/usr/lib/postgresql/15/bin/postgres", "-D", str(pg_dir / "data"), "-p",
+                         str(layout.ports.postgres), "-k", str(pg_dir), "-c", "listen_addresses=127.0.0.1"]
+            spec.user = PG_USER if os.geteuid() == 0 else None
+    return result
+
+
+def _init_postgres(layout: Layout) -> None:
+    pg_dir = postgres_dir(layout)
+    if (pg_dir / "data" / "PG_VERSION").exists():
+        return
+    pg_dir.mkdir(parents=True, exist_ok=True)
+    as_root = os.geteuid() == 0
+    if as_root:
+        pw = pwd.getpwnam(PG_USER)
+        os.chown(pg_dir, pw.pw_uid, pw.pw_gid)
+    subprocess.run(["/usr/lib/postgresql/15/bin/initdb", "-D", str(pg_dir / "data"), "-U", "sandbox",
+                    "--auth=trust", "--no-sync"], check=True, capture_output=True,
+                   user=PG_USER if as_root else None)
+
+
+def _prepare(layout: Layout, progress) -> None:
+    missing = [c.name for c in COMPONENTS if not c.is_built()]
+    if missing:
+        progress(f"building {', '.join(missing)} into the cache (once)")
+        build_all(missing, progress=progress)
+    for sub in ("config", "data", "sinks"):
+        (layout.root / sub).mkdir(parents=True, exist_ok=True)
+    ensure_pki(layout.pki)
+    kube.write_kubeconfig(layout)
+    _init_postgres(layout)
+    configs.write_all(layout)
+
+
+def _start(sup: Supervisor, spec: ProcessSpec, progress) -> None:
+    started = time.monotonic()
+    if spec.port and port_open(spec.port) and sup.pid(spec.name) is None:
+        raise ComponentError(spec.name, f"port {spec.port} is already in use by another process")
+    sup.start(spec)
+    sup.wait_ready(spec, time.monotonic() + START_TIMEOUT_S)
+    progress(f"  {spec.name:24} ready in {time.monotonic() - started:4.1f}s")
+
+
+def _crds(layout: Layout) -> list[str]:
+    return sorted(str(p) for p in (layout.bin / "crds").glob("*.yaml"))
+
+
+def _bootstrap_api(layout: Layout, workers: int, progress) -> None:
+    for crd in _crds(layout):
+        kube.kubectl(layout, "apply", "--server-side", "--force-conflicts", "-f", crd)
+    kube.kubectl(layout, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+    metrics_api = [
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "metrics-server", "namespace": "kube-system",
+                                                             "labels": {"k8s-app": "metrics-server"}},
+         "spec": {"type": "ExternalName", "externalName": "localhost"}},
+        {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
+         "metadata": {"name": "v1beta1.metrics.k8s.io", "labels": {"k8s-app": "metrics-server"}},
+         "spec": {"group": "metrics.k8s.io", "version": "v1beta1", "groupPriorityMinimum": 100,
+                  "versionPriority": 100, "insecureSkipTLSVerify": True,
+                  "service": {"name": "metrics-server", "namespace": "kube-system",
+                              "port": layout.ports.metrics_server}}}]
+    node_objs = platform.nodes(workers)
+    kube.apply(layout, metrics_api + node_objs)
+    kube.apply(layout, [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": n["metadata"]["name"]},
+                         "status": n["status"]} for n in node_objs], subresource="status")
+    progress(f"  {len(node_objs)} nodes registered ({workers} workers)")
+    objects = platform.platform_objects()
+    kube.apply(layout, [o for o in objects if o["kind"] == "Namespace"])
+    kube.apply(layout, [o for o in objects if o["kind"] != "Namespace"])
+    apply_certificates(layout)
+    progress(f"  {len(objects)} platform objects applied")
+
+
+def apply_certificates(layout: Layout, expiring: dict[str, int] | None = None) -> None:
+    """Certificates with the status cert-manager writes; ``expiring`` maps a name to days left."""
+    import datetime as dt
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    objs, statuses = [], []
+    for name in platform.CERTIFICATES:
+        days = (expiring or {}).get(name, 80)
+        obj, status = platform.certificate(name, now + dt.timedelta(days=days))
+        objs.append(obj)
+        statuses.append({**{k: obj[k] for k in ("apiVersion", "kind")}, "metadata": obj["metadata"], **status})
+    kube.apply(layout, objs)
+    kube.apply(layout, statuses, subresource="status")
+
+
+@dataclass
+class Readiness:
+    ok: bool
+    detail: str
+
+
+def _cluster_ready(layout: Layout) -> tuple[bool, str]:
+    nodes = kube.get_json(layout, "nodes")["items"]
+    not_ready = [n["metadata"]["name"] for n in nodes if not any(
+        c["type"] == "Ready" and c["status"] == "True" for c in n.get("status", {}).get("conditions", []))]
+    if not_ready:
+        return False, f"nodes not Ready: {', '.join(not_ready)}"
+    workloads = kube.get_json(layout, "deployments,statefulsets,daemonsets", "-A")["items"]
+    pending = []
+    for w in workloads:
+        st, want = w.get("status", {}), w["spec"].get("replicas")
+        ready = st.get("numberReady") if w["kind"] == "DaemonSet" else st.get("readyReplicas", 0)
+        want = st.get("desiredNumberScheduled") if w["kind"] == "DaemonSet" else want
+        if (ready or 0) < (want or 0):
+            pending.append(f"{w['metadata']['namespace']}/{w['metadata']['name']} {ready or 0}/{want}")
+    if pending:
+        return False, f"{len(pending)} workloads not ready, e.g. {', '.join(pending[:3])}"
+    return True, f"{len(nodes)} nodes Ready, {len(workloads)} workloads ready"
+
+
+def _monitoring_ready(layout: Layout) -> tuple[bool, str]:
+    targets = requests.get(layout.url("prometheus") + "/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
+    up = sum(t["health"] == "up" for t in targets)
+    platform_down = [t["labels"].get("pod") for t in targets if t["labels"].get("tier") == "platform"
+                     and t["health"] != "up"]
+    rules = requests.get(layout.url("prometheus") + "/api/v1/query",
+                         params={"query": "count(slo:service_availability:ratio_rate5m)"}, timeout=5).json()
+    has_slo = bool(rules["data"]["result"])
+    streams = requests.get(layout.url("loki") + "/loki/api/v1/series",
+                           params={"match[]": '{namespace=~".+"}', "start": str(int(time.time() - 120) * 10**9)},
+                           timeout=5).json().get("data", [])
+    ok = up >= 15 and not platform_down and has_slo and len(streams) > 0
+    return ok, (f"{up}/{len(targets)} targets up, {len(platform_down)} platform targets not up, "
+                f"SLO rules {'evaluated' if has_slo else 'not yet evaluated'}, {len(streams)} log streams")
+
+
+def up(layout: Layout, workers: int = 3, progress=print) -> None:
+    sup = Supervisor(layout.root)
+    started = time.monotonic()
+    progress(f"sandbox: starting in {layout.root}")
+    _prepare(layout, progress)
+    all_specs = specs(layout)
+    bootstrapped = (layout.root / "bootstrapped").exists()
+    for spec in all_specs:
+        if spec.name == "metrics-server" and not bootstrapped:
+            _bootstrap_api(layout, workers, progress)
+            (layout.root / "bootstrapped").write_text(f"{workers}\n")
+            bootstrapped = True
+        _start(sup, spec, progress)
+    progress("sandbox: waiting for nodes and workloads")
+    kube.wait_for("nodes Ready and workloads ready", lambda: _cluster_ready(layout), READY_TIMEOUT_S, 2)
+    progress("sandbox: waiting for scrape targets, SLO rules and log streams")
+    seen = kube.wait_for("monitoring ready", lambda: _monitoring_ready(layout), READY_TIMEOUT_S, 2)
+    progress(f"sandbox: ready in {time.monotonic() - started:.0f}s ({seen})")
+
+
+def down(layout: Layout, progress=print) -> list[str]:
+    """Stop every component (reverse start order) and remove the cluster's data; returns ports still bound."""
+    sup = Supervisor(layout.root)
+    names = [s.name for s in specs(layout)]
+    for name in reversed(names + [n for n in sup.known() if n not in names]):
+        if sup.pid(name) is not None:
+            progress(f"  stopping {name}")
+        sup.stop(name)
+    for sub in ("data", "config", "sinks", "bootstrapped", "faults.json", "load.json", "logs"):
+        path = layout.root / sub
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    shutil.rmtree(postgres_dir(layout), ignore_errors=True)
+    return [f"{s.name}:{s.port}" for s in specs(layout) if s.port and port_open(s.port)]
+
+
+def status(layout: Layout) -> list[tuple[str, str, str]]:
+    """(component, state, detail) for every component; state is running, crashed or stopped."""
+    sup = Supervisor(layout.root)
+    known = set(sup.known())
+    rows = []
+    for spec in specs(layout):
+        pid = sup.pid(spec.name)
+        if pid is not None:
+            rows.append((spec.name, "running", f"pid {pid}, port {spec.port}"))
+        elif spec.name in known:
+            tail = sup.log_tail(spec.name, 1)
+            rows.append((spec.name, "crashed", f"not running; last log line: {tail[-200:] or '(empty)'}"))
+        else:
+            rows.append((spec.name, "stopped", ""))
+    return rows

@@ -1,0 +1,149 @@
+"""The sandbox's processes, in start order: what runs, with which flags, and how readiness is seen."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import requests
+import urllib3
+
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the sandbox CA is self-made
+
+from sandbox.layout import Layout
+from sandbox.processes import ProcessSpec
+
+KWOK_MANAGED_LABEL = "sandbox.platform-readiness.io/kwok-managed"
+# The apiserver gives pods a short default toleration for unreachable/not-ready
+# nodes, so a failed simulated node's pods are evicted within the chaos deadline.
+POD_EVICTION_TOLERATION_SECONDS = 20
+
+
+def _get_ok(url: str, layout: Layout, timeout: float = 1.0) -> bool:
+    kwargs = {}
+    if url.startswith("https"):
+        kwargs = {"verify": False, "cert": (str(layout.pki / "admin.crt"), str(layout.pki / "admin.key"))}
+    return requests.get(url, timeout=timeout, **kwargs).status_code == 200
+
+
+def _secure_component_flags(layout: Layout, port: int) -> list[str]:
+    kc = str(layout.kubeconfig)
+    return [f"--kubeconfig={kc}", f"--authentication-kubeconfig={kc}", f"--authorization-kubeconfig={kc}",
+            "--bind-address=127.0.0.1", f"--secure-port={port}",
+            "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics"]
+
+
+def control_plane(layout: Layout) -> list[ProcessSpec]:
+    p, b, pki = layout.ports, layout.bin, layout.pki
+    return [
+        ProcessSpec("etcd", [str(b / "etcd"), "--name=sandbox", f"--data-dir={layout.data / 'etcd'}",
+                             f"--listen-client-urls=http://127.0.0.1:{p.etcd}",
+                             f"--advertise-client-urls=http://127.0.0.1:{p.etcd}",
+                             f"--listen-peer-urls=http://127.0.0.1:{p.etcd_peer}",
+                             f"--initial-advertise-peer-urls=http://127.0.0.1:{p.etcd_peer}",
+                             f"--initial-cluster=sandbox=http://127.0.0.1:{p.etcd_peer}",
+                             "--quota-backend-bytes=4294967296", "--unsafe-no-fsync=true"],
+                    port=p.etcd, ready=lambda: _get_ok(f"http://127.0.0.1:{p.etcd}/health", layout)),
+        ProcessSpec("kube-apiserver", [
+            str(b / "kube-apiserver"), f"--etcd-servers=http://127.0.0.1:{p.etcd}",
+            "--bind-address=127.0.0.1", f"--secure-port={p.apiserver}", "--advertise-address=127.0.0.1",
+            f"--tls-cert-file={pki / 'apiserver.crt'}", f"--tls-private-key-file={pki / 'apiserver.key'}",
+            f"--client-ca-file={pki / 'ca.crt'}",
+            f"--service-account-key-file={pki / 'sa.pub'}", f"--service-account-signing-key-file={pki / 'sa.key'}",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            "--service-cluster-ip-range=10.96.0.0/16", "--authorization-mode=Node,RBAC",
+            "--endpoint-reconciler-type=none", "--allow-privileged=true",
+            f"--requestheader-client-ca-file={pki / 'ca.crt'}", "--requestheader-allowed-names=front-proxy-client",
+            "--requestheader-username-headers=X-Remote-User", "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--proxy-client-cert-file={pki / 'front-proxy-client.crt'}",
+            f"--proxy-client-key-file={pki / 'front-proxy-client.key'}",
+            f"--default-not-ready-toleration-seconds={POD_EVICTION_TOLERATION_SECONDS}",
+            f"--default-unreachable-toleration-seconds={POD_EVICTION_TOLERATION_SECONDS}",
+            "--max-requests-inflight=1000", "--max-mutating-requests-inflight=500"],
+            port=p.apiserver, ready=lambda: _get_ok(f"https://127.0.0.1:{p.apiserver}/readyz", layout)),
+        ProcessSpec("kube-controller-manager", [
+            str(b / "kube-controller-manager"), *_secure_component_flags(layout, p.controller_manager),
+            f"--service-account-private-key-file={pki / 'sa.key'}", f"--root-ca-file={pki / 'ca.crt'}",
+            "--leader-elect=false", "--node-monitor-period=2s", "--node-monitor-grace-period=20s",
+            "--horizontal-pod-autoscaler-sync-period=5s",
+            "--horizontal-pod-autoscaler-downscale-stabilization=20s",
+            "--horizontal-pod-autoscaler-cpu-initialization-period=10s",
+            "--horizontal-pod-autoscaler-initial-readiness-delay=5s",
+            "--kube-api-qps=200", "--kube-api-burst=400", "--concurrent-deployment-syncs=10",
+            "--concurrent-replicaset-syncs=10"],
+            port=p.controller_manager,
+            ready=lambda: _get_ok(f"https://127.0.0.1:{p.controller_manager}/healthz", layout)),
+        ProcessSpec("kube-scheduler", [
+            str(b / "kube-scheduler"), *_secure_component_flags(layout, p.scheduler), "--leader-elect=false",
+            "--kube-api-qps=200", "--kube-api-burst=400"],
+            port=p.scheduler, ready=lambda: _get_ok(f"https://127.0.0.1:{p.scheduler}/healthz", layout)),
+        ProcessSpec("kwok", [
+            str(b / "kwok"), f"--kubeconfig={layout.kubeconfig}",
+            f"--manage-nodes-with-label-selector={KWOK_MANAGED_LABEL}=true",
+            "--node-ip=127.0.0.1", f"--node-port={p.kwok}", f"--server-address=127.0.0.1:{p.kwok}",
+            f"--tls-cert-file={pki / 'kubelet.crt'}", f"--tls-private-key-file={pki / 'kubelet.key'}",
+            "--node-lease-duration-seconds=40", f"--config={layout.config / 'kwok.yaml'}"],
+            port=p.kwok),
+        ProcessSpec("metrics-server", [
+            str(b / "metrics-server"), *_secure_component_flags(layout, p.metrics_server),
+            f"--tls-cert-file={pki / 'kubelet.crt'}", f"--tls-private-key-file={pki / 'kubelet.key'}",
+            "--kubelet-insecure-tls", "--kubelet-preferred-address-types=InternalIP",
+            "--kubelet-use-node-status-port", "--metric-resolution=15s", "--kubelet-request-timeout=5s"],
+            port=p.metrics_server,
+            ready=lambda: _get_ok(f"https://127.0.0.1:{p.metrics_server}/readyz", layout)),
+    ]
+
+
+def monitoring(layout: Layout) -> list[ProcessSpec]:
+    p, cfg, data = layout.ports, layout.config, layout.data
+    py = sys.executable
+    return [
+        ProcessSpec("postgres", ["/usr/lib/postgresql/15/bin/postgres", "-D", str(data / "postgres"),
+                                 "-p", str(p.postgres), "-k", str(data), "-c", "listen_addresses=127.0.0.1"],
+                    port=p.postgres),
+        ProcessSpec("postgres-exporter", ["/usr/bin/prometheus-postgres-exporter",
+                                          f"--web.listen-address=127.0.0.1:{p.postgres_exporter}"],
+                    port=p.postgres_exporter,
+                    env={"DATA_SOURCE_NAME": f"postgresql://sandbox@127.0.0.1:{p.postgres}/postgres?sslmode=disable"}),
+        ProcessSpec("node-exporter", ["/usr/bin/prometheus-node-exporter",
+                                      f"--web.listen-address=127.0.0.1:{p.node_exporter}",
+                                      "--collector.disable-defaults", "--collector.cpu", "--collector.meminfo",
+                                      "--collector.loadavg", "--collector.filesystem", "--collector.time"],
+                    port=p.node_exporter),
+        ProcessSpec("blackbox-exporter", ["/usr/bin/prometheus-blackbox-exporter",
+                                          f"--config.file={cfg / 'blackbox.yml'}",
+                                          f"--web.listen-address=127.0.0.1:{p.blackbox_exporter}"],
+                    port=p.blackbox_exporter),
+        ProcessSpec("pushgateway", ["/usr/bin/prometheus-pushgateway",
+                                    f"--web.listen-address=127.0.0.1:{p.pushgateway}"], port=p.pushgateway),
+        ProcessSpec("sinks", [py, "-m", "sandbox.sinks", "--http-port", str(p.sinks_http),
+                              "--smtp-port", str(p.sinks_smtp), "--dir", str(layout.sinks)],
+                    port=p.sinks_http, ready=lambda: _get_ok(f"http://127.0.0.1:{p.sinks_http}/healthz", layout),
+                    cwd=Path(__file__).resolve().parent.parent),
+        ProcessSpec("alertmanager", ["/usr/bin/prometheus-alertmanager",
+                                     f"--config.file={cfg / 'alertmanager.yml'}",
+                                     f"--storage.path={data / 'alertmanager'}",
+                                     f"--web.listen-address=127.0.0.1:{p.alertmanager}",
+                                     "--cluster.listen-address=", "--data.retention=24h"],
+                    port=p.alertmanager,
+                    ready=lambda: _get_ok(f"http://127.0.0.1:{p.alertmanager}/-/ready", layout)),
+        ProcessSpec("loki", [str(layout.bin / "loki"), f"-config.file={cfg / 'loki.yaml'}"],
+                    port=p.loki, ready=lambda: _get_ok(f"http://127.0.0.1:{p.loki}/ready", layout)),
+        ProcessSpec("grafana", [py, "-m", "sandbox.grafana", "--port", str(p.grafana),
+                                "--prometheus", layout.url("prometheus"), "--loki", layout.url("loki"),
+                                "--dashboards", str(cfg / "dashboards")],
+                    port=p.grafana, ready=lambda: _get_ok(f"http://127.0.0.1:{p.grafana}/api/health", layout),
+                    cwd=Path(__file__).resolve().parent.parent),
+        ProcessSpec("agent", [py, "-m", "sandbox.agent", "--root", str(layout.root)],
+                    port=p.agent, cwd=Path(__file__).resolve().parent.parent),
+        ProcessSpec("prometheus", ["/usr/bin/prometheus", f"--config.file={cfg / 'prometheus.yml'}",
+                                   f"--storage.tsdb.path={data / 'prometheus'}",
+                                   f"--web.listen-address=127.0.0.1:{p.prometheus}", "--web.enable-lifecycle",
+                                   "--storage.tsdb.retention.time=2d"],
+                    port=p.prometheus,
+                    ready=lambda: _get_ok(f"http://127.0.0.1:{p.prometheus}/-/ready", layout)),
+    ]
+
+
+def all_components(layout: Layout) -> list[ProcessSpec]:
+    return control_plane(layout) + monitoring(layout)

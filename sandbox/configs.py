@@ -1,0 +1,214 @@
+"""Configuration files of the sandbox's real servers (Prometheus, Alertmanager, Loki, blackbox, kwok).
+
+Prometheus discovers the simulated platform pods through the real
+kubernetes_sd (endpoint slices of each Service that has a ServiceMonitor), the
+way the Prometheus Operator's generated configuration does; the pods' metrics
+endpoints are served by the sandbox agent.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+
+from sandbox import dashboards
+from sandbox.layout import Layout
+from sandbox.platform import SERVICES
+
+KWOK_USAGE = """\
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterResourceUsage
+metadata:
+  name: usage-from-annotation
+spec:
+  usages:
+  - usage:
+      cpu:
+        expression: |
+          "kwok.x-k8s.io/usage-cpu" in pod.metadata.annotations
+          ? Quantity(pod.metadata.annotations["kwok.x-k8s.io/usage-cpu"])
+          : Quantity("1m")
+      memory:
+        expression: |
+          "kwok.x-k8s.io/usage-memory" in pod.metadata.annotations
+          ? Quantity(pod.metadata.annotations["kwok.x-k8s.io/usage-memory"])
+          : Quantity("1Mi")
+"""
+
+
+def _https_job(name: str, port: int, layout: Layout, path: str = "/metrics") -> dict:
+    return {"job_name": name, "scheme": "https", "metrics_path": path,
+            "tls_config": {"insecure_skip_verify": True, "cert_file": str(layout.pki / "admin.crt"),
+                           "key_file": str(layout.pki / "admin.key")},
+            "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}
+
+
+def _job(name: str, port: int, path: str = "/metrics") -> dict:
+    return {"job_name": name, "metrics_path": path, "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}
+
+
+def service_monitor_job(namespace: str, service: str, layout: Layout) -> dict:
+    """What the operator generates for a ServiceMonitor, pointed at the sandbox agent."""
+    return {
+        "job_name": f"serviceMonitor/{namespace}/{service}/0", "scrape_interval": "15s",
+        "kubernetes_sd_configs": [{"role": "endpointslice", "kubeconfig_file": str(layout.kubeconfig),
+                                   "namespaces": {"names": [namespace]}}],
+        "relabel_configs": [
+            {"source_labels": ["__meta_kubernetes_service_name"], "regex": service, "action": "keep"},
+            {"source_labels": ["__meta_kubernetes_pod_name"], "regex": ".+", "action": "keep"},
+            {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
+            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+            {"source_labels": ["__meta_kubernetes_pod_node_name"], "target_label": "node"},
+            {"source_labels": ["__meta_kubernetes_service_name"], "target_label": "service"},
+            {"source_labels": ["__meta_kubernetes_service_name"], "target_label": "job"},
+            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "instance"},
+            {"replacement": "platform", "target_label": "tier"},
+            {"source_labels": ["__meta_kubernetes_namespace", "__meta_kubernetes_pod_name"],
+             "separator": "/", "regex": "(.+)", "target_label": "__metrics_path__",
+             "replacement": "/pods/${1}/metrics"},
+            {"replacement": f"127.0.0.1:{layout.ports.agent}", "target_label": "__address__"},
+        ]}
+
+
+def prometheus_config(layout: Layout, monitors: list[tuple[str, str]]) -> dict:
+    p = layout.ports
+    probes = [layout.url(n) + path for n, path in
+              (("loki", "/ready"), ("grafana", "/api/health"), ("alertmanager", "/-/healthy"),
+               ("sinks_http", "/healthz"))]
+    return {
+        "global": {"scrape_interval": "5s", "evaluation_interval": "5s",
+                   "external_labels": {"cluster": "platform-sandbox"}},
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{p.alertmanager}"]}]}]},
+        "rule_files": [str(layout.config / "rules" / "*.yml")],
+        "scrape_configs": [
+            _job("prometheus", p.prometheus), _job("alertmanager", p.alertmanager),
+            _job("node-exporter", p.node_exporter), _job("postgres-exporter", p.postgres_exporter),
+            _job("pushgateway", p.pushgateway), _job("loki", p.loki), _job("etcd", p.etcd),
+            _job("grafana", p.grafana), _job("blackbox-exporter", p.blackbox_exporter),
+            _https_job("kube-apiserver", p.apiserver, layout),
+            _https_job("kube-controller-manager", p.controller_manager, layout),
+            _https_job("kube-scheduler", p.scheduler, layout),
+            _https_job("kwok", p.kwok, layout),
+            _https_job("metrics-server", p.metrics_server, layout),
+            {"job_name": "blackbox-http", "metrics_path": "/probe", "params": {"module": ["http_2xx"]},
+             "static_configs": [{"targets": probes}],
+             "relabel_configs": [
+                 {"source_labels": ["__address__"], "target_label": "__param_target"},
+                 {"source_labels": ["__param_target"], "target_label": "instance"},
+                 {"replacement": f"127.0.0.1:{p.blackbox_exporter}", "target_label": "__address__"}]},
+            *[service_monitor_job(ns, name, layout) for ns, name in monitors],
+        ]}
+
+
+def alert_rules(critical: list[str]) -> dict:
+    rules = [{"alert": "ServiceDown", "expr": 'up{tier="platform"} == 0', "for": "1m",
+              "labels": {"severity": "warning"},
+              "annotations": {"summary": "{{ $labels.namespace }}/{{ $labels.pod }} is not answering scrapes"}}]
+    for name in critical:
+        title = "".join(part.capitalize() for part in name.split("-"))
+        rules.append({"alert": f"{title}Unavailable", "expr": f'avg(up{{job="{name}"}}) < 0.5', "for": "2m",
+                      "labels": {"severity": "critical", "service": name},
+                      "annotations": {"summary": f"Less than half of {name}'s pods answer scrapes"}})
+    return {"groups": [{"name": "platform-availability", "rules": rules},
+                       {"name": "monitoring-stack", "rules": [
+                           {"alert": "PrometheusTargetMissing", "expr": "up == 0", "for": "5m",
+                            "labels": {"severity": "warning"}}]}]}
+
+
+def slo_rules() -> dict:
+    return {"groups": [{"name": "slo-availability", "interval": "10s", "rules": [
+        {"record": "slo:service_availability:ratio_rate5m",
+         "expr": 'avg by (namespace, service) (avg_over_time(up{tier="platform"}[5m]))'},
+        {"record": "slo:service_availability:ratio_rate1h",
+         "expr": 'avg by (namespace, service) (avg_over_time(up{tier="platform"}[1h]))'},
+        {"record": "slo:service_error_budget_remaining:ratio",
+         "expr": "1 - ((1 - slo:service_availability:ratio_rate1h) / (1 - 0.999))"},
+    ]}]}
+
+
+def alertmanager_config(layout: Layout, with_pagerduty_route: bool = True) -> dict:
+    sinks = layout.url("sinks_http")
+    routes = []
+    if with_pagerduty_route:
+        routes.append({"receiver": "pagerduty-critical", "matchers": ['severity="critical"'], "continue": True})
+    routes += [{"receiver": "slack-platform", "matchers": ['severity=~"critical|warning"'], "continue": True},
+               {"receiver": "email-oncall", "matchers": ['severity="critical"']}]
+    return {
+        "global": {"resolve_timeout": "5m", "smtp_smarthost": f"127.0.0.1:{layout.ports.sinks_smtp}",
+                   "smtp_from": "alertmanager@sandbox.local", "smtp_require_tls": False},
+        "route": {"receiver": "email-platform-team", "group_by": ["alertname", "namespace"],
+                  "group_wait": "1s", "group_interval": "5s", "repeat_interval": "4h", "routes": routes},
+        "receivers": [
+            {"name": "email-platform-team", "email_configs": [{"to": "platform-team@254carbon.local"}]},
+            {"name": "email-oncall", "email_configs": [{"to": "oncall@254carbon.local"}]},
+            {"name": "pagerduty-critical", "pagerduty_configs": [
+                {"routing_key": "sandbox-routing-key-0000000000000000", "url": f"{sinks}/pagerduty/v2/enqueue"}]},
+            {"name": "slack-platform", "slack_configs": [
+                {"api_url": f"{sinks}/slack/webhook", "channel": "#platform-alerts", "send_resolved": True}]},
+        ]}
+
+
+def loki_config(layout: Layout) -> dict:
+    base = layout.data / "loki"
+    return {
+        "auth_enabled": False,
+        "server": {"http_listen_address": "127.0.0.1", "http_listen_port": layout.ports.loki,
+                   "grpc_listen_address": "127.0.0.1", "grpc_listen_port": layout.ports.loki_grpc,
+                   "log_level": "warn"},
+        "common": {"instance_addr": "127.0.0.1", "path_prefix": str(base), "replication_factor": 1,
+                   "ring": {"kvstore": {"store": "inmemory"}},
+                   "storage": {"filesystem": {"chunks_directory": str(base / "chunks"),
+                                              "rules_directory": str(base / "rules")}}},
+        "schema_config": {"configs": [{"from": "2024-01-01", "store": "tsdb", "object_store": "filesystem",
+                                       "schema": "v13", "index": {"prefix": "index_", "period": "24h"}}]},
+        "limits_config": {"reject_old_samples": False, "ingestion_rate_mb": 64, "ingestion_burst_size_mb": 128,
+                          "max_streams_per_user": 0, "max_global_streams_per_user": 0},
+        "ingester": {"chunk_idle_period": "5m"},
+        "analytics": {"reporting_enabled": False},
+        "query_range": {"results_cache": {"cache": {"embedded_cache": {"enabled": True, "max_size_mb": 50}}}},
+    }
+
+
+BLACKBOX = {"modules": {"http_2xx": {"prober": "http", "timeout": "3s", "http": {"preferred_ip_protocol": "ip4"}}}}
+
+
+def critical_services() -> list[str]:
+    return [s.name for s in SERVICES if s.namespace in ("data-platform", "vault-prod")][:8]
+
+
+def monitored() -> list[tuple[str, str]]:
+    return [(s.namespace, s.name) for s in SERVICES if s.monitored]
+
+
+def dump(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=False))
+    tmp.replace(path)
+
+
+def write_prometheus(layout: Layout, monitors: list[tuple[str, str]]) -> None:
+    dump(layout.config / "prometheus.yml", prometheus_config(layout, monitors))
+
+
+def write_alertmanager(layout: Layout, config: dict) -> None:
+    dump(layout.config / "alertmanager.yml", config)
+
+
+def write_all(layout: Layout) -> None:
+    cfg = layout.config
+    (cfg / "rules").mkdir(parents=True, exist_ok=True)
+    write_prometheus(layout, monitored())
+    dump(cfg / "rules" / "platform-alerts.yml", alert_rules(critical_services()))
+    dump(cfg / "rules" / "slo.yml", slo_rules())
+    write_alertmanager(layout, alertmanager_config(layout))
+    dump(cfg / "loki.yaml", loki_config(layout))
+    dump(cfg / "blackbox.yml", BLACKBOX)
+    (cfg / "kwok.yaml").write_text(KWOK_USAGE + "---\n" + (layout.bin / "kwok-metrics-resource.yaml").read_text())
+    board_dir = cfg / "dashboards"
+    if board_dir.exists():
+        shutil.rmtree(board_dir)
+    board_dir.mkdir()
+    for board in dashboards.all_dashboards():
+        (board_dir / f"{board['uid']}.json").write_text(json.dumps(board, indent=1))

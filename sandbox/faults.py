@@ -1,0 +1,268 @@
+"""Named faults: each breaks exactly one success criterion; ``heal`` undoes every active one.
+
+Active faults are recorded in ``<state>/faults.json`` before they are applied,
+so ``heal`` works from any later process, in reverse order of application.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import requests
+
+from sandbox import configs, kube, platform
+from sandbox.cluster import apply_certificates, specs
+from sandbox.layout import Layout
+from sandbox.processes import Supervisor
+
+FAILED_WORKER = "sandbox-worker-3"
+SPREAD_APP = "datahub"
+DEGRADED = ("cloudflare-tunnel", "cloudflared")
+SILENCED_NS = "cloudflare-tunnel"
+QUOTA_NS = "vault-prod"
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    criterion: str
+    description: str
+    apply: Callable[[Layout], None]
+    heal: Callable[[Layout], None]
+
+
+def _restart(layout: Layout, name: str) -> None:
+    sup = Supervisor(layout.root)
+    spec = next(s for s in specs(layout) if s.name == name)
+    sup.start(spec)
+    sup.wait_ready(spec, time.monotonic() + 60)
+
+
+def _stop(name: str) -> Callable[[Layout], None]:
+    return lambda layout: Supervisor(layout.root).stop(name)
+
+
+def _reapply(*kinds_names: tuple[str, str]) -> Callable[[Layout], None]:
+    """Heal by re-applying the platform's own definition of these objects."""
+    def heal(layout: Layout) -> None:
+        wanted = [o for o in platform.platform_objects() if (o["kind"], o["metadata"]["name"]) in kinds_names]
+        kube.apply(layout, wanted)
+    return heal
+
+
+def _label_worker(value: str | None) -> Callable[[Layout], None]:
+    from sandbox.components import KWOK_MANAGED_LABEL
+    suffix = f"={value}" if value else "-"
+
+    def act(layout: Layout) -> None:
+        kube.kubectl(layout, "label", "node", FAILED_WORKER, f"{KWOK_MANAGED_LABEL}{suffix}", "--overwrite")
+    return act
+
+
+def _spread_break(layout: Layout) -> None:
+    kube.kubectl(layout, "-n", "data-platform", "patch", "deployment", SPREAD_APP, "--type=json", "-p", json.dumps([
+        {"op": "remove", "path": "/spec/template/spec/affinity"},
+        {"op": "add", "path": "/spec/template/spec/nodeSelector/kubernetes.io~1hostname",
+         "value": "sandbox-worker-1"}]))
+    kube.kubectl(layout, "-n", "data-platform", "rollout", "status", f"deployment/{SPREAD_APP}", "--timeout=60s")
+
+
+def _spread_heal(layout: Layout) -> None:
+    kube.kubectl(layout, "-n", "data-platform", "patch", "deployment", SPREAD_APP, "--type=json", "-p", json.dumps([
+        {"op": "remove", "path": "/spec/template/spec/nodeSelector/kubernetes.io~1hostname"}]), check=False)
+    _reapply(("Deployment", SPREAD_APP))(layout)
+    kube.kubectl(layout, "-n", "data-platform", "rollout", "status", f"deployment/{SPREAD_APP}", "--timeout=60s")
+
+
+def _scale(namespace: str, name: str, replicas: int) -> Callable[[Layout], None]:
+    return lambda layout: kube.kubectl(layout, "-n", namespace, "scale", "deployment", name,
+                                       f"--replicas={replicas}")
+
+
+def _patch(kind: str, namespace: str, name: str, patch: dict) -> Callable[[Layout], None]:
+    return lambda layout: kube.kubectl(layout, "-n", namespace, "patch", kind, name, "--type=merge",
+                                       "-p", json.dumps(patch))
+
+
+def _delete(kind: str, namespace: str, name: str) -> Callable[[Layout], None]:
+    return lambda layout: kube.kubectl(layout, "-n", namespace, "delete", kind, name, "--ignore-not-found")
+
+
+def _reload_prometheus(layout: Layout) -> None:
+    requests.post(layout.url("prometheus") + "/-/reload", timeout=10).raise_for_status()
+
+
+def _reload_alertmanager(layout: Layout) -> None:
+    requests.post(layout.url("alertmanager") + "/-/reload", timeout=10).raise_for_status()
+
+
+def _write_prometheus(layout: Layout, monitors: list[tuple[str, str]]) -> None:
+    configs.write_prometheus(layout, monitors)
+    _reload_prometheus(layout)
+
+
+def _unmonitor(layout: Layout) -> None:
+    _delete("servicemonitor", "data-platform", "superset")(layout)
+    _write_prometheus(layout, [m for m in configs.monitored() if m != ("data-platform", "superset")])
+
+
+def _remonitor(layout: Layout) -> None:
+    _reapply(("ServiceMonitor", "superset"))(layout)
+    _write_prometheus(layout, configs.monitored())
+
+
+def _pagerduty(present: bool) -> Callable[[Layout], None]:
+    def act(layout: Layout) -> None:
+        configs.write_alertmanager(layout, configs.alertmanager_config(layout, with_pagerduty_route=present))
+        _reload_alertmanager(layout)
+    return act
+
+
+def _broken_slack(layout: Layout) -> None:
+    cfg = configs.alertmanager_config(layout)
+    for receiver in cfg["receivers"]:
+        for slack in receiver.get("slack_configs", []):
+            slack["api_url"] = layout.url("sinks_http") + "/slack/no-such-webhook"
+    configs.write_alertmanager(layout, cfg)
+    _reload_alertmanager(layout)
+
+
+def _rules(layout: Layout, name: str, content: dict | None) -> None:
+    path = layout.config / "rules" / f"{name}.yml"
+    if content is None:
+        path.unlink(missing_ok=True)
+    else:
+        configs.dump(path, content)
+    _reload_prometheus(layout)
+
+
+BROKEN_RULES = {"groups": [{"name": "broken-capacity", "rules": [
+    # Valid PromQL that fails at every evaluation: many-to-many matching.
+    {"record": "capacity:broken:sum", "expr": "up + on() group_left() up"}]}]}
+
+
+def _dashboards_missing(layout: Layout) -> None:
+    boards = sorted((layout.config / "dashboards").glob("*.json"))
+    for path in boards[2:]:
+        path.rename(path.with_suffix(".removed"))
+
+
+def _dashboards_back(layout: Layout) -> None:
+    for path in (layout.config / "dashboards").glob("*.removed"):
+        path.rename(path.with_suffix(".json"))
+
+
+def _quota_full(layout: Layout) -> None:
+    pods = kube.get_json(layout, "pods", "-n", QUOTA_NS)["items"]
+    _patch("resourcequota", QUOTA_NS, f"{QUOTA_NS}-quota", {"spec": {"hard": {"pods": str(len(pods))}}})(layout)
+
+
+def _node_metrics_path(present: bool) -> Callable[[Layout], None]:
+    def act(layout: Layout) -> None:
+        key = "metrics.k8s.io/resource-metrics-path"
+        node = "sandbox-worker-2"
+        value = f"{key}=/metrics/nodes/{node}/metrics/resource" if present else f"{key}=/metrics/nodes/gone"
+        kube.kubectl(layout, "annotate", "node", node, value, "--overwrite")
+    return act
+
+
+def _log_agent_gap(present: bool) -> Callable[[Layout], None]:
+    affinity = None if present else {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": [
+            {"key": "kubernetes.io/hostname", "operator": "NotIn", "values": ["sandbox-worker-2"]}]}]}}}
+    return _patch("daemonset", platform.MONITORING_NS, "promtail", {"spec": {"template": {"spec": {
+        "affinity": affinity}}}})
+
+
+def _silence_logs(layout: Layout) -> None:
+    """The agent reads this fault's record from faults.json and stops shipping that namespace's logs."""
+
+
+FAULTS = {f.name: f for f in [
+    Fault("worker-notready", "P3-NODES", f"{FAILED_WORKER} stops heartbeating and turns NotReady",
+          _label_worker(None), _label_worker("true")),
+    Fault("replicas-one-node", "P3-SPREAD", f"data-platform/{SPREAD_APP}: all replicas pinned to one node, "
+          "anti-affinity removed", _spread_break, _spread_heal),
+    Fault("node-metrics-missing", "P3-METRICS-API", "metrics-server cannot scrape sandbox-worker-2",
+          _node_metrics_path(False), _node_metrics_path(True)),
+    Fault("hpa-no-metrics", "P3-HPA-METRICS", "metrics-server stopped: HPAs have no CPU metric",
+          _stop("metrics-server"), lambda layout: _restart(layout, "metrics-server")),
+    Fault("hpa-misconfigured", "P3-HPA-CONFIG", "data-platform/trino-hpa: maxReplicas lowered to 3",
+          _patch("hpa", "data-platform", "trino-hpa", {"spec": {"maxReplicas": 3}}),
+          _reapply(("HorizontalPodAutoscaler", "trino-hpa"))),
+    Fault("pdb-deleted", "P3-PDB", "data-platform/datahub-pdb deleted",
+          _delete("pdb", "data-platform", "datahub-pdb"), _reapply(("PodDisruptionBudget", "datahub-pdb"))),
+    Fault("pdb-blocks-drain", "P3-DRAIN", "data-platform/portal-pdb: minAvailable equals replicas (no disruption)",
+          _patch("pdb", "data-platform", "portal-pdb", {"spec": {"minAvailable": 2}}),
+          _reapply(("PodDisruptionBudget", "portal-pdb"))),
+    Fault("service-degraded", "P3-SERVICE-HA", f"{DEGRADED[0]}/{DEGRADED[1]} scaled to one replica",
+          _scale(*DEGRADED, 1), _scale(*DEGRADED, 2)),
+    Fault("quota-exhausted", "P3-RESOURCES", f"{QUOTA_NS}/{QUOTA_NS}-quota: pods quota 100% used",
+          _quota_full, _reapply(("ResourceQuota", f"{QUOTA_NS}-quota"))),
+    Fault("operator-down", "P4-OPERATOR", "monitoring/prometheus-operator scaled to zero",
+          _scale(platform.MONITORING_NS, "prometheus-operator", 0),
+          _scale(platform.MONITORING_NS, "prometheus-operator", 1)),
+    Fault("servicemonitor-missing", "P4-SERVICEMONITORS", "data-platform/superset: ServiceMonitor and job removed",
+          _unmonitor, _remonitor),
+    Fault("scrape-target-down", "P4-TARGETS", "pushgateway stopped: its target is down",
+          _stop("pushgateway"), lambda layout: _restart(layout, "pushgateway")),
+    Fault("exporter-backend-down", "P4-EXPORTERS", "PostgreSQL stopped: the exporter reports pg_up 0",
+          _stop("postgres"), lambda layout: _restart(layout, "postgres")),
+    Fault("logs-missing", "P4-LOKI", f"no logs shipped for namespace {SILENCED_NS}", _silence_logs, _silence_logs),
+    Fault("log-agent-gap", "P4-LOG-AGENT", "monitoring/promtail excluded from sandbox-worker-2",
+          _log_agent_gap(False), _log_agent_gap(True)),
+    Fault("alert-rules-broken", "P4-ALERT-RULES", "a rule group that fails at every evaluation",
+          lambda layout: _rules(layout, "broken", BROKEN_RULES), lambda layout: _rules(layout, "broken", None)),
+    Fault("pagerduty-route-removed", "P4-ALERT-ROUTES", "critical alerts no longer routed to PagerDuty",
+          _pagerduty(False), _pagerduty(True)),
+    Fault("slack-webhook-broken", "P4-ALERT-DELIVERY", "the Slack receiver posts to a webhook that rejects it",
+          _broken_slack, _pagerduty(True)),
+    Fault("dashboards-missing", "P4-DASHBOARDS", "all but two dashboards removed from Grafana",
+          _dashboards_missing, _dashboards_back),
+    Fault("slo-rules-missing", "P4-SLO", "SLO recording rules unloaded",
+          lambda layout: _rules(layout, "slo", None), lambda layout: _rules(layout, "slo", configs.slo_rules())),
+    Fault("cert-expiring", "P2-CERTIFICATES", "data-platform/portal-tls expires in 5 days",
+          lambda layout: apply_certificates(layout, {"portal": 5}), lambda layout: apply_certificates(layout)),
+]}
+
+
+def active(layout: Layout) -> dict[str, dict]:
+    try:
+        return json.loads(layout.faults.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _record(layout: Layout, records: dict[str, dict]) -> None:
+    tmp = layout.faults.with_suffix(".tmp")
+    tmp.write_text(json.dumps(records, indent=1))
+    tmp.replace(layout.faults)
+
+
+def inject(layout: Layout, name: str) -> Fault:
+    fault = FAULTS[name]
+    records = active(layout)
+    record = {"criterion": fault.criterion, "at": time.time()}
+    if name == "logs-missing":
+        record["namespaces"] = [SILENCED_NS]
+    records[name] = record
+    _record(layout, records)        # recorded before it is applied, so a crash mid-way still heals
+    fault.apply(layout)
+    return fault
+
+
+def heal(layout: Layout, progress=print) -> list[str]:
+    """Undo every active fault, newest first; returns the errors (empty when all healed)."""
+    records = active(layout)
+    errors = []
+    for name in sorted(records, key=lambda n: records[n].get("at", 0), reverse=True):
+        try:
+            FAULTS[name].heal(layout)
+            progress(f"healed {name}")
+            del records[name]
+        except Exception as exc:  # keep healing the others; every failure is reported
+            errors.append(f"{name}: {exc}")
+        _record(layout, records)
+    return errors

@@ -1,0 +1,206 @@
+"""The reference platform's Kubernetes objects, as the sandbox deploys them onto kwok nodes.
+
+A miniature of the 254Carbon data platform: its 16 services with requests,
+limits and anti-affinity, the HPAs and PDBs of the roadmap, quotas, limit
+ranges, network policies, a log-agent DaemonSet and the custom resources that
+later phases read, each with the status its controller would write.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sandbox.components import KWOK_MANAGED_LABEL
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    namespace: str
+    kind: str = "Deployment"
+    replicas: int = 2
+    cpu: str = "500m"
+    memory: str = "512Mi"
+    usage_cpu: str = "150m"      # simulated steady-state use, read by kwok's ClusterResourceUsage
+    port: int = 8080
+    monitored: bool = True       # has a ServiceMonitor and a scrape job
+
+
+SERVICES = [
+    Service("trino", "data-platform"),
+    Service("superset", "data-platform"),
+    Service("datahub", "data-platform"),
+    Service("portal", "data-platform", cpu="250m", memory="256Mi", usage_cpu="50m"),
+    Service("kafka", "data-platform", "StatefulSet", 3, memory="1Gi", port=9092),
+    Service("zookeeper", "data-platform", "StatefulSet", 3, cpu="250m", port=2181),
+    Service("schema-registry", "data-platform", cpu="250m", usage_cpu="40m"),
+    Service("elasticsearch", "data-platform", "StatefulSet", 3, memory="2Gi", port=9200),
+    Service("postgresql", "data-platform", "StatefulSet", 2, memory="1Gi", port=5432),
+    Service("redis", "data-platform", "StatefulSet", 2, cpu="250m", port=6379),
+    Service("minio", "data-platform", "StatefulSet", 2, port=9000),
+    Service("mlflow", "data-platform", cpu="250m", usage_cpu="30m"),
+    Service("vault", "vault-prod", "StatefulSet", 3, cpu="250m", port=8200),
+    Service("cloudflared", "cloudflare-tunnel", cpu="100m", memory="128Mi", usage_cpu="10m", port=2000),
+    Service("ingress-nginx-controller", "ingress-nginx", cpu="250m", usage_cpu="40m", port=10254),
+    Service("cert-manager", "cert-manager", cpu="100m", memory="128Mi", usage_cpu="5m", port=9402),
+]
+MONITORING_NS = "monitoring"
+PLATFORM_NAMESPACES = sorted({s.namespace for s in SERVICES} | {MONITORING_NS})
+HPAS = {"trino": (2, 5, 70), "superset": (2, 4, 75)}
+PDBS = {"datahub": "datahub-pdb", "portal": "portal-pdb"}
+CERTIFICATES = ["portal", "superset", "trino", "datahub", "grafana", "vault", "minio", "mlflow", "api"]
+NODE_CPU, NODE_MEMORY, NODE_PODS = "16", "64Gi", "110"
+
+
+def node(name: str, control_plane: bool = False) -> dict:
+    labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+              "type": "kwok", KWOK_MANAGED_LABEL: "true"}
+    spec: dict = {}
+    if control_plane:
+        labels["node-role.kubernetes.io/control-plane"] = ""
+        spec["taints"] = [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
+    else:
+        labels["node-role.kubernetes.io/worker"] = ""
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": labels, "annotations": {
+                "node.alpha.kubernetes.io/ttl": "0",
+                "metrics.k8s.io/resource-metrics-path": f"/metrics/nodes/{name}/metrics/resource"}},
+            "spec": spec,
+            "status": {"allocatable": {"cpu": NODE_CPU, "memory": NODE_MEMORY, "pods": NODE_PODS},
+                       "capacity": {"cpu": NODE_CPU, "memory": NODE_MEMORY, "pods": NODE_PODS},
+                       "addresses": [{"type": "InternalIP", "address": "127.0.0.1"},
+                                     {"type": "Hostname", "address": name}]}}
+
+
+def nodes(workers: int) -> list[dict]:
+    return [node("sandbox-control-plane", control_plane=True)] + [
+        node(f"sandbox-worker-{i}") for i in range(1, workers + 1)]
+
+
+def _meta(name: str, namespace: str | None = None, **labels: str) -> dict:
+    meta: dict = {"name": name}
+    if namespace:
+        meta["namespace"] = namespace
+    if labels:
+        meta["labels"] = dict(labels)
+    return meta
+
+
+def _container(name: str, image: str, cpu: str, memory: str, port: int) -> dict:
+    return {"name": name, "image": image, "ports": [{"name": "http", "containerPort": port}],
+            "resources": {"requests": {"cpu": cpu, "memory": memory},
+                          "limits": {"cpu": cpu, "memory": memory}}}
+
+
+def workload(svc: Service) -> list[dict]:
+    labels = {"app.kubernetes.io/name": svc.name, "app": svc.name, "app.kubernetes.io/part-of": "254carbon"}
+    template = {
+        "metadata": {"labels": labels, "annotations": {"kwok.x-k8s.io/usage-cpu": svc.usage_cpu,
+                                                       "kwok.x-k8s.io/usage-memory": "200Mi"}},
+        "spec": {
+            "containers": [_container(svc.name, f"registry.local/254carbon/{svc.name}:1.0", svc.cpu,
+                                      svc.memory, svc.port)],
+            "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+                "weight": 100, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname",
+                                                   "labelSelector": {"matchLabels": {"app": svc.name}}}}]}},
+            "nodeSelector": {"type": "kwok"},
+            "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}],
+        }}
+    spec = {"replicas": svc.replicas, "selector": {"matchLabels": {"app": svc.name}}, "template": template}
+    if svc.kind == "StatefulSet":
+        spec["serviceName"] = svc.name
+        spec["podManagementPolicy"] = "Parallel"
+    objs = [{"apiVersion": "apps/v1", "kind": svc.kind, "metadata": _meta(svc.name, svc.namespace, **labels),
+             "spec": spec},
+            {"apiVersion": "v1", "kind": "Service", "metadata": _meta(svc.name, svc.namespace, **labels),
+             "spec": {"selector": {"app": svc.name},
+                      "ports": [{"name": "http", "port": svc.port, "targetPort": svc.port}]}}]
+    if svc.monitored:
+        objs.append({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+                     "metadata": _meta(svc.name, svc.namespace, release="kube-prometheus-stack"),
+                     "spec": {"selector": {"matchLabels": {"app": svc.name}},
+                              "endpoints": [{"port": "http", "interval": "15s", "path": "/metrics"}]}})
+    return objs
+
+
+def monitoring_stack() -> list[dict]:
+    ns = MONITORING_NS
+    log_agent = {
+        "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _meta("promtail", ns, app="promtail"),
+        "spec": {"selector": {"matchLabels": {"app": "promtail"}}, "template": {
+            "metadata": {"labels": {"app": "promtail", "app.kubernetes.io/name": "promtail"}},
+            "spec": {"containers": [_container("promtail", "registry.local/grafana/promtail:3.0", "50m",
+                                               "64Mi", 3101)],
+                     "nodeSelector": {"type": "kwok"},
+                     "tolerations": [{"operator": "Exists"}]}}}}
+    operator = Service("prometheus-operator", ns, cpu="100m", memory="128Mi", usage_cpu="10m", replicas=1)
+    return [log_agent, *workload(operator)[:2]]
+
+
+def policies(namespace: str) -> list[dict]:
+    return [
+        {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": _meta(f"{namespace}-quota", namespace),
+         "spec": {"hard": {"requests.cpu": "40", "requests.memory": "80Gi", "limits.cpu": "40",
+                           "limits.memory": "80Gi", "pods": "100"}}},
+        {"apiVersion": "v1", "kind": "LimitRange", "metadata": _meta(f"{namespace}-limits", namespace),
+         "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m", "memory": "512Mi"},
+                              "defaultRequest": {"cpu": "100m", "memory": "128Mi"}}]}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": _meta("default-deny-ingress", namespace),
+         "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": _meta("allow-same-namespace", namespace),
+         "spec": {"podSelector": {}, "ingress": [{"from": [{"podSelector": {}}]}]}},
+    ]
+
+
+def hpa(name: str, minimum: int, maximum: int, target: int) -> dict:
+    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": _meta(f"{name}-hpa", "data-platform"),
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                     "minReplicas": minimum, "maxReplicas": maximum,
+                     "metrics": [{"type": "Resource", "resource": {
+                         "name": "cpu", "target": {"type": "Utilization", "averageUtilization": target}}}]}}
+
+
+def pdb(app: str, name: str) -> dict:
+    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(name, "data-platform"),
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": app}}}}
+
+
+def alert_rules() -> dict:
+    """A PrometheusRule object mirroring the rules the sandbox's Prometheus really loads."""
+    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+            "metadata": _meta("platform-alerts", MONITORING_NS, release="kube-prometheus-stack"),
+            "spec": {"groups": [{"name": "platform-availability", "rules": [
+                {"alert": "ServiceDown", "expr": 'up{tier="platform"} == 0', "for": "1m",
+                 "labels": {"severity": "critical"}}]}]}}
+
+
+def certificate(name: str, not_after: dt.datetime) -> tuple[dict, dict]:
+    obj = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": _meta(f"{name}-tls", "data-platform"),
+           "spec": {"secretName": f"{name}-tls", "dnsNames": [f"{name}.254carbon.com"],
+                    "issuerRef": {"name": "letsencrypt-prod", "kind": "ClusterIssuer"}}}
+    status = {"status": {"notAfter": not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         "renewalTime": (not_after - dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         "conditions": [{"type": "Ready", "status": "True", "reason": "Ready",
+                                         "message": "Certificate is up to date and has not expired"}]}}
+    return obj, status
+
+
+def namespaces() -> list[dict]:
+    return [{"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(ns, None, **{"platform": "254carbon"})}
+            for ns in PLATFORM_NAMESPACES]
+
+
+def platform_objects() -> list[dict]:
+    objs: list[dict] = namespaces()
+    for ns in PLATFORM_NAMESPACES:
+        objs += policies(ns)
+    for svc in SERVICES:
+        objs += workload(svc)
+    objs += monitoring_stack()
+    objs += [hpa(n, *v) for n, v in HPAS.items()]
+    objs += [pdb(app, name) for app, name in PDBS.items()]
+    objs.append(alert_rules())
+    return objs
