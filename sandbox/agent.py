@@ -45,6 +45,7 @@ class World:
         self.lock = threading.Lock()
         self.pods: dict[tuple[str, str], client.V1Pod] = {}
         self.ready_nodes: set[str] = set()
+        self.slices: list[dict] = []
 
     def serving(self, namespace: str, name: str) -> client.V1Pod | None:
         with self.lock:
@@ -63,8 +64,29 @@ def refresh(core: client.CoreV1Api, world: World) -> None:
     for pod in core.list_pod_for_all_namespaces().items:
         if pod.metadata.namespace in PLATFORM_NAMESPACES:
             pods[(pod.metadata.namespace, pod.metadata.name)] = pod
+    slices = client.DiscoveryV1Api(core.api_client).list_endpoint_slice_for_all_namespaces().items
     with world.lock:
         world.pods, world.ready_nodes = pods, ready
+        world.slices = [s for s in slices if s.metadata.namespace in PLATFORM_NAMESPACES]
+
+
+def discovery(world: World, layout: Layout, namespace: str, service: str) -> list[dict]:
+    """http_sd target groups for one Service, labelled like kubernetes_sd's endpointslice role."""
+    groups = []
+    with world.lock:
+        slices = [s for s in world.slices if s.metadata.namespace == namespace
+                  and (s.metadata.labels or {}).get("kubernetes.io/service-name") == service]
+    meta = "__meta_kubernetes_"
+    for piece in slices:
+        for endpoint in piece.endpoints or []:
+            target = endpoint.target_ref
+            if not target or target.kind != "Pod":
+                continue
+            groups.append({"targets": [f"127.0.0.1:{layout.ports.agent}"], "labels": {
+                f"{meta}namespace": namespace, f"{meta}service_name": service, f"{meta}pod_name": target.name,
+                f"{meta}pod_node_name": endpoint.node_name or "",
+                f"{meta}endpointslice_endpoint_conditions_ready": str(bool(endpoint.conditions.ready)).lower()}})
+    return groups
 
 
 def ship_logs(world: World, loki: str, silenced: set[str], tick: int) -> None:
@@ -98,10 +120,13 @@ def apply_load(core: client.CoreV1Api, world: World, load: dict[str, str]) -> No
                 "metadata": {"annotations": {USAGE_CPU: wanted, BASELINE_CPU: baseline}}})
 
 
-def _http(world: World, started: float):
+def _http(world: World, layout: Layout, started: float):
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
             parts = self.path.split("?")[0].strip("/").split("/")
+            if len(parts) == 3 and parts[0] == "sd":
+                body = json.dumps(discovery(world, layout, parts[1], parts[2]))
+                return self._reply(200, body, "application/json")
             if len(parts) == 4 and parts[0] == "pods" and parts[3] == "metrics":
                 pod = world.serving(parts[1], parts[2])
                 if pod is None:
@@ -116,10 +141,10 @@ def _http(world: World, started: float):
                 return self._reply(200, f"# TYPE sandbox_agent_pods gauge\nsandbox_agent_pods {count}\n")
             self._reply(404, "not found\n")
 
-        def _reply(self, code: int, body: str) -> None:
+        def _reply(self, code: int, body: str, content_type: str = "text/plain; version=0.0.4") -> None:
             data = body.encode()
             self.send_response(code)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -138,7 +163,7 @@ def main() -> None:
     config.load_kube_config(str(layout.kubeconfig))
     core = client.CoreV1Api()
     world = World()
-    server = ThreadingHTTPServer(("127.0.0.1", layout.ports.agent), _http(world, time.time()))
+    server = ThreadingHTTPServer(("127.0.0.1", layout.ports.agent), _http(world, layout, time.time()))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     last_log, tick = 0.0, 0
     while True:

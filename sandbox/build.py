@@ -140,8 +140,10 @@ def _replace_directives(component: Component, gomod: Path, module_dir: Path) -> 
             if component.name == "kubernetes":
                 minor = component.version.lstrip("v").split(".", 1)[1]
                 new = f"{old.split()[0]} v0.{minor}"
-            else:
+            elif (module_dir / new[2:] / "go.mod").exists():
                 new = str(module_dir / new[2:])
+            else:
+                continue  # a nested module, left out of the module zip: use its published version
         lines.append(f"replace {old} => {new}")
     for ex in re.findall(r"^exclude (.*)$", text, re.M):
         lines.append(f"exclude {ex.split('//')[0].strip()}")

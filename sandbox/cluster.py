@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pwd
 import shutil
@@ -67,13 +68,16 @@ def _prepare(layout: Layout, progress) -> None:
     configs.write_all(layout)
 
 
-def _start(sup: Supervisor, spec: ProcessSpec, progress) -> None:
+def _start_group(sup: Supervisor, group: list[ProcessSpec], progress) -> None:
+    """Start every process of ``group`` at once, then wait for each to be ready."""
     started = time.monotonic()
-    if spec.port and port_open(spec.port) and sup.pid(spec.name) is None:
-        raise ComponentError(spec.name, f"port {spec.port} is already in use by another process")
-    sup.start(spec)
-    sup.wait_ready(spec, time.monotonic() + START_TIMEOUT_S)
-    progress(f"  {spec.name:24} ready in {time.monotonic() - started:4.1f}s")
+    for spec in group:
+        if spec.port and port_open(spec.port) and sup.pid(spec.name) is None:
+            raise ComponentError(spec.name, f"port {spec.port} is already in use by another process")
+        sup.start(spec)
+    for spec in group:
+        sup.wait_ready(spec, started + START_TIMEOUT_S)
+        progress(f"  {spec.name:24} ready at {time.monotonic() - started:4.1f}s")
 
 
 def _crds(layout: Layout) -> list[str]:
@@ -142,7 +146,10 @@ def _cluster_ready(layout: Layout) -> tuple[bool, str]:
             pending.append(f"{w['metadata']['namespace']}/{w['metadata']['name']} {ready or 0}/{want}")
     if pending:
         return False, f"{len(pending)} workloads not ready, e.g. {', '.join(pending[:3])}"
-    return True, f"{len(nodes)} nodes Ready, {len(workloads)} workloads ready"
+    metrics = kube.kubectl(layout, "get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes", check=False)
+    if metrics.returncode != 0 or len(json.loads(metrics.stdout or "{}").get("items", [])) < len(nodes) - 1:
+        return False, f"metrics API not serving every node yet ({metrics.stderr.strip()[:100]})"
+    return True, f"{len(nodes)} nodes Ready, {len(workloads)} workloads ready, metrics API serving"
 
 
 def _monitoring_ready(layout: Layout) -> tuple[bool, str]:
@@ -166,14 +173,15 @@ def up(layout: Layout, workers: int = 3, progress=print) -> None:
     started = time.monotonic()
     progress(f"sandbox: starting in {layout.root}")
     _prepare(layout, progress)
-    all_specs = specs(layout)
-    bootstrapped = (layout.root / "bootstrapped").exists()
-    for spec in all_specs:
-        if spec.name == "metrics-server" and not bootstrapped:
-            _bootstrap_api(layout, workers, progress)
-            (layout.root / "bootstrapped").write_text(f"{workers}\n")
-            bootstrapped = True
-        _start(sup, spec, progress)
+    by_name = {spec.name: spec for spec in specs(layout)}
+    groups = [["etcd"], ["kube-apiserver"], ["kube-controller-manager", "kube-scheduler", "kwok"]]
+    for group in groups:
+        _start_group(sup, [by_name[n] for n in group], progress)
+    if not (layout.root / "bootstrapped").exists():
+        _bootstrap_api(layout, workers, progress)
+        (layout.root / "bootstrapped").write_text(f"{workers}\n")
+    early = {n for g in groups for n in g}
+    _start_group(sup, [s for n, s in by_name.items() if n not in early], progress)
     progress("sandbox: waiting for nodes and workloads")
     kube.wait_for("nodes Ready and workloads ready", lambda: _cluster_ready(layout), READY_TIMEOUT_S, 2)
     progress("sandbox: waiting for scrape targets, SLO rules and log streams")

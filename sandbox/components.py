@@ -90,7 +90,7 @@ def control_plane(layout: Layout) -> list[ProcessSpec]:
             "--kubelet-insecure-tls", "--kubelet-preferred-address-types=InternalIP",
             "--kubelet-use-node-status-port", "--metric-resolution=15s", "--kubelet-request-timeout=5s"],
             port=p.metrics_server,
-            ready=lambda: _get_ok(f"https://127.0.0.1:{p.metrics_server}/readyz", layout)),
+            ready=lambda: _get_ok(f"https://127.0.0.1:{p.metrics_server}/livez", layout)),
     ]
 
 

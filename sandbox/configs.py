@@ -1,9 +1,9 @@
 """Configuration files of the sandbox's real servers (Prometheus, Alertmanager, Loki, blackbox, kwok).
 
-Prometheus discovers the simulated platform pods through the real
-kubernetes_sd (endpoint slices of each Service that has a ServiceMonitor), the
-way the Prometheus Operator's generated configuration does; the pods' metrics
-endpoints are served by the sandbox agent.
+Prometheus discovers the simulated platform pods from the endpoint slices of
+each Service that has a ServiceMonitor, the way the Prometheus Operator's
+generated configuration does; the agent serves both the discovery (http_sd)
+and the pods' metrics endpoints.
 """
 from __future__ import annotations
 
@@ -50,25 +50,25 @@ def _job(name: str, port: int, path: str = "/metrics") -> dict:
 
 
 def service_monitor_job(namespace: str, service: str, layout: Layout) -> dict:
-    """What the operator generates for a ServiceMonitor, pointed at the sandbox agent."""
+    """What the operator generates for a ServiceMonitor, pointed at the sandbox agent.
+
+    Debian's Prometheus is built without kubernetes_sd, so the agent serves the
+    Service's endpoint slices through http_sd with the same __meta labels.
+    """
+    meta = "__meta_kubernetes_"
     return {
-        "job_name": f"serviceMonitor/{namespace}/{service}/0", "scrape_interval": "15s",
-        "kubernetes_sd_configs": [{"role": "endpointslice", "kubeconfig_file": str(layout.kubeconfig),
-                                   "namespaces": {"names": [namespace]}}],
+        "job_name": f"serviceMonitor/{namespace}/{service}/0", "scrape_interval": "5s",
+        "http_sd_configs": [{"url": f"{layout.url('agent')}/sd/{namespace}/{service}", "refresh_interval": "5s"}],
         "relabel_configs": [
-            {"source_labels": ["__meta_kubernetes_service_name"], "regex": service, "action": "keep"},
-            {"source_labels": ["__meta_kubernetes_pod_name"], "regex": ".+", "action": "keep"},
-            {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
-            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
-            {"source_labels": ["__meta_kubernetes_pod_node_name"], "target_label": "node"},
-            {"source_labels": ["__meta_kubernetes_service_name"], "target_label": "service"},
-            {"source_labels": ["__meta_kubernetes_service_name"], "target_label": "job"},
-            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "instance"},
+            {"source_labels": [f"{meta}namespace"], "target_label": "namespace"},
+            {"source_labels": [f"{meta}pod_name"], "target_label": "pod"},
+            {"source_labels": [f"{meta}pod_node_name"], "target_label": "node"},
+            {"source_labels": [f"{meta}service_name"], "target_label": "service"},
+            {"source_labels": [f"{meta}service_name"], "target_label": "job"},
+            {"source_labels": [f"{meta}pod_name"], "target_label": "instance"},
             {"replacement": "platform", "target_label": "tier"},
-            {"source_labels": ["__meta_kubernetes_namespace", "__meta_kubernetes_pod_name"],
-             "separator": "/", "regex": "(.+)", "target_label": "__metrics_path__",
-             "replacement": "/pods/${1}/metrics"},
-            {"replacement": f"127.0.0.1:{layout.ports.agent}", "target_label": "__address__"},
+            {"source_labels": [f"{meta}namespace", f"{meta}pod_name"], "separator": "/", "regex": "(.+)",
+             "target_label": "__metrics_path__", "replacement": "/pods/${1}/metrics"},
         ]}
 
 
@@ -165,7 +165,8 @@ def loki_config(layout: Layout) -> dict:
                                        "schema": "v13", "index": {"prefix": "index_", "period": "24h"}}]},
         "limits_config": {"reject_old_samples": False, "ingestion_rate_mb": 64, "ingestion_burst_size_mb": 128,
                           "max_streams_per_user": 0, "max_global_streams_per_user": 0},
-        "ingester": {"chunk_idle_period": "5m"},
+        "ingester": {"chunk_idle_period": "5m", "lifecycler": {"min_ready_duration": "1s",
+                                                                "final_sleep": "0s"}},
         "analytics": {"reporting_enabled": False},
         "query_range": {"results_cache": {"cache": {"embedded_cache": {"enabled": True, "max_size_mb": 50}}}},
     }
@@ -175,7 +176,7 @@ BLACKBOX = {"modules": {"http_2xx": {"prober": "http", "timeout": "3s", "http": 
 
 
 def critical_services() -> list[str]:
-    return [s.name for s in SERVICES if s.namespace in ("data-platform", "vault-prod")][:8]
+    return [s.name for s in SERVICES if s.critical]
 
 
 def monitored() -> list[tuple[str, str]]:

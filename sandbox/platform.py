@@ -24,23 +24,25 @@ class Service:
     usage_cpu: str = "150m"      # simulated steady-state use, read by kwok's ClusterResourceUsage
     port: int = 8080
     monitored: bool = True       # has a ServiceMonitor and a scrape job
+    critical: bool = False       # has an alert rule of its own and counts for service HA
 
 
 SERVICES = [
-    Service("trino", "data-platform"),
-    Service("superset", "data-platform"),
-    Service("datahub", "data-platform"),
-    Service("portal", "data-platform", cpu="250m", memory="256Mi", usage_cpu="50m"),
-    Service("kafka", "data-platform", "StatefulSet", 3, memory="1Gi", port=9092),
+    Service("trino", "data-platform", critical=True),
+    Service("superset", "data-platform", critical=True),
+    Service("datahub", "data-platform", critical=True),
+    Service("portal", "data-platform", cpu="250m", memory="256Mi", usage_cpu="50m", critical=True),
+    Service("kafka", "data-platform", "StatefulSet", 3, memory="1Gi", port=9092, critical=True),
     Service("zookeeper", "data-platform", "StatefulSet", 3, cpu="250m", port=2181),
     Service("schema-registry", "data-platform", cpu="250m", usage_cpu="40m"),
-    Service("elasticsearch", "data-platform", "StatefulSet", 3, memory="2Gi", port=9200),
-    Service("postgresql", "data-platform", "StatefulSet", 2, memory="1Gi", port=5432),
+    Service("elasticsearch", "data-platform", "StatefulSet", 3, memory="2Gi", port=9200, critical=True),
+    Service("postgresql", "data-platform", "StatefulSet", 2, memory="1Gi", port=5432, critical=True),
     Service("redis", "data-platform", "StatefulSet", 2, cpu="250m", port=6379),
     Service("minio", "data-platform", "StatefulSet", 2, port=9000),
     Service("mlflow", "data-platform", cpu="250m", usage_cpu="30m"),
-    Service("vault", "vault-prod", "StatefulSet", 3, cpu="250m", port=8200),
-    Service("cloudflared", "cloudflare-tunnel", cpu="100m", memory="128Mi", usage_cpu="10m", port=2000),
+    Service("vault", "vault-prod", "StatefulSet", 3, cpu="250m", port=8200, critical=True),
+    Service("cloudflared", "cloudflare-tunnel", cpu="100m", memory="128Mi", usage_cpu="10m", port=2000,
+            critical=True),
     Service("ingress-nginx-controller", "ingress-nginx", cpu="250m", usage_cpu="40m", port=10254),
     Service("cert-manager", "cert-manager", cpu="100m", memory="128Mi", usage_cpu="5m", port=9402),
 ]

@@ -1,0 +1,272 @@
+"""The profile: every expectation of the suite (names, thresholds, receivers), validated on load.
+
+A wrong key or type is reported as one line naming the file, the line and the fix::
+
+    profiles/x.yaml:42: phase3.hpas[0].max_replicas: Input should be a valid integer (got 'five')
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Severity = Literal["blocker", "critical", "normal", "minor"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Workload(Strict):
+    namespace: str
+    name: str
+    kind: Literal["Deployment", "StatefulSet", "DaemonSet"] = "Deployment"
+    critical: bool = False
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+class Endpoints(Strict):
+    prometheus: str | None = None
+    alertmanager: str | None = None
+    loki: str | None = None
+    grafana: str | None = None
+
+
+class Platform(Strict):
+    namespaces: list[str] = Field(min_length=1)
+    workloads: list[Workload] = Field(min_length=1)
+
+    @property
+    def critical(self) -> list[Workload]:
+        return [w for w in self.workloads if w.critical]
+
+
+class Nodes(Strict):
+    min_ready_workers: int = Field(3, ge=1)
+    control_plane_label: str = "node-role.kubernetes.io/control-plane"
+
+
+class Hpa(Strict):
+    namespace: str
+    name: str
+    min_replicas: int = Field(ge=1)
+    max_replicas: int = Field(ge=1)
+    cpu_target_percent: int = Field(ge=1, le=1000)
+    target_kind: str = "Deployment"
+    target_name: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+class Ref(Strict):
+    namespace: str
+    name: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+class NodeFailure(Strict):
+    recovery_deadline_s: int = Field(240, ge=10)
+    sample_interval_s: float = Field(2.0, gt=0)
+    drain_deadline_s: int = Field(120, ge=10)
+
+
+class Phase3(Strict):
+    nodes: Nodes = Nodes()
+    hpas: list[Hpa] = []
+    pdbs: list[Ref] = []
+    quota_max_used_percent: int = Field(90, ge=1, le=100)
+    node_failure: NodeFailure = NodeFailure()
+
+
+class Operator(Strict):
+    crds: list[str] = ["servicemonitors.monitoring.coreos.com", "podmonitors.monitoring.coreos.com",
+                       "prometheusrules.monitoring.coreos.com", "alertmanagers.monitoring.coreos.com"]
+    deployment: Ref
+
+
+class MonitoredService(Strict):
+    namespace: str
+    name: str
+    job: str | None = None     # the job label Prometheus gives its targets (default: the service name)
+
+    @property
+    def job_name(self) -> str:
+        return self.job or self.name
+
+
+class Targets(Strict):
+    minimum_up: int = Field(15, ge=1)
+    required_jobs: list[str] = []
+
+
+class Exporter(Strict):
+    name: str
+    job: str
+    metric: str                 # a gauge that is 1 when the exporter reaches its backend, e.g. pg_up
+
+
+class Loki(Strict):
+    namespaces: list[str] | None = None    # default: the platform's namespaces
+    lookback_s: int = Field(900, ge=10)
+    pod_label: str = "pod"
+    namespace_label: str = "namespace"
+
+
+class RoutingCase(Strict):
+    name: str
+    labels: dict[str, str]
+    receivers: list[str] = Field(min_length=1)
+
+
+class Alerting(Strict):
+    critical_rule_label: str = "service"   # an alert rule names the service it covers with this label
+    routing: list[RoutingCase] = []
+    integrations: list[Literal["email", "pagerduty", "slack", "webhook", "opsgenie"]] = [
+        "email", "pagerduty", "slack"]
+    failed_notifications_lookback_s: int = Field(900, ge=10)
+    delivery_labels: dict[str, str] = {"severity": "critical"}
+    delivery_receivers: list[str] = []
+    delivery_deadline_s: int = Field(60, ge=5)
+    sinks_url: str | None = None           # where delivered notifications can be observed (the sandbox)
+
+
+class Dashboards(Strict):
+    minimum: int = Field(6, ge=0)
+    required: list[str] = []               # dashboard uids
+    datasources: list[str] = ["prometheus", "loki"]  # datasource types that must be healthy
+
+
+class Slo(Strict):
+    record: str = "slo:service_availability:ratio_rate5m"
+    service_label: str = "service"
+    objective: float = Field(0.999, gt=0, le=1)
+    dashboard: str = "slo-tracking"
+
+
+class Phase4(Strict):
+    operator: Operator
+    monitored_services: list[MonitoredService] = []
+    targets: Targets = Targets()
+    exporters: list[Exporter] = []
+    loki: Loki = Loki()
+    log_agent: Ref
+    alerting: Alerting = Alerting()
+    dashboards: Dashboards = Dashboards()
+    slo: Slo = Slo()
+
+
+class Certificates(Strict):
+    minimum: int = Field(0, ge=0)
+    min_days_left: int = Field(14, ge=0)
+
+
+class Phase2(Strict):
+    certificates: Certificates = Certificates()
+
+
+class Chaos(Strict):
+    allowed_contexts: list[str] = []
+    min_ready_nodes: int = Field(2, ge=1)
+
+
+class Profile(Strict):
+    name: str
+    description: str = ""
+    endpoints: Endpoints = Endpoints()
+    platform: Platform
+    phase2: Phase2 = Phase2()
+    phase3: Phase3 = Phase3()
+    phase4: Phase4
+    chaos: Chaos = Chaos()
+    severity: dict[str, Severity] = {}      # criterion ID -> severity, overrides the criterion's own
+    runbooks: dict[str, str] = {}           # criterion ID -> runbook URL, overrides the default
+    skip: dict[str, str] = {}               # criterion ID -> why it does not apply to this platform
+
+    @model_validator(mode="after")
+    def _hpa_bounds(self) -> "Profile":
+        for i, h in enumerate(self.phase3.hpas):
+            if h.min_replicas > h.max_replicas:
+                raise ValueError(f"phase3.hpas[{i}] ({h.ref}): min_replicas {h.min_replicas} "
+                                 f"is above max_replicas {h.max_replicas}")
+        return self
+
+    @property
+    def log_namespaces(self) -> list[str]:
+        return self.phase4.loki.namespaces or self.platform.namespaces
+
+
+class ProfileError(Exception):
+    """A profile that cannot be used; the message is one line that says what to fix."""
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Remembers the line of every mapping key, so errors can point at the file's line."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+    lines = {}
+    for key_node, _ in node.value:
+        lines[key_node.value] = key_node.start_mark.line + 1
+    mapping["__lines__"] = lines
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _strip_lines(data):
+    if isinstance(data, dict):
+        return {k: _strip_lines(v) for k, v in data.items() if k != "__lines__"}
+    if isinstance(data, list):
+        return [_strip_lines(v) for v in data]
+    return data
+
+
+def _line_of(data, loc: tuple) -> int | None:
+    line = None
+    for part in loc:
+        if isinstance(data, dict):
+            line = data.get("__lines__", {}).get(part, line)
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            break
+    return line
+
+
+def load_profile(path: str | Path) -> Profile:
+    path = Path(path)
+    try:
+        raw = yaml.load(path.read_text(), Loader=_LineLoader)
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read the profile ({exc.strerror}); pass --profile PATH") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ProfileError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(raw, dict):
+        raise ProfileError(f"{path}: the profile must be a YAML mapping with keys such as name, platform, phase4")
+    try:
+        return Profile.model_validate(_strip_lines(raw))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        line = _line_of(raw, loc)
+        dotted = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+        hint = {"extra_forbidden": "unknown key; check its spelling against profiles/254carbon.yaml",
+                "missing": "required key is missing"}.get(err["type"], err["msg"])
+        got = f" (got {err['input']!r})" if err["type"] not in ("missing", "extra_forbidden") else ""
+        more = f"; {len(exc.errors()) - 1} more error(s)" if len(exc.errors()) > 1 else ""
+        raise ProfileError(f"{path}:{line or 1}: {dotted or '(top level)'}: {hint}{got}{more}") from None
