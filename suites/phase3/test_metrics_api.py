@@ -1,0 +1,46 @@
+"""P3-METRICS-API: the resource metrics API (metrics-server) serves every node and the platform's pods."""
+from fixtures.kube import by_ref, condition, is_true
+from readiness.criteria import criterion
+from readiness.evidence import attach_table
+from readiness.verdict import CouldNotLook, fail
+from suites.workloads import find_workload, pods_of
+
+APISERVICE = "v1beta1.metrics.k8s.io"
+
+
+@criterion("P3-METRICS-API", 3, "Resource metrics API serving", severity="critical",
+           requirement="The APIService v1beta1.metrics.k8s.io is Available and returns metrics for every Ready "
+                       "node and for every running pod of the profile's workloads (what kubectl top and the HPA "
+                       "controller need).",
+           next_step="Check the metrics-server Deployment and its logs (kubelet scrape errors, TLS flags).")
+def test_metrics_api_serves_nodes_and_pods(snapshot, profile):
+    service = by_ref(snapshot.items("apiservices")).get(APISERVICE)
+    if service is None:
+        fail(f"apiservice {APISERVICE}: not registered (metrics-server not installed)")
+    if not is_true(service, "Available"):
+        cond = condition(service, "Available") or {}
+        fail(f"apiservice {APISERVICE}: Available={cond.get('status', 'missing')} "
+             f"({cond.get('reason', '')}: {cond.get('message', '')})")
+    try:
+        node_metrics = {m["metadata"]["name"] for m in snapshot.items("node_metrics")}
+        pod_metrics = {f"{m['metadata']['namespace']}/{m['metadata']['name']}" for m in snapshot.items("pod_metrics")}
+    except CouldNotLook as exc:
+        fail(f"apiservice {APISERVICE}: Available but its API failed: {exc.reason}")
+    problems, rows = [], []
+    for node in snapshot.items("nodes"):
+        name = node["metadata"]["name"]
+        if is_true(node, "Ready"):
+            rows.append(["node", name, name in node_metrics])
+            if name not in node_metrics:
+                problems.append(f"node {name}: Ready but no metrics from metrics.k8s.io")
+    for workload in profile.platform.workloads:
+        obj = find_workload(snapshot, workload)
+        for pod in pods_of(snapshot, obj) if obj else []:
+            if pod.get("status", {}).get("phase") != "Running":
+                continue
+            ref = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+            rows.append(["pod", ref, ref in pod_metrics])
+            if ref not in pod_metrics:
+                problems.append(f"pod {ref}: running but no metrics from metrics.k8s.io")
+    attach_table("metrics.k8s.io coverage", ["kind", "object", "has metrics"], rows)
+    fail(problems)

@@ -1,0 +1,65 @@
+"""P3-RESOURCES: requests and limits everywhere, and quotas with room left in every platform namespace."""
+from readiness.criteria import criterion
+from readiness.evidence import attach_table
+from readiness.verdict import fail, require_data
+
+RESOURCES = ("cpu", "memory")
+
+
+def parse_quantity(text: str) -> float:
+    """A Kubernetes quantity as a float (1500m -> 1.5, 2Gi -> 2147483648)."""
+    text = str(text)
+    suffixes = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+                "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
+    for suffix in sorted(suffixes, key=len, reverse=True):
+        if text.endswith(suffix):
+            return float(text[: -len(suffix)]) * suffixes[suffix]
+    return float(text)
+
+
+def _missing_resources(pod: dict) -> list[str]:
+    missing = []
+    for container in pod["spec"].get("containers", []):
+        res = container.get("resources") or {}
+        for kind in ("requests", "limits"):
+            lacking = [r for r in RESOURCES if r not in (res.get(kind) or {})]
+            if lacking:
+                missing.append(f"container {container['name']} has no {kind} for {', '.join(lacking)}")
+    return missing
+
+
+@criterion("P3-RESOURCES", 3, "Resource management applied", severity="critical",
+           requirement="Every container in the platform's namespaces sets CPU and memory requests and limits; "
+                       "every platform namespace has a ResourceQuota and a LimitRange; no quota is used above "
+                       "the profile's threshold (90%).",
+           next_step="Add resources to the manifests, apply quota and limit range per namespace, raise or "
+                     "rebalance an exhausted quota.")
+def test_requests_limits_quotas_and_headroom(snapshot, profile):
+    namespaces = set(profile.platform.namespaces)
+    pods = [p for p in snapshot.items("pods") if p["metadata"]["namespace"] in namespaces
+            and p.get("status", {}).get("phase") in ("Running", "Pending")]
+    require_data(pods, "platform pods", f"pods in {', '.join(sorted(namespaces))}")
+    problems = []
+    for pod in pods:
+        for gap in _missing_resources(pod):
+            problems.append(f"pod {pod['metadata']['namespace']}/{pod['metadata']['name']}: {gap}")
+    quotas = [q for q in snapshot.items("resourcequotas") if q["metadata"]["namespace"] in namespaces]
+    ranges = {r["metadata"]["namespace"] for r in snapshot.items("limitranges")}
+    rows, limit = [], profile.phase3.quota_max_used_percent
+    for ns in sorted(namespaces):
+        if ns not in {q["metadata"]["namespace"] for q in quotas}:
+            problems.append(f"namespace {ns}: no ResourceQuota")
+        if ns not in ranges:
+            problems.append(f"namespace {ns}: no LimitRange")
+    for quota in quotas:
+        ref = f"{quota['metadata']['namespace']}/{quota['metadata']['name']}"
+        status = quota.get("status", {})
+        for resource, hard in (status.get("hard") or {}).items():
+            used = parse_quantity((status.get("used") or {}).get(resource, "0"))
+            percent = 100.0 * used / parse_quantity(hard) if parse_quantity(hard) else 100.0
+            rows.append([ref, resource, (status.get("used") or {}).get(resource, "0"), hard, f"{percent:.0f}%"])
+            if percent > limit:
+                problems.append(f"quota {ref}: {resource} {percent:.0f}% used "
+                                f"({status['used'].get(resource)} of {hard}), expected at most {limit}%")
+    attach_table("quota usage", ["quota", "resource", "used", "hard", "used %"], rows)
+    fail(problems)
