@@ -6,7 +6,7 @@ import pytest
 from readiness.plugin import PROFILE_KEY
 
 
-def per_profile_objects(metafunc: pytest.Metafunc, argname: str, pick) -> None:
+def per_profile_objects(metafunc: pytest.Metafunc, argname: str, pick, ident=lambda obj: obj.ref) -> None:
     """Parametrize ``argname`` with ``pick(profile)``; ids are the objects' namespace/name."""
     if argname not in metafunc.fixturenames:
         return
@@ -16,4 +16,4 @@ def per_profile_objects(metafunc: pytest.Metafunc, argname: str, pick) -> None:
         metafunc.parametrize(argname, [pytest.param(None, marks=pytest.mark.skip(
             reason=f"the profile lists no {argname} objects to check"))], ids=["none-in-profile"])
         return
-    metafunc.parametrize(argname, objects, ids=[o.ref for o in objects])
+    metafunc.parametrize(argname, objects, ids=[ident(o) for o in objects])

@@ -1,0 +1,54 @@
+"""P4-SERVICEMONITORS: each monitored service is selected by a ServiceMonitor or PodMonitor and scraped."""
+from fixtures.kube import selects
+from readiness.criteria import criterion
+from readiness.evidence import attach_table
+from readiness.verdict import fail, require_data
+
+
+def _monitor_for(service: dict | None, pods: list[dict], monitors: list[dict], podmonitors: list[dict]):
+    if service is not None:
+        for mon in monitors:
+            ns_sel = mon["spec"].get("namespaceSelector") or {}
+            same_ns = mon["metadata"]["namespace"] == service["metadata"]["namespace"]
+            in_scope = ns_sel.get("any") or service["metadata"]["namespace"] in (ns_sel.get("matchNames") or []) \
+                or (same_ns and not ns_sel)
+            if in_scope and selects(mon["spec"].get("selector"), service["metadata"].get("labels")):
+                return f"ServiceMonitor {mon['metadata']['namespace']}/{mon['metadata']['name']}"
+    for mon in podmonitors:
+        if any(p["metadata"]["namespace"] == mon["metadata"]["namespace"]
+               and selects(mon["spec"].get("selector"), p["metadata"].get("labels")) for p in pods):
+            return f"PodMonitor {mon['metadata']['namespace']}/{mon['metadata']['name']}"
+    return None
+
+
+@criterion("P4-SERVICEMONITORS", 4, "Real-time metrics for all services", severity="critical",
+           requirement="Each monitored service of the profile is selected by a ServiceMonitor (or its pods by a "
+                       "PodMonitor), and its job appears among Prometheus's active targets.",
+           next_step="Create the ServiceMonitor with labels the Prometheus serviceMonitorSelector picks up; "
+                     "check the Prometheus config reload.", needs=("kube", "prometheus"))
+def test_monitored_services_have_monitors_and_targets(snapshot, prometheus, profile):
+    monitors = snapshot.list("servicemonitors")
+    podmonitors = snapshot.list("podmonitors") or []
+    if monitors is None:
+        fail("crd servicemonitors.monitoring.coreos.com: not installed, no service can be monitored")
+    targets = prometheus.active_targets()
+    require_data(targets, "prometheus active targets", "/api/v1/targets")
+    jobs = {t["labels"].get("job") for t in targets}
+    services = {f"{s['metadata']['namespace']}/{s['metadata']['name']}": s for s in snapshot.items("services")}
+    pods = snapshot.items("pods")
+    problems, rows = [], []
+    for wanted in profile.phase4.monitored_services:
+        ref = f"{wanted.namespace}/{wanted.name}"
+        service = services.get(ref)
+        ns_pods = [p for p in pods if p["metadata"]["namespace"] == wanted.namespace
+                   and (p["metadata"].get("labels") or {}).get("app") == wanted.name]
+        monitor = _monitor_for(service, ns_pods, monitors, podmonitors)
+        scraped = wanted.job_name in jobs
+        rows.append([ref, monitor or "-", wanted.job_name, scraped])
+        if monitor is None:
+            problems.append(f"{ref}: no ServiceMonitor or PodMonitor selects it"
+                            + ("" if service else " (and no Service of that name)"))
+        if not scraped:
+            problems.append(f"{ref}: job {wanted.job_name!r} not among Prometheus's active targets")
+    attach_table("monitored services", ["service", "monitor", "job", "job scraped"], rows)
+    fail(problems)
