@@ -38,6 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run only these criteria, comma-separated (e.g. P3-PDB,P4-LOKI)")
     group.addoption("--allow-chaos", action="store_true", default=False,
                     help="run disruptive tests (only on contexts in the profile's chaos.allowed_contexts)")
+    group.addoption("--summary-dir", metavar="DIR", default=str(ROOT / "reports"),
+                    help="where summary.json, summary.md and history.jsonl are written (default: reports/)")
     group.addoption("--allow-alert-delivery", action="store_true", default=False,
                     help="send a synthetic alert through Alertmanager to the real receivers (P4-ALERT-DELIVERY)")
 
@@ -65,6 +67,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[PROFILE_KEY] = profile
     config.stash[TARGET_KEY] = target
     config.stash[RESULTS_KEY] = []
+    config.pluginmanager.register(ResultCollector(config), "readiness-results")
     worker_input = getattr(config, "workerinput", None)
     if worker_input:
         config.stash[CACHE_DIR_KEY] = Path(worker_input["readiness_cache_dir"])
@@ -213,3 +216,48 @@ def _verdict(report: pytest.TestReport, call: pytest.CallInfo) -> tuple[str, str
     if isinstance(exc, (AssertionError, pytest.fail.Exception)):
         return "failed", str(exc).strip()
     return "broken", f"{exc.__class__.__name__}: {exc}" if exc else report.longreprtext.splitlines()[-1]
+
+
+
+class ResultCollector:
+    """Collects each criterion case's verdict; under xdist the controller receives every worker's reports."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        from reports.results import case_from_report
+        case = case_from_report(report)
+        if case is not None:
+            self.config.stash[RESULTS_KEY].append(case)
+
+
+SUMMARY_KEY = pytest.StashKey[dict]()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput") or RESULTS_KEY not in config.stash or not config.stash[RESULTS_KEY]:
+        return
+    from reports import summary as summary_mod
+    from reports.results import by_criterion
+    profile, target = config.stash[PROFILE_KEY], config.stash[TARGET_KEY]
+    directory = Path(config.getoption("summary_dir"))
+    results = by_criterion(config.stash[RESULTS_KEY])
+    summary = summary_mod.build(results, criteria.REGISTRY, profile_name=profile.name,
+                                severity_of=lambda m: severity_of(m, profile),
+                                runbook_of=lambda m: runbook_of(m, profile), target=target.describe(),
+                                previous=summary_mod.read_previous(directory))
+    summary_mod.write(summary, directory)
+    config.stash[SUMMARY_KEY] = summary
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    summary = config.stash.get(SUMMARY_KEY, None)
+    if summary is None:
+        return
+    from reports.summary import to_lines
+    terminalreporter.section("production readiness")
+    for line in to_lines(summary):
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(f"  (written to {config.getoption('summary_dir')}/summary.json and summary.md)")

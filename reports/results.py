@@ -1,0 +1,46 @@
+"""Per-criterion verdicts gathered from test reports (works across pytest-xdist workers)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# When a criterion's cases disagree, the worst verdict is the criterion's.
+PRECEDENCE = ["failed", "broken", "passed", "skipped"]
+
+
+@dataclass
+class CaseResult:
+    nodeid: str
+    criterion: str
+    verdict: str
+    message: str
+    duration: float
+
+
+@dataclass
+class CriterionResult:
+    id: str
+    verdict: str
+    cases: list[CaseResult] = field(default_factory=list)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [c.message.splitlines()[0] for c in self.cases
+                if c.verdict in ("failed", "broken") and c.message]
+
+
+def case_from_report(report) -> CaseResult | None:
+    props = dict(report.user_properties)
+    if "criterion" not in props:
+        return None
+    return CaseResult(report.nodeid, props["criterion"], props["verdict"], props.get("message", ""),
+                      getattr(report, "duration", 0.0))
+
+
+def by_criterion(cases: list[CaseResult]) -> dict[str, CriterionResult]:
+    grouped: dict[str, CriterionResult] = {}
+    for case in cases:
+        entry = grouped.setdefault(case.criterion, CriterionResult(case.criterion, "skipped"))
+        entry.cases.append(case)
+        if PRECEDENCE.index(case.verdict) < PRECEDENCE.index(entry.verdict):
+            entry.verdict = case.verdict
+    return grouped
