@@ -1,6 +1,7 @@
 """The pytest plugin: options, profile and target loading, criterion labels, selection and verdicts."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import uuid
@@ -199,6 +200,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.when == "call" or (report.when == "setup" and not report.passed):
         verdict, message = _verdict(report, call)
         report.user_properties.append(("criterion", meta.id))
+        report.user_properties.append(("criterion_meta", dataclasses.asdict(meta)))
         report.user_properties.append(("verdict", verdict))
         report.user_properties.append(("message", message))
     return report
@@ -244,7 +246,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     profile, target = config.stash[PROFILE_KEY], config.stash[TARGET_KEY]
     directory = Path(config.getoption("summary_dir"))
     results = by_criterion(config.stash[RESULTS_KEY])
-    summary = summary_mod.build(results, criteria.REGISTRY, profile_name=profile.name,
+    registry = {c.criterion: c.meta for c in config.stash[RESULTS_KEY]}   # the controller of -n imports no tests
+    summary = summary_mod.build(results, registry, profile_name=profile.name,
                                 severity_of=lambda m: severity_of(m, profile),
                                 runbook_of=lambda m: runbook_of(m, profile), target=target.describe(),
                                 previous=summary_mod.read_previous(directory))

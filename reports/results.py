@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from readiness.criteria import Criterion
+
 # When a criterion's cases disagree, the worst verdict is the criterion's.
 PRECEDENCE = ["failed", "broken", "passed", "skipped"]
 
@@ -14,6 +16,7 @@ class CaseResult:
     verdict: str
     message: str
     duration: float
+    meta: Criterion
 
 
 @dataclass
@@ -32,8 +35,10 @@ def case_from_report(report) -> CaseResult | None:
     props = dict(report.user_properties)
     if "criterion" not in props:
         return None
+    raw = dict(props["criterion_meta"])
+    meta = Criterion(**{**raw, "needs": tuple(raw["needs"]), "tags": tuple(raw["tags"])})
     return CaseResult(report.nodeid, props["criterion"], props["verdict"], props.get("message", ""),
-                      getattr(report, "duration", 0.0))
+                      getattr(report, "duration", 0.0), meta)
 
 
 def by_criterion(cases: list[CaseResult]) -> dict[str, CriterionResult]:
