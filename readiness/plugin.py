@@ -50,8 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "readiness.criteria.criterion)")
     config.addinivalue_line("markers", "chaos: disrupts the cluster; needs --allow-chaos and an allowed context")
     config.addinivalue_line("markers", "sends_notification: sends a real notification; needs --allow-alert-delivery")
-    if config.option.help or config.option.collectonly and not _collects_suites(config):
-        return
+    if config.option.help or not _collects_suites(config):
+        return    # e.g. `pytest tests`: the project's own tests load profiles and targets themselves
     from fixtures.target import TargetError, resolve
     probe_profile = config.getoption("profile")
     try:
@@ -77,7 +77,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _collects_suites(config: pytest.Config) -> bool:
-    return any("suites" in str(a) for a in config.args) or not config.args
+    """Whether this run collects readiness suites (so needs a profile and a target)."""
+    args = [a for a in config.args if not a.startswith("-")] or [str(ROOT / p) for p in config.getini("testpaths")]
+    return any(Path(a.split("::")[0]).resolve().is_relative_to(ROOT / "suites") for a in args)
 
 
 def pytest_configure_node(node) -> None:

@@ -118,6 +118,7 @@ class Exporter(Strict):
 class Loki(Strict):
     namespaces: list[str] | None = None    # default: the platform's namespaces
     lookback_s: int = Field(900, ge=10)
+    new_pod_grace_s: int = Field(120, ge=0)    # pods running for less than this are not expected to have logs yet
     pod_label: str = "pod"
     namespace_label: str = "namespace"
 

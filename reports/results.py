@@ -7,6 +7,7 @@ from readiness.criteria import Criterion
 
 # When a criterion's cases disagree, the worst verdict is the criterion's.
 PRECEDENCE = ["failed", "broken", "passed", "skipped"]
+MAX_REASONS = 30
 
 
 @dataclass
@@ -27,8 +28,10 @@ class CriterionResult:
 
     @property
     def reasons(self) -> list[str]:
-        return [c.message.splitlines()[0] for c in self.cases
-                if c.verdict in ("failed", "broken") and c.message]
+        """Every line of every failed or broken case (each line names one object), at most MAX_REASONS."""
+        lines = [line for c in self.cases if c.verdict in ("failed", "broken")
+                 for line in c.message.splitlines() if line.strip()]
+        return lines[:MAX_REASONS] + ([f"... and {len(lines) - MAX_REASONS} more"] if len(lines) > MAX_REASONS else [])
 
 
 def case_from_report(report) -> CaseResult | None:

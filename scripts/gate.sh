@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The main job: start the sandbox, run the readiness suites against it, write the summary and the Allure results.
+# Extra arguments go to pytest (e.g. --gate, --allow-chaos, -n auto).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || exit $?
+python3 -m sandbox up || exit $?
+python3 -m pytest suites --alluredir=reports/allure-results "$@"
+status=$?
+if [ -x scripts/report.sh ]; then bash scripts/report.sh || true; fi
+exit $status

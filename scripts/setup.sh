@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install what the suite and the sandbox need on a fresh Debian machine (idempotent; warm runs take seconds).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter
+              prometheus-postgres-exporter prometheus-pushgateway postgresql openssl)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "setup: Python packages"
+python3 -m pip install -q --disable-pip-version-check -e ".[sandbox]" 2>&1 | grep -v "Running pip as the 'root' user" || true
+
+echo "setup: Go components of the sandbox (built once into ${READINESS_CACHE:-~/.cache/platform-readiness})"
+python3 -m sandbox.build

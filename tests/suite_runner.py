@@ -1,0 +1,51 @@
+"""Run the readiness suite in a subprocess, as a user would, and read back its per-criterion verdicts."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class SuiteRun:
+    exit_code: int
+    output: str
+    summary: dict | None
+
+    def criterion(self, cid: str) -> dict:
+        assert self.summary, f"no summary.json written; output:\n{self.output[-3000:]}"
+        for entry in self.summary["criteria"]:
+            if entry["id"] == cid:
+                return entry
+        raise AssertionError(f"{cid} not in summary; output:\n{self.output[-3000:]}")
+
+    def verdict(self, cid: str) -> str:
+        return self.criterion(cid)["verdict"]
+
+    def reasons(self, cid: str) -> str:
+        return "\n".join(self.criterion(cid).get("reasons", []))
+
+
+def run_suite(tmp: Path, *args: str, env: dict | None = None, timeout: float = 300) -> SuiteRun:
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "summary.json").unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--summary-dir", str(tmp),
+           f"--alluredir={tmp / 'allure'}", *args]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+    summary = json.loads((tmp / "summary.json").read_text()) if (tmp / "summary.json").exists() else None
+    return SuiteRun(proc.returncode, proc.stdout + proc.stderr, summary)
+
+
+def wait_for_verdict(tmp: Path, cid: str, wanted: str, timeout: float, *args: str) -> SuiteRun:
+    """Re-run one criterion until it reaches ``wanted`` or ``timeout`` passes; returns the last run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = run_suite(tmp, "suites", "--criteria", cid, *args)
+        if run.summary and run.verdict(cid) == wanted or time.monotonic() > deadline:
+            return run
+        time.sleep(2)

@@ -1,0 +1,79 @@
+"""The Python route evaluation agrees with Debian's amtool (the oracle) on every routing case."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from readiness import alert_routing
+from readiness.profile import load_profile
+from sandbox import configs
+from sandbox.layout import Layout
+from tests.suite_runner import ROOT
+
+AMTOOL = shutil.which("amtool")
+
+TRICKY = """
+route:
+  receiver: default
+  routes:
+  - receiver: db-team
+    match: {team: db}
+    routes:
+    - receiver: db-pager
+      matchers: ['severity=~"crit.*"']
+  - receiver: regex-only
+    match_re: {service: "^(trino|superset)$"}
+    continue: true
+  - matchers: ['env!="prod"', 'severity!~"info|debug"']
+    receiver: nonprod
+  - receiver: multi
+    matchers: ['{team="web", severity="page"}']
+receivers: [{name: default}, {name: db-team}, {name: db-pager}, {name: regex-only}, {name: nonprod}, {name: multi}]
+"""
+TRICKY_CASES = [
+    {"team": "db"}, {"team": "db", "severity": "critical"}, {"service": "trino"},
+    {"service": "trino", "env": "dev", "severity": "warning"}, {"service": "trinox"},
+    {"env": "prod"}, {"env": "prod", "severity": "info"}, {"team": "web", "severity": "page", "env": "prod"},
+    {}, {"severity": "debug"},
+]
+
+
+def amtool_receivers(config_file: Path, labels: dict[str, str]) -> list[str]:
+    proc = subprocess.run([AMTOOL, "config", "routes", "test", f"--config.file={config_file}",
+                           *[f"{k}={v}" for k, v in labels.items()]], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().split(",")
+
+
+def _cases():
+    sandbox_config = yaml.safe_dump(configs.alertmanager_config(Layout(Path("/nonexistent"))))
+    profile_cases = [c.labels for c in load_profile(ROOT / "profiles/254carbon.yaml").phase4.alerting.routing]
+    for labels in profile_cases + [{"severity": "warning"}, {"severity": "critical", "team": "x"}]:
+        yield pytest.param(sandbox_config, labels, id=f"sandbox-{labels}")
+    for labels in TRICKY_CASES:
+        yield pytest.param(TRICKY, labels, id=f"tricky-{labels}")
+
+
+@pytest.mark.skipif(AMTOOL is None, reason="amtool (Debian prometheus-alertmanager) is not installed")
+@pytest.mark.parametrize(("config_text", "labels"), list(_cases()))
+def test_python_routing_matches_amtool(tmp_path, config_text, labels):
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(config_text)
+    tree, _ = alert_routing.parse_config(config_text)
+    assert alert_routing.receivers_for(tree, labels) == amtool_receivers(path, labels)
+
+
+def test_integrations_found_per_receiver():
+    _, receivers = alert_routing.parse_config(yaml.safe_dump(configs.alertmanager_config(Layout(Path("/x")))))
+    found = alert_routing.integrations(receivers)
+    assert found == {"email": ["email-platform-team", "email-oncall"], "pagerduty": ["pagerduty-critical"],
+                     "slack": ["slack-platform"]}
+
+
+def test_quoted_matcher_with_comma_and_escape():
+    matcher = alert_routing.parse_matcher('summary="a, \\"b\\""')
+    assert (matcher.name, matcher.op, matcher.value) == ("summary", "=", 'a, "b"')
