@@ -7,6 +7,7 @@
   which Prometheus discovers through the real Kubernetes service discovery;
   a pod that is not running on a Ready node does not answer.
 - Applies simulated CPU load (``<root>/load.json``) as kwok usage annotations.
+- Marks pods Ready again once their node is back, as a kubelet would.
 
     python -m sandbox.agent --root STATE_DIR
 """
@@ -107,6 +108,24 @@ def ship_logs(world: World, loki: str, silenced: set[str], tick: int) -> None:
         requests.post(f"{loki}/loki/api/v1/push", json={"streams": streams}, timeout=10).raise_for_status()
 
 
+def sync_pod_readiness(core: client.CoreV1Api, world: World) -> None:
+    """What a kubelet does after its node comes back: pods it runs are Ready again.
+
+    The node lifecycle controller marks pods NotReady when their node stops
+    heartbeating; kwok does not flip them back when the node returns, so pods
+    that tolerate the outage (DaemonSets) would stay NotReady for ever.
+    """
+    with world.lock:
+        pods = [p for p in world.pods.values() if p.spec.node_name in world.ready_nodes
+                and p.status.phase == "Running" and p.metadata.deletion_timestamp is None]
+    for pod in pods:
+        conditions = {c.type: c.status for c in pod.status.conditions or []}
+        if conditions.get("Ready") == "False" and conditions.get("ContainersReady") == "True":
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            core.patch_namespaced_pod_status(pod.metadata.name, pod.metadata.namespace, {"status": {
+                "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now}]}})
+
+
 def apply_load(core: client.CoreV1Api, world: World, load: dict[str, str]) -> None:
     with world.lock:
         pods = list(world.pods.values())
@@ -170,6 +189,7 @@ def main() -> None:
         try:
             refresh(core, world)
             apply_load(core, world, read_json(layout.root / "load.json", {}))
+            sync_pod_readiness(core, world)
             if time.monotonic() - last_log >= LOG_INTERVAL_S:
                 faults = read_json(layout.faults, {})
                 silenced = set(faults.get("logs-missing", {}).get("namespaces", []))

@@ -49,3 +49,19 @@ def wait_for_verdict(tmp: Path, cid: str, wanted: str, timeout: float, *args: st
         if run.summary and run.verdict(cid) == wanted or time.monotonic() > deadline:
             return run
         time.sleep(2)
+
+
+def wait_for_healthy(tmp: Path, timeout: float, *args: str) -> SuiteRun:
+    """Re-run every criterion until none fails or is broken, or ``timeout`` passes; returns the last run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = run_suite(tmp, "suites", *args)
+        bad = [c["id"] for c in (run.summary or {}).get("criteria", []) if c["verdict"] in ("failed", "broken")]
+        if run.summary and not bad or time.monotonic() > deadline:
+            return run
+        time.sleep(2)
+
+
+def unhealthy(run: SuiteRun) -> dict[str, list[str]]:
+    return {c["id"]: c.get("reasons", []) for c in (run.summary or {}).get("criteria", [])
+            if c["verdict"] in ("failed", "broken")}

@@ -1,0 +1,40 @@
+"""One cluster snapshot per run: each kind and each endpoint answer is fetched once, also under -n."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fixtures.cache import SharedCache
+from readiness.verdict import CouldNotLook
+from tests.suite_runner import run_suite
+
+
+def test_cache_fetches_once_and_replays_could_not_look(tmp_path):
+    calls = []
+
+    def broken():
+        calls.append(1)
+        raise CouldNotLook("prometheus", "GET x failed", "unreachable")
+
+    cache = SharedCache(tmp_path)
+    for _ in range(3):
+        with pytest.raises(CouldNotLook, match="GET x failed"):
+            cache.get("k", broken)
+    other = SharedCache(tmp_path)       # another xdist worker sharing the directory
+    with pytest.raises(CouldNotLook):
+        other.get("k", broken)
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_whole_suite_fetches_each_answer_once(sandbox, tmp_path, workers):
+    cache_root = tmp_path / "fetch-log"
+    run = run_suite(tmp_path, "suites", *workers, env={**__import__("os").environ,
+                                                       "READINESS_FETCH_LOG": str(cache_root)})
+    assert run.summary, run.output[-2000:]
+    fetched = [json.loads(line)["key"] for line in Path(cache_root).read_text().splitlines()]
+    assert len(fetched) == len(set(fetched)), f"fetched more than once: {sorted(fetched)}"
+    kube_lists = [k for k in fetched if k.startswith("kube /api")]
+    assert len(kube_lists) <= 20, kube_lists
