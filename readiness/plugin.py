@@ -19,6 +19,7 @@ PROFILE_KEY = pytest.StashKey[Profile]()
 TARGET_KEY = pytest.StashKey[object]()
 CACHE_DIR_KEY = pytest.StashKey[Path]()
 RESULTS_KEY = pytest.StashKey[list]()
+WAIVERS_KEY = pytest.StashKey[list]()
 ENDPOINT_NEEDS = ("prometheus", "alertmanager", "loki", "grafana")
 
 
@@ -41,6 +42,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run disruptive tests (only on contexts in the profile's chaos.allowed_contexts)")
     group.addoption("--summary-dir", metavar="DIR", default=str(ROOT / "reports"),
                     help="where summary.json, summary.md and history.jsonl are written (default: reports/)")
+    group.addoption("--gate", action="store_true", default=False,
+                    help="exit code follows policy: 1 when a blocker or critical criterion fails or is broken "
+                         "(not waived), else 0 (also profile gate.enabled)")
+    group.addoption("--report-only", action="store_true", default=False,
+                    help="always exit 0 after writing every report (overrides --gate)")
+    group.addoption("--waivers", metavar="PATH", default=None,
+                    help="YAML file of waived criteria with owner, reason and expiry date")
+    group.addoption("--write-baseline", metavar="PATH", default=None,
+                    help="write a waivers file accepting today's failed and broken criteria for 30 days")
     group.addoption("--allow-alert-delivery", action="store_true", default=False,
                     help="send a synthetic alert through Alertmanager to the real receivers (P4-ALERT-DELIVERY)")
 
@@ -64,6 +74,11 @@ def pytest_configure(config: pytest.Config) -> None:
         profile = first or load_profile(ROOT / default)
         target.sources["profile"] = probe_profile or f"{default} (default for this target)"
     except (ProfileError, TargetError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    from reports import waivers
+    try:
+        config.stash[WAIVERS_KEY] = waivers.load(config.getoption("waivers"))
+    except waivers.WaiverError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[PROFILE_KEY] = profile
     config.stash[TARGET_KEY] = target
@@ -194,6 +209,28 @@ def runbook_of(meta: criteria.Criterion, profile: Profile) -> str:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Apply waivers: an active waiver turns the failure into an xfail marked WAIVED; an expired one says so."""
+    try:
+        return (yield)
+    except (AssertionError, pytest.fail.Exception, CouldNotLook) as exc:
+        meta = criteria.of(item)
+        waivers = item.config.stash.get(WAIVERS_KEY, [])
+        if meta is None or not waivers:
+            raise
+        from reports.waivers import decide
+        message = str(exc)
+        decision = decide(waivers, meta.id, message)
+        if decision is None:
+            raise
+        if decision.waived:
+            pytest.xfail(f"{decision.note} | {message}")
+        if isinstance(exc, CouldNotLook):
+            raise CouldNotLook(exc.what, f"{exc.reason} ({decision.note})", exc.kind) from None
+        pytest.fail(f"{message}\n({decision.note})", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     meta = criteria.of(item)
@@ -211,6 +248,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def _verdict(report: pytest.TestReport, call: pytest.CallInfo) -> tuple[str, str]:
     if report.passed:
         return "passed", ""
+    if report.skipped and getattr(report, "wasxfail", None) is not None:
+        return "waived", report.wasxfail.removeprefix("reason: ")
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         return "skipped", reason.removeprefix("Skipped: ")
@@ -243,6 +282,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput") or RESULTS_KEY not in config.stash or not config.stash[RESULTS_KEY]:
         return
+    from reports import allure_files, forecast, gate, waivers
     from reports import summary as summary_mod
     from reports.results import by_criterion
     profile, target = config.stash[PROFILE_KEY], config.stash[TARGET_KEY]
@@ -253,8 +293,39 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                                 severity_of=lambda m: severity_of(m, profile),
                                 runbook_of=lambda m: runbook_of(m, profile), target=target.describe(),
                                 previous=summary_mod.read_previous(directory))
+    summary["gate"] = gate.decide(summary, tuple(profile.gate.severities))
+    summary["forecast"] = forecast.forecast(forecast.read_history(directory) + [summary])
     summary_mod.write(summary, directory)
     config.stash[SUMMARY_KEY] = summary
+    alluredir = config.getoption("allure_report_dir", None)
+    if alluredir:
+        allure_files.write_environment(Path(alluredir), _environment(config, profile, target))
+        allure_files.write_summary_result(Path(alluredir), summary, summary_mod.to_markdown(summary))
+    if config.getoption("write_baseline"):
+        Path(config.getoption("write_baseline")).write_text(waivers.baseline(summary))
+    if config.getoption("report_only"):
+        session.exitstatus = pytest.ExitCode.OK
+    elif (config.getoption("gate") or profile.gate.enabled) and exitstatus in (0, 1):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED if summary["gate"]["decision"] == "FAIL" \
+            else pytest.ExitCode.OK
+
+
+def _environment(config: pytest.Config, profile: Profile, target) -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        suite_version = version("platform-readiness")
+    except PackageNotFoundError:
+        suite_version = "checkout"
+    try:
+        from fixtures.kube import Snapshot
+        from fixtures.cache import SharedCache
+        kube_version = Snapshot(target.api_client(), SharedCache(config.stash[CACHE_DIR_KEY] / "answers")).version()
+    except Exception as exc:  # the version is context for the report, never a reason to fail it
+        kube_version = f"unknown ({exc.__class__.__name__})"
+    return {"cluster": target.describe(), "context": target.context or "in-cluster",
+            "kubernetes.version": kube_version, "profile": f"{profile.name} ({target.sources.get('profile')})",
+            "suite.version": suite_version,
+            **{f"endpoint.{k}": v or "not set" for k, v in target.urls.items()}}
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

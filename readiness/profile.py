@@ -180,6 +180,11 @@ class Chaos(Strict):
     min_ready_nodes: int = Field(2, ge=1)
 
 
+class Gate(Strict):
+    enabled: bool = False                  # like --gate: the exit code follows the policy below
+    severities: list[Severity] = ["blocker", "critical"]   # failed or broken criteria of these fail the gate
+
+
 class Profile(Strict):
     name: str
     description: str = ""
@@ -189,6 +194,7 @@ class Profile(Strict):
     phase3: Phase3 = Phase3()
     phase4: Phase4
     chaos: Chaos = Chaos()
+    gate: Gate = Gate()
     severity: dict[str, Severity] = {}      # criterion ID -> severity, overrides the criterion's own
     runbooks: dict[str, str] = {}           # criterion ID -> runbook URL, overrides the default
     skip: dict[str, str] = {}               # criterion ID -> why it does not apply to this platform

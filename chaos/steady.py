@@ -1,0 +1,57 @@
+"""Steady state and safety guards: chaos only disrupts a healthy cluster, and never too much of it."""
+from __future__ import annotations
+
+from fixtures.kube import is_true, selects
+from fixtures.live import LiveCluster
+from readiness.profile import Profile
+from readiness.verdict import CouldNotLook
+
+
+def ready_pods_off(live: LiveCluster, profile: Profile, failed_node: str | None = None) -> dict[str, tuple[int, int]]:
+    """workload -> (ready pods not on ``failed_node``, desired replicas), for every workload of the profile."""
+    pods = live.pods()
+    result = {}
+    for w in profile.platform.workloads:
+        obj = live.workload(w.kind, w.namespace, w.name)
+        if obj is None:
+            result[w.ref] = (0, -1)
+            continue
+        desired = obj.get("status", {}).get("desiredNumberScheduled") if w.kind == "DaemonSet" \
+            else obj["spec"].get("replicas", 1)
+        ready = [p for p in pods if p["metadata"]["namespace"] == w.namespace
+                 and selects(obj["spec"].get("selector"), p["metadata"].get("labels"))
+                 and p.get("status", {}).get("phase") == "Running" and is_true(p, "Ready")
+                 and not p["metadata"].get("deletionTimestamp") and p["spec"].get("nodeName") != failed_node]
+        result[w.ref] = (len(ready), desired or 0)
+    return result
+
+
+def steady_state(live: LiveCluster, profile: Profile) -> tuple[bool, str]:
+    not_ready = [n["metadata"]["name"] for n in live.nodes() if not is_true(n, "Ready")]
+    short = [f"{ref} {ready}/{desired}" for ref, (ready, desired) in ready_pods_off(live, profile).items()
+             if desired < 0 or ready < desired]
+    problems = ([f"nodes NotReady: {', '.join(not_ready)}"] if not_ready else []) + \
+               ([f"workloads not fully ready: {', '.join(short)}"] if short else [])
+    return not problems, "; ".join(problems) or "all nodes Ready, every workload fully ready"
+
+
+def require_steady_state(live: LiveCluster, profile: Profile) -> None:
+    ok, seen = steady_state(live, profile)
+    if not ok:
+        raise CouldNotLook("steady state before chaos", f"the cluster is already unhealthy, not disrupting it: {seen}",
+                           "unsteady")
+
+
+def disruptable_workers(live: LiveCluster, profile: Profile) -> list[str]:
+    """Workers chaos may take out: never a control-plane node, the last schedulable one, or below the minimum."""
+    nodes = live.nodes()
+    cp_label = profile.phase3.nodes.control_plane_label
+    ready = [n for n in nodes if is_true(n, "Ready")]
+    schedulable = [n for n in ready if not n["spec"].get("unschedulable") and cp_label not in n["metadata"]["labels"]]
+    if len(ready) - 1 < profile.chaos.min_ready_nodes:
+        raise CouldNotLook("chaos guard", f"{len(ready)} Ready nodes; taking one out would leave fewer than the "
+                                          f"profile's chaos.min_ready_nodes={profile.chaos.min_ready_nodes}", "guard")
+    if len(schedulable) < 2:
+        raise CouldNotLook("chaos guard", f"{len(schedulable)} schedulable worker(s): never disrupt the last one",
+                           "guard")
+    return sorted(n["metadata"]["name"] for n in schedulable)

@@ -1,0 +1,99 @@
+"""P3-NODE-FAILURE and P3-DRAIN: the platform rides out a failed worker, and every worker can be drained.
+
+Disruptive: collected only with --allow-chaos on a context the profile allows; the node is always put back.
+"""
+import time
+
+from chaos.steady import disruptable_workers, ready_pods_off, require_steady_state, steady_state
+from fixtures.kube import is_true
+from fixtures.live import poll
+from readiness.criteria import criterion
+from readiness.evidence import attach_json, attach_table
+from readiness.verdict import fail
+
+
+def _busiest(live, workers: list[str], profile) -> str:
+    critical = {(w.namespace, w.name) for w in profile.platform.critical}
+    counts = {w: 0 for w in workers}
+    for pod in live.pods():
+        app = (pod["metadata"].get("labels") or {}).get("app")
+        if (pod["metadata"]["namespace"], app) in critical and pod["spec"].get("nodeName") in counts:
+            counts[pod["spec"]["nodeName"]] += 1
+    return max(workers, key=lambda w: (counts[w], w))
+
+
+def _pdb_violations(live) -> list[str]:
+    return [f"{p['metadata']['namespace']}/{p['metadata']['name']} {p['status'].get('currentHealthy', 0)}"
+            f"/{p['status'].get('desiredHealthy', 0)} healthy"
+            for p in live.pdbs() if p.get("status") and
+            p["status"].get("currentHealthy", 0) < p["status"].get("desiredHealthy", 0)]
+
+
+@criterion("P3-NODE-FAILURE", 3, "Node failure test passed", severity="blocker", disruptive=True,
+           requirement="With one worker failed, every critical service keeps at least one ready replica on the "
+                       "other nodes throughout, the displaced pods are running again elsewhere within the "
+                       "profile's deadline, no PodDisruptionBudget is violated, and the node is put back.",
+           next_step="Spread replicas (anti-affinity), add replicas, lower tolerationSeconds for unreachable "
+                     "nodes, and check that the scheduler has room on the remaining nodes.")
+def test_platform_survives_a_failed_worker(node_chaos, profile):
+    spec = profile.phase3.node_failure
+    live = node_chaos.live
+    require_steady_state(live, profile)
+    node = _busiest(live, disruptable_workers(live, profile), profile)
+    critical = {w.ref for w in profile.platform.critical}
+    samples, outages, violations = [], {}, []
+    started = time.monotonic()
+    with node_chaos.fail(node):
+        def recovered():
+            seen = ready_pods_off(live, profile, failed_node=node)
+            elapsed = round(time.monotonic() - started, 1)
+            samples.append({"t": elapsed, **{ref: f"{r}/{d}" for ref, (r, d) in seen.items()}})
+            for ref in critical:
+                if seen[ref][0] < 1:
+                    outages.setdefault(ref, elapsed)
+            for pdb in _pdb_violations(live):
+                violations.append(f"{pdb} at {elapsed}s")
+            short = [f"{ref} {r}/{d}" for ref, (r, d) in seen.items() if r < d]
+            return not short, f"not yet running elsewhere: {', '.join(short)}" if short else "all recovered"
+        try:
+            recovery_s, _ = poll(f"workloads displaced from {node} running elsewhere", recovered,
+                                 spec.recovery_deadline_s, spec.sample_interval_s)
+        except TimeoutError as exc:
+            recovery_s, timeout = None, str(exc)
+    restored_s = time.monotonic() - started
+    after_ok, after = steady_state(live, profile)
+    attach_table(f"ready replicas off {node} (sampled every {spec.sample_interval_s}s)",
+                 ["t (s)", *sorted(critical)], [[s["t"], *[s[r] for r in sorted(critical)]] for s in samples])
+    attach_json("node failure", {"node": node, "time_to_recover_s": recovery_s,
+                                 "node_restored_after_s": round(restored_s, 1), "steady_state_after": after})
+    problems = [f"service {ref}: no ready replica off {node} at {t}s" for ref, t in sorted(outages.items())]
+    problems += [f"pdb {v}" for v in sorted(set(violations))]
+    if recovery_s is None:
+        problems.append(f"node {node} failed: {timeout}")
+    fail(problems, f"failing worker {node}")
+
+
+@criterion("P3-DRAIN", 3, "Workers drain without violating PDBs", severity="critical", disruptive=True,
+           requirement="Each worker can be cordoned and drained through the Eviction API within the profile's "
+                       "deadline without violating a PodDisruptionBudget (a PDB that allows no disruption is "
+                       "named as the blocker), and is uncordoned afterwards.",
+           next_step="Relax the named PDB (minAvailable below the replica count) or add replicas; check pods "
+                     "without controllers.")
+def test_every_worker_drains_within_deadline(node_chaos, profile):
+    spec = profile.phase3.node_failure
+    live = node_chaos.live
+    require_steady_state(live, profile)
+    problems, rows = [], []
+    for node in disruptable_workers(live, profile):
+        poll("steady state between drains", lambda: steady_state(live, profile), spec.recovery_deadline_s, 1)
+        with node_chaos.cordon(node):
+            report = node_chaos.drain(node, spec.drain_deadline_s)
+        rows.append([node, len(report.evicted), len(report.blocked), round(report.seconds, 1)])
+        problems += [f"node {node}: pod {pod} not evicted: {why}" for pod, why in sorted(report.blocked.items())]
+        node_after = live.node(node)
+        if node_after["spec"].get("unschedulable") or not is_true(node_after, "Ready"):
+            problems.append(f"node {node}: not schedulable and Ready after the drain")
+        if problems:
+            break       # one blocked node is enough to name the blocker; do not drain the others too
+    attach_table("drains", ["node", "evicted", "blocked", "seconds"], rows)
+    fail(problems)
