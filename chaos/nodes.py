@@ -1,7 +1,7 @@
 """Node chaos (cordon, fail, drain), each recorded before it is made and always put back.
 
     with chaos.cordon("worker-2"): ...
-    with chaos.fail("worker-2"): ...            # NoExecute taint (+ stopped heartbeat in the sandbox)
+    with chaos.fail("worker-2"): ...            # out-of-service taint (+ stopped heartbeat in the sandbox)
     with chaos.cordon("worker-2"): report = chaos.drain("worker-2", deadline_s=120)
 
 Leaving a ``with`` block by any path (return, exception, Ctrl-C, the SIGTERM
@@ -21,7 +21,10 @@ from chaos.ledger import ANNOTATION, Ledger, NodeRecord
 from fixtures.kube import is_true, selects
 from fixtures.live import LiveCluster, poll
 
-FAILURE_TAINT = {"key": "chaos.platform-readiness.io/node-failure", "value": "true", "effect": "NoExecute"}
+# What an operator sets on a node that is down for good (non-graceful node shutdown, GA in Kubernetes 1.28):
+# pods without a toleration are evicted, and those stuck terminating on a NotReady node are force-deleted,
+# so StatefulSets can start their pods elsewhere. The node lifecycle controller never removes it itself.
+FAILURE_TAINT = {"key": "node.kubernetes.io/out-of-service", "value": "nodeshutdown", "effect": "NoExecute"}
 RESTORE_TIMEOUT_S = 120
 
 
