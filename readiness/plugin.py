@@ -238,10 +238,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     if report.when == "call" or (report.when == "setup" and not report.passed):
         verdict, message = _verdict(report, call)
-        report.user_properties.append(("criterion", meta.id))
-        report.user_properties.append(("criterion_meta", dataclasses.asdict(meta)))
-        report.user_properties.append(("verdict", verdict))
-        report.user_properties.append(("message", message))
+        # On the item too, so JUnit XML (which reads the teardown report) carries the criterion and verdict.
+        item.user_properties += [("criterion", meta.id), ("verdict", verdict), ("message", message)]
+        report.user_properties = [*item.user_properties, ("criterion_meta", dataclasses.asdict(meta))]
     return report
 
 

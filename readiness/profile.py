@@ -85,6 +85,7 @@ class Phase3(Strict):
     hpas: list[Hpa] = []
     pdbs: list[Ref] = []
     quota_max_used_percent: int = Field(90, ge=1, le=100)
+    metrics_grace_s: int = Field(150, ge=0)    # pods running for less than this may not have metrics yet
     node_failure: NodeFailure = NodeFailure()
 
 

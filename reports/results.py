@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from readiness.criteria import Criterion
 
 # When a criterion's cases disagree, the worst verdict is the criterion's.
-PRECEDENCE = ["failed", "broken", "passed", "skipped"]
+PRECEDENCE = ["failed", "broken", "waived", "passed", "skipped"]
 MAX_REASONS = 30
 
 
@@ -36,7 +36,7 @@ class CriterionResult:
 
 def case_from_report(report) -> CaseResult | None:
     props = dict(report.user_properties)
-    if "criterion" not in props:
+    if "criterion_meta" not in props:     # only the report that decided the verdict carries the metadata
         return None
     raw = dict(props["criterion_meta"])
     meta = Criterion(**{**raw, "needs": tuple(raw["needs"]), "tags": tuple(raw["tags"])})

@@ -21,7 +21,8 @@ def _phase_rows(results: dict[str, CriterionResult], registry: dict[str, Criteri
         ids = sorted(cid for cid in results if registry[cid].phase == phase)
         if not ids:
             continue
-        counts = {v: sum(results[c].verdict == v for c in ids) for v in ("passed", "failed", "broken", "skipped")}
+        counts = {v: sum(results[c].verdict == v for c in ids)
+                  for v in ("passed", "failed", "broken", "skipped", "waived")}
         evaluated = len(ids) - counts["skipped"]
         percent = round(100.0 * counts["passed"] / evaluated, 1) if evaluated else None
         rows.append({"phase": phase, "title": title, "criteria": len(ids), **counts, "percent": percent})
@@ -39,8 +40,8 @@ def build(results: dict[str, CriterionResult], registry: dict[str, Criterion], *
                  "verdict": res.verdict, "cases": len(res.cases)}
         if res.verdict in ("failed", "broken"):
             entry.update(reasons=res.reasons, next_step=meta.next_step, runbook=runbook_of(meta))
-        if res.verdict == "skipped":
-            entry["reasons"] = sorted({c.message for c in res.cases if c.message})
+        if res.verdict in ("skipped", "waived"):
+            entry["reasons"] = sorted({c.message for c in res.cases if c.message and c.verdict == res.verdict})
         criteria.append(entry)
     evaluated = [c for c in criteria if c["verdict"] != "skipped"]
     overall = round(100.0 * sum(c["verdict"] == "passed" for c in evaluated) / len(evaluated), 1) if evaluated else None
@@ -72,7 +73,7 @@ def to_lines(summary: dict) -> list[str]:
     lines = [f"Production readiness: {_pct(summary['overall_percent'])} of evaluated criteria pass "
              f"(profile {summary['profile']}, {summary['target']})"]
     for row in summary["phases"]:
-        extra = ", ".join(f"{row[k]} {k}" for k in ("failed", "broken", "skipped") if row[k])
+        extra = ", ".join(f"{row[k]} {k}" for k in ("failed", "broken", "waived", "skipped") if row[k])
         lines.append(f"  Phase {row['phase']} {row['title'].split(': ', 1)[1]}: {row['passed']}/"
                      f"{row['criteria'] - row['skipped']} passed ({_pct(row['percent'])})" + (f"; {extra}" if extra else ""))
     for change in summary["changes"]:
@@ -82,6 +83,10 @@ def to_lines(summary: dict) -> list[str]:
         if c["verdict"] in ("failed", "broken"):
             lines.append(f"  {c['verdict'].upper():7} {c['id']} [{c['severity']}] {c['reasons'][0] if c['reasons'] else ''}")
             lines.append(f"          next: {c['next_step']} ({c['runbook']})")
+        if c["verdict"] == "waived":
+            lines.append(f"  WAIVED  {c['id']} [{c['severity']}] {c['reasons'][0] if c['reasons'] else ''}")
+    if "forecast" in summary:
+        lines.append(f"  Forecast: {summary['forecast']['text']}")
     if "gate" in summary:
         lines.append(f"  Gate: {summary['gate']['decision']} ({summary['gate']['reason']})")
     return lines
@@ -90,10 +95,10 @@ def to_lines(summary: dict) -> list[str]:
 def to_markdown(summary: dict) -> str:
     out = [f"# Production readiness: {_pct(summary['overall_percent'])}", "",
            f"Profile `{summary['profile']}`, target `{summary['target']}`, generated {summary['generated_at']}.", "",
-           "| Phase | Passed | Failed | Broken | Skipped | Complete |", "|---|---|---|---|---|---|"]
+           "| Phase | Passed | Failed | Broken | Waived | Skipped | Complete |", "|---|---|---|---|---|---|---|"]
     for row in summary["phases"]:
-        out.append(f"| {row['title']} | {row['passed']} | {row['failed']} | {row['broken']} | {row['skipped']} | "
-                   f"{_pct(row['percent'])} |")
+        out.append(f"| {row['title']} | {row['passed']} | {row['failed']} | {row['broken']} | {row['waived']} | "
+                   f"{row['skipped']} | {_pct(row['percent'])} |")
     if summary["changes"]:
         out += ["", "## Since the previous run", ""]
         out += [f"- {'Overall' if c['phase'] == 'overall' else 'Phase ' + str(c['phase'])}: "
@@ -105,6 +110,11 @@ def to_markdown(summary: dict) -> str:
             out.append(f"- **{c['id']}** ({c['verdict']}, {c['severity']}): {c['title']}")
             out += [f"  - {r}" for r in c["reasons"][:10]]
             out.append(f"  - Next step: {c['next_step']} ([runbook]({c['runbook']}))")
+    waived = [c for c in summary["criteria"] if c["verdict"] == "waived"]
+    if waived:
+        out += ["", "## Waived", ""] + [f"- **{c['id']}**: {c['reasons'][0] if c['reasons'] else ''}" for c in waived]
+    if "forecast" in summary:
+        out += ["", f"**Forecast**: {summary['forecast']['text']}"]
     if "gate" in summary:
         out += ["", f"**Gate: {summary['gate']['decision']}** ({summary['gate']['reason']})"]
     return "\n".join(out) + "\n"

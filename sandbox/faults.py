@@ -143,10 +143,13 @@ BROKEN_RULES = {"groups": [{"name": "broken-capacity", "rules": [
     {"record": "capacity:broken:sum", "expr": "up + on() group_left() up"}]}]}
 
 
+KEPT_DASHBOARDS = {"platform-overview", "slo-tracking"}   # the required ones stay: only the count falls short
+
+
 def _dashboards_missing(layout: Layout) -> None:
-    boards = sorted((layout.config / "dashboards").glob("*.json"))
-    for path in boards[2:]:
-        path.rename(path.with_suffix(".removed"))
+    for path in (layout.config / "dashboards").glob("*.json"):
+        if path.stem not in KEPT_DASHBOARDS:
+            path.rename(path.with_suffix(".removed"))
 
 
 def _dashboards_back(layout: Layout) -> None:
@@ -219,7 +222,7 @@ FAULTS = {f.name: f for f in [
           _pagerduty(False), _pagerduty(True)),
     Fault("slack-webhook-broken", "P4-ALERT-DELIVERY", "the Slack receiver posts to a webhook that rejects it",
           _broken_slack, _pagerduty(True)),
-    Fault("dashboards-missing", "P4-DASHBOARDS", "all but two dashboards removed from Grafana",
+    Fault("dashboards-missing", "P4-DASHBOARDS", "all dashboards but the two required ones removed from Grafana",
           _dashboards_missing, _dashboards_back),
     Fault("slo-rules-missing", "P4-SLO", "SLO recording rules unloaded",
           lambda layout: _rules(layout, "slo", None), lambda layout: _rules(layout, "slo", configs.slo_rules())),

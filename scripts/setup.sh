@@ -17,7 +17,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 echo "setup: Python packages"
-python3 -m pip install -q --disable-pip-version-check -e ".[sandbox]" 2>&1 | grep -v "Running pip as the 'root' user" || true
+python3 -m pip install -q --disable-pip-version-check -e ".[sandbox,test]" 2>&1 | grep -v "Running pip as the 'root' user" || true
 
 echo "setup: Go components of the sandbox (built once into ${READINESS_CACHE:-~/.cache/platform-readiness})"
 python3 -m sandbox.build

@@ -1,6 +1,8 @@
 """Helpers the phase suites share to read workloads and their pods out of the snapshot."""
 from __future__ import annotations
 
+import datetime as dt
+
 from fixtures.kube import Snapshot, by_ref, is_true, selects
 from readiness.profile import Workload
 
@@ -31,3 +33,11 @@ def ready_replicas(obj: dict) -> int:
 def node_roles(node: dict) -> set[str]:
     return {k.split("/", 1)[1] for k in (node["metadata"].get("labels") or {})
             if k.startswith("node-role.kubernetes.io/")}
+
+
+def running_longer_than(pod: dict, seconds: float) -> bool:
+    """Whether the pod has been running for at least ``seconds`` (new pods get a grace period)."""
+    stamp = pod.get("status", {}).get("startTime") or pod["metadata"]["creationTimestamp"]
+    started = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (pod.get("status", {}).get("phase") == "Running"
+            and dt.datetime.now(dt.timezone.utc) - started >= dt.timedelta(seconds=seconds))

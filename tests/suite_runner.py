@@ -33,11 +33,13 @@ class SuiteRun:
 
 def run_suite(tmp: Path, *args: str, env: dict | None = None, timeout: float = 300) -> SuiteRun:
     tmp.mkdir(parents=True, exist_ok=True)
-    (tmp / "summary.json").unlink(missing_ok=True)
+    summary_file = tmp / "summary.json"
+    before = summary_file.stat().st_mtime_ns if summary_file.exists() else None   # kept: it is the "previous run"
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--summary-dir", str(tmp),
            f"--alluredir={tmp / 'allure'}", *args]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
-    summary = json.loads((tmp / "summary.json").read_text()) if (tmp / "summary.json").exists() else None
+    written = summary_file.exists() and summary_file.stat().st_mtime_ns != before
+    summary = json.loads(summary_file.read_text()) if written else None
     return SuiteRun(proc.returncode, proc.stdout + proc.stderr, summary)
 
 

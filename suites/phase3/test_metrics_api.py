@@ -3,15 +3,15 @@ from fixtures.kube import by_ref, condition, is_true
 from readiness.criteria import criterion
 from readiness.evidence import attach_table
 from readiness.verdict import CouldNotLook, fail
-from suites.workloads import find_workload, pods_of
+from suites.workloads import find_workload, pods_of, running_longer_than
 
 APISERVICE = "v1beta1.metrics.k8s.io"
 
 
 @criterion("P3-METRICS-API", 3, "Resource metrics API serving", severity="critical",
            requirement="The APIService v1beta1.metrics.k8s.io is Available and returns metrics for every Ready "
-                       "node and for every running pod of the profile's workloads (what kubectl top and the HPA "
-                       "controller need).",
+                       "node and for every pod of the profile's workloads running longer than the profile's grace "
+                       "period (what kubectl top and the HPA controller need).",
            next_step="Check the metrics-server Deployment and its logs (kubelet scrape errors, TLS flags).")
 def test_metrics_api_serves_nodes_and_pods(snapshot, profile):
     service = by_ref(snapshot.items("apiservices")).get(APISERVICE)
@@ -36,8 +36,8 @@ def test_metrics_api_serves_nodes_and_pods(snapshot, profile):
     for workload in profile.platform.workloads:
         obj = find_workload(snapshot, workload)
         for pod in pods_of(snapshot, obj) if obj else []:
-            if pod.get("status", {}).get("phase") != "Running":
-                continue
+            if not running_longer_than(pod, profile.phase3.metrics_grace_s):
+                continue        # a pod needs a couple of metric resolutions before it has metrics
             ref = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
             rows.append(["pod", ref, ref in pod_metrics])
             if ref not in pod_metrics:

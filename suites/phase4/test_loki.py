@@ -1,15 +1,9 @@
 """P4-LOKI and P4-LOG-AGENT: every running pod's logs reach Loki, through an agent on every node."""
-import datetime as dt
-
 from fixtures.kube import by_ref, is_true
 from readiness.criteria import criterion
 from readiness.evidence import attach_query, attach_table
 from readiness.verdict import CouldNotLook, fail
-
-
-def _started(pod: dict) -> dt.datetime:
-    stamp = pod.get("status", {}).get("startTime") or pod["metadata"]["creationTimestamp"]
-    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+from suites.workloads import running_longer_than
 
 
 @criterion("P4-LOKI", 4, "All pod logs centralized in Loki", severity="critical",
@@ -24,10 +18,8 @@ def test_every_running_pod_has_recent_logs(snapshot, loki, profile):
     if not readiness.startswith("HTTP 200"):
         fail(f"loki: not ready ({readiness})")
     namespaces = profile.log_namespaces
-    settled_before = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=spec.new_pod_grace_s)
     running = sorted(f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in snapshot.items("pods")
-                     if p["metadata"]["namespace"] in namespaces and p.get("status", {}).get("phase") == "Running"
-                     and _started(p) <= settled_before)
+                     if p["metadata"]["namespace"] in namespaces and running_longer_than(p, spec.new_pod_grace_s))
     if not running:
         raise CouldNotLook("platform pods", f"no running pods in {', '.join(namespaces)}: nothing to look for",
                            "empty")

@@ -1,0 +1,92 @@
+"""Speed and memory of the sandbox and the suite, measured on this machine (figures go into the README).
+
+    python scripts/benchmark.py                 # warm up time, memory, suite time serial and -n 2, fetches
+    python scripts/benchmark.py --nodes 1000    # the same against a 1000-worker sandbox (then back to 3)
+
+It restarts the sandbox (down, up) to time a warm start; run it on an otherwise idle machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sandbox.cluster import specs  # noqa: E402
+from sandbox.layout import Layout  # noqa: E402
+from sandbox.processes import Supervisor  # noqa: E402
+
+
+def _run(*args: str, env=None) -> float:
+    started = time.monotonic()
+    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
+    if proc.returncode not in (0, 1):
+        sys.exit(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return time.monotonic() - started
+
+
+def rss_mib(layout: Layout) -> dict[str, float]:
+    sup, result = Supervisor(layout.root), {}
+    for spec in specs(layout):
+        pid = sup.pid(spec.name)
+        if pid is None:
+            continue
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+                if int(entry) == pid or int(fields[2]) == pid:
+                    total += int(open(f"/proc/{entry}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            except (OSError, ValueError, IndexError):
+                continue
+        result[spec.name] = round(total / 2**20, 1)
+    return result
+
+
+def suite_times(repeat: int = 3) -> dict[str, float]:
+    out = {}
+    tmp = Path(tempfile.mkdtemp(prefix="readiness-bench-"))
+    for label, extra in (("serial", []), ("xdist -n 2", ["-n", "2"])):
+        times = [_run(sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "--summary-dir",
+                      str(tmp), f"--alluredir={tmp / 'allure'}", *extra) for _ in range(repeat)]
+        out[label] = round(min(times), 2)
+    log = tmp / "fetches.jsonl"
+    _run(sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "--summary-dir", str(tmp),
+         f"--alluredir={tmp / 'allure'}", env={**os.environ, "READINESS_FETCH_LOG": str(log)})
+    keys = [json.loads(line)["key"] for line in log.read_text().splitlines()]
+    out["fetches per run"] = len(keys)
+    out["kubernetes list calls per run"] = sum(k.startswith("kube /api") for k in keys)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=3, help="simulated workers for this measurement")
+    args = parser.parse_args()
+    layout = Layout.default()
+    _run(sys.executable, "-m", "sandbox", "down")
+    up_s = _run(sys.executable, "-m", "sandbox", "up", "--nodes", str(args.nodes))
+    time.sleep(20)     # let the scrapes and log shipping settle before measuring memory
+    memory = rss_mib(layout)
+    figures = {"workers": args.nodes, "warm up to all-ready (s)": round(up_s, 1),
+               "sandbox RSS total (MiB)": round(sum(memory.values())),
+               "largest RSS (MiB)": dict(sorted(memory.items(), key=lambda kv: -kv[1])[:4]),
+               **suite_times()}
+    print(json.dumps(figures, indent=2))
+    if args.nodes != 3:
+        _run(sys.executable, "-m", "sandbox", "down")
+        _run(sys.executable, "-m", "sandbox", "up")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Status summary, gate, waivers, baseline, forecast and JUnit, from real runs against the sandbox."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import xml.etree.ElementTree as ET
+
+import jsonschema
+import pytest
+
+from reports.forecast import forecast
+from tests.conftest import sandbox_cli
+from tests.suite_runner import ROOT, run_suite, wait_for_healthy, wait_for_verdict
+
+SCHEMA = json.loads((ROOT / "docs/summary.schema.json").read_text())
+
+
+def _history(points: list[tuple[str, float]]) -> list[dict]:
+    return [{"generated_at": at, "overall_percent": p} for at, p in points]
+
+
+def test_forecast_needs_history_and_progress():
+    assert forecast(_history([("2026-11-20T00:00:00Z", 50)]))["status"] == "none"
+    flat = _history([("2026-11-20T00:00:00Z", 60), ("2026-11-21T00:00:00Z", 60), ("2026-11-22T00:00:00Z", 60)])
+    assert forecast(flat)["status"] == "none"
+    rising = _history([("2026-11-20T00:00:00Z", 40), ("2026-11-21T00:00:00Z", 50), ("2026-11-22T00:00:00Z", 60)])
+    result = forecast(rising)
+    assert result == {"status": "dated", "date": "2026-11-26", "pace_percent_per_day": 10.0,
+                      "text": "at this pace (10.0 points a day), production ready by 2026-11-26"}
+    assert forecast(rising + _history([("2026-11-23T00:00:00Z", 100)]))["status"] == "ready"
+
+
+def test_two_runs_show_the_change_per_phase_and_match_the_schema(sandbox, tmp_path):
+    sandbox_cli("heal")
+    healthy = wait_for_healthy(tmp_path, 180)
+    jsonschema.validate(healthy.summary, SCHEMA)
+    sandbox_cli("fault", "pdb-deleted")
+    sandbox_cli("fault", "dashboards-missing")
+    try:
+        broken = run_suite(tmp_path, "suites")
+    finally:
+        sandbox_cli("heal")
+    jsonschema.validate(broken.summary, SCHEMA)
+    assert {c["id"] for c in broken.summary["criteria"] if c["verdict"] == "failed"} == {"P3-PDB", "P4-DASHBOARDS"}
+    changes = {c["phase"]: (c["from"], c["to"]) for c in broken.summary["changes"]}
+    assert changes[3][0] == 100 and changes[3][1] < 100, changes
+    assert changes[4][0] == 100 and changes[4][1] < 100, changes
+    text = (tmp_path / "summary.md").read_text()
+    assert "- Phase 3: 100% -> " in text and "- Phase 4: 100% -> " in text, text
+    assert "P3-PDB" in text and "Next step" in text
+    assert "Phase 3 High availability:" in broken.output and "P3-PDB" in broken.output
+
+
+@pytest.fixture
+def degraded(sandbox, tmp_path):
+    """A blocker criterion (P3-SERVICE-HA) failing for the duration of the test."""
+    sandbox_cli("heal")
+    sandbox_cli("fault", "service-degraded")
+    wait_for_verdict(tmp_path / "wait", "P3-SERVICE-HA", "failed", 60)
+    yield
+    sandbox_cli("heal")
+
+
+def _waivers(tmp_path, expires: dt.date):
+    path = tmp_path / "waivers.yaml"
+    path.write_text(f"waivers:\n  - criterion: P3-SERVICE-HA\n    object: cloudflared\n    owner: sre-team\n"
+                    f"    reason: second tunnel replica lands next sprint\n    expires: {expires.isoformat()}\n")
+    return str(path)
+
+
+def test_gate_exit_codes_follow_policy(degraded, tmp_path):
+    phase3 = ("suites/phase3", "--criteria", "P3-SERVICE-HA,P3-NODES")
+    failing = run_suite(tmp_path / "gate", *phase3, "--gate")
+    assert failing.exit_code == 1 and failing.summary["gate"]["decision"] == "FAIL"
+    assert failing.summary["gate"]["blocking"] == ["P3-SERVICE-HA"]
+    report_only = run_suite(tmp_path / "report-only", *phase3, "--gate", "--report-only")
+    assert report_only.exit_code == 0 and report_only.summary["gate"]["decision"] == "FAIL"
+    future = _waivers(tmp_path, dt.date.today() + dt.timedelta(days=14))
+    waived = run_suite(tmp_path / "waived", *phase3, "--gate", "--waivers", future)
+    assert waived.exit_code == 0, waived.output[-2000:]
+    entry = waived.criterion("P3-SERVICE-HA")
+    assert entry["verdict"] == "waived" and "WAIVED until" in entry["reasons"][0] and "sre-team" in entry["reasons"][0]
+    expired = _waivers(tmp_path, dt.date.today() - dt.timedelta(days=1))
+    lapsed = run_suite(tmp_path / "expired", *phase3, "--gate", "--waivers", expired)
+    assert lapsed.exit_code == 1 and lapsed.verdict("P3-SERVICE-HA") == "failed"
+    assert any("expired on" in r for r in lapsed.criterion("P3-SERVICE-HA")["reasons"])
+
+
+def test_baseline_waives_todays_failures(degraded, tmp_path):
+    baseline = tmp_path / "baseline.yaml"
+    first = run_suite(tmp_path / "first", "suites/phase3", "--criteria", "P3-SERVICE-HA", "--gate",
+                      "--write-baseline", str(baseline))
+    assert first.exit_code == 1 and "criterion: P3-SERVICE-HA" in baseline.read_text()
+    second = run_suite(tmp_path / "second", "suites/phase3", "--criteria", "P3-SERVICE-HA", "--gate",
+                       "--waivers", str(baseline))
+    assert second.exit_code == 0 and second.verdict("P3-SERVICE-HA") == "waived"
+
+
+def test_junit_xml_carries_criterion_ids(sandbox, tmp_path):
+    junit = tmp_path / "junit.xml"
+    run_suite(tmp_path, "suites/phase3", "--criteria", "P3-PDB", f"--junitxml={junit}")
+    cases = ET.parse(junit).getroot().iter("testcase")
+    props = [{p.get("name"): p.get("value") for p in case.iter("property")} for case in cases]
+    assert props and all(p.get("criterion") == "P3-PDB" for p in props), props
+
+
+def test_bad_waivers_file_is_a_usage_error(sandbox, tmp_path):
+    path = tmp_path / "w.yaml"
+    path.write_text("waivers:\n  - criterion: P3-PDB\n    owner: x\n    reason: y\n    expires: someday\n")
+    run = run_suite(tmp_path, "suites/phase3", "--waivers", str(path))
+    assert run.exit_code == 4 and "waivers[0].expires" in run.output and "Traceback" not in run.output
