@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit $?
 python3 -m sandbox up || exit $?
-python3 -m pytest suites --alluredir=reports/allure-results "$@"
+python3 -m pytest suites --alluredir=reports/allure-results --clean-alluredir --junitxml=reports/junit.xml "$@"
 status=$?
-if [ -x scripts/report.sh ]; then bash scripts/report.sh || true; fi
+bash scripts/report.sh || echo "gate: the HTML report could not be generated (npm unreachable?); results are in reports/allure-results"
 exit $status

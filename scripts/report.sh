@@ -11,5 +11,6 @@ if [ ! -x "$ALLURE" ]; then
   echo "report: installing allure $ALLURE_VERSION from npm into $ALLURE_HOME (once)"
   npm install --prefix "$ALLURE_HOME" --no-audit --no-fund --loglevel=error "allure@$ALLURE_VERSION" >/dev/null
 fi
+rm -rf reports/allure-report
 "$ALLURE" generate reports/allure-results --config reports/allurerc.json -o reports/allure-report >/dev/null
 echo "report: reports/allure-report/index.html (serve it over HTTP; opened as a file it stays on a spinner)"

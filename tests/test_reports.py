@@ -3,6 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 
 import jsonschema
@@ -109,3 +115,54 @@ def test_bad_waivers_file_is_a_usage_error(sandbox, tmp_path):
     path.write_text("waivers:\n  - criterion: P3-PDB\n    owner: x\n    reason: y\n    expires: someday\n")
     run = run_suite(tmp_path, "suites/phase3", "--waivers", str(path))
     assert run.exit_code == 4 and "waivers[0].expires" in run.output and "Traceback" not in run.output
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+def _page_text(url: str, profile_dir) -> str:
+    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                           f"--user-data-dir={profile_dir}", "--virtual-time-budget=15000", "--dump-dom", url],
+                          capture_output=True, text=True, timeout=120)
+    text = re.sub(r"<script.*?</script>|<style.*?</style>", "", proc.stdout, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (scripts/setup.sh installs it)")
+def test_html_report_shows_phases_trend_and_failed_evidence(sandbox, tmp_path):
+    for name in ("reports/allure-results", "reports/allure-report"):
+        shutil.rmtree(ROOT / name, ignore_errors=True)
+    (ROOT / "reports/allure-history.jsonl").unlink(missing_ok=True)
+    sandbox_cli("heal")
+    wait_for_healthy(tmp_path / "wait", 180)
+    env = {**os.environ}
+    for run in ("healthy", "faulty"):
+        if run == "faulty":
+            sandbox_cli("fault", "dashboards-missing")
+        try:
+            subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "suites",
+                            "--summary-dir", str(tmp_path), "--alluredir=reports/allure-results", "--clean-alluredir"],
+                           cwd=ROOT, capture_output=True, timeout=300, env=env)
+        finally:
+            sandbox_cli("heal")
+        report = subprocess.run(["bash", "scripts/report.sh"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert report.returncode == 0, report.stdout + report.stderr
+    assert len((ROOT / "reports/allure-history.jsonl").read_text().splitlines()) == 2
+    site = ROOT / "reports/allure-report"
+    failed = [json.loads(p.read_text()) for p in (site / "data/test-results").glob("*.json")]
+    failed = [r for r in failed if r["status"] == "failed"]
+    assert [r["name"] for r in failed] == ["test_dashboards_present_and_datasources_healthy"], [r["name"] for r in failed]
+    assert failed[0]["history"], "the failed test has no history from the previous run: no trend"
+    server = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "18997", "--directory",
+                               str(site)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1)
+        overview = _page_text("http://127.0.0.1:18997/", tmp_path / "chromium1")
+        assert "Phase 3: High availability" in overview and "Phase 4: Monitoring" in overview, overview[:2000]
+        page = _page_text(f"http://127.0.0.1:18997/#/{failed[0]['id']}", tmp_path / "chromium2")
+        assert "grafana: 2 dashboards, expected at least 6" in page, page[:3000]
+        assert "P4-DASHBOARDS" in page and "runbook" in page
+        assert "dashboards" in page and "datasource Prometheus health" in page, page[:3000]
+    finally:
+        server.terminate()

@@ -12,8 +12,11 @@ def pytest_generate_tests(metafunc):
 
 
 def _find(snapshot, hpa):
-    obj = by_ref(snapshot.items("hpas")).get(hpa.ref)
+    hpas = by_ref(snapshot.items("hpas"))
+    obj = hpas.get(hpa.ref)
     if obj is None:
+        attach_json(f"HorizontalPodAutoscalers in {hpa.namespace}",
+                    sorted(r for r in hpas if r.startswith(hpa.namespace + "/")))
         fail(f"{hpa.ref}: HorizontalPodAutoscaler not found")
     attach_json(f"{hpa.ref} (spec and status)", {"spec": obj["spec"], "status": obj.get("status", {})})
     return obj

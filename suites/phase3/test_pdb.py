@@ -17,8 +17,10 @@ def pytest_generate_tests(metafunc):
            next_step="Re-apply the PDB; if it allows no disruption, lower minAvailable (or raise maxUnavailable) "
                      "or add replicas.")
 def test_pdb_selects_pods_and_allows_a_disruption(snapshot, pdb):
-    obj = by_ref(snapshot.items("pdbs")).get(pdb.ref)
+    pdbs = by_ref(snapshot.items("pdbs"))
+    obj = pdbs.get(pdb.ref)
     if obj is None:
+        attach_json(f"PodDisruptionBudgets in {pdb.namespace}", sorted(r for r in pdbs if r.startswith(pdb.namespace + "/")))
         fail(f"{pdb.ref}: PodDisruptionBudget not found")
     status = obj.get("status", {})
     attach_json(f"{pdb.ref}", {"spec": obj["spec"], "status": status})
