@@ -3,6 +3,7 @@
     python -m readiness.catalog              # a table on the terminal
     python -m readiness.catalog --markdown   # the catalog as Markdown (docs/criteria.md)
     python -m readiness.catalog --json
+    python -m readiness.catalog --runbooks docs/runbooks   # one runbook page per criterion
 """
 from __future__ import annotations
 
@@ -40,13 +41,36 @@ def markdown(registry: dict[str, Criterion]) -> str:
     return "\n".join(lines)
 
 
+def runbook(c: Criterion) -> str:
+    """A criterion's runbook page: what must hold, what to do, and how to rehearse the failure on the sandbox."""
+    from sandbox.faults import FAULTS
+    faults = [f for f in FAULTS.values() if f.criterion == c.id]
+    lines = [f"# {c.id}: {c.title}", "", f"{PHASES[c.phase]}, severity {c.severity}"
+             + (", disruptive (needs --allow-chaos)" if c.disruptive else "") + ".", "",
+             "## What must hold", "", c.requirement, "", "## When it fails", "", c.next_step, "",
+             "Each line of the failure names one object; the Allure report has the objects and queries looked at.",
+             "", "## Run it alone", "", "```bash", f"pytest suites/phase{c.phase} --criteria {c.id}"
+             + (" --allow-chaos" if c.disruptive else ""), "```"]
+    if faults:
+        lines += ["", "## Rehearse on the sandbox", "", "```bash"]
+        lines += [f"python -m sandbox fault {f.name}   # {f.description}" for f in faults]
+        lines += [f"pytest suites/phase{c.phase} --criteria {c.id}" + (" --allow-chaos" if c.disruptive else ""),
+                  "python -m sandbox heal", "```"]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m readiness.catalog", description=__doc__.splitlines()[0])
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--runbooks", metavar="DIR", help="write one runbook page per criterion into DIR")
     args = parser.parse_args(argv)
     registry = load_all()
-    if args.markdown:
+    if args.runbooks:
+        Path(args.runbooks).mkdir(parents=True, exist_ok=True)
+        for c in registry.values():
+            (Path(args.runbooks) / f"{c.id}.md").write_text(runbook(c))
+    elif args.markdown:
         sys.stdout.write(markdown(registry))
     elif args.json:
         print(json.dumps([dataclasses.asdict(c) for c in registry.values()], indent=2))

@@ -1,5 +1,5 @@
 """The criteria catalog is generated from the suites' metadata, and the committed copy is current."""
-from readiness.catalog import load_all, markdown
+from readiness.catalog import load_all, markdown, runbook
 from tests.suite_runner import ROOT
 
 
@@ -12,3 +12,10 @@ def test_every_criterion_has_requirement_next_step_and_phase():
     for cid, meta in load_all().items():
         assert cid.startswith(f"P{meta.phase}-"), cid
         assert meta.requirement and meta.next_step and meta.title, cid
+
+
+def test_committed_runbooks_are_current():
+    for cid, meta in load_all().items():
+        page = ROOT / "docs/runbooks" / f"{cid}.md"
+        assert page.exists() and page.read_text() == runbook(meta), \
+            f"{page} is stale: python -m readiness.catalog --runbooks docs/runbooks"

@@ -2,7 +2,7 @@
 from fixtures.kube import by_ref, condition, is_true
 from readiness.criteria import criterion
 from readiness.evidence import attach_table
-from readiness.verdict import CouldNotLook, fail
+from readiness.verdict import CouldNotLook, fail, require_data
 from suites.workloads import find_workload, pods_of, running_longer_than
 
 APISERVICE = "v1beta1.metrics.k8s.io"
@@ -27,7 +27,9 @@ def test_metrics_api_serves_nodes_and_pods(snapshot, profile):
     except CouldNotLook as exc:
         fail(f"apiservice {APISERVICE}: Available but its API failed: {exc.reason}")
     problems, rows = [], []
-    for node in snapshot.items("nodes"):
+    nodes = snapshot.items("nodes")
+    require_data(nodes, "kubernetes nodes", "GET /api/v1/nodes")
+    for node in nodes:
         name = node["metadata"]["name"]
         if is_true(node, "Ready"):
             rows.append(["node", name, name in node_metrics])

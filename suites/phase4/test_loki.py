@@ -2,7 +2,7 @@
 from fixtures.kube import by_ref, is_true
 from readiness.criteria import criterion
 from readiness.evidence import attach_query, attach_table
-from readiness.verdict import CouldNotLook, fail
+from readiness.verdict import CouldNotLook, fail, require_data
 from suites.workloads import running_longer_than
 
 
@@ -55,7 +55,9 @@ def test_log_agent_runs_on_every_node(snapshot, profile):
                    and any(o.get("uid") == ds["metadata"]["uid"] for o in p["metadata"].get("ownerReferences") or [])
                    and is_true(p, "Ready")}
     problems, rows = [], []
-    for node in snapshot.items("nodes"):
+    nodes = snapshot.items("nodes")
+    require_data(nodes, "kubernetes nodes", "GET /api/v1/nodes")
+    for node in nodes:
         name = node["metadata"]["name"]
         taints = [t for t in node["spec"].get("taints") or [] if t.get("effect") in ("NoSchedule", "NoExecute")]
         if not is_true(node, "Ready") or not all(tolerated(t) for t in taints):
