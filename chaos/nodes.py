@@ -29,8 +29,11 @@ RESTORE_TIMEOUT_S = 120
 
 
 def _checkpoint(step: str) -> None:
-    """Test seam: with READINESS_CHAOS_PAUSE_AT=step, announce the step in READINESS_CHAOS_PAUSE_FILE and
-    wait there (at most 120 s), so the project's tests can interrupt a drain at that exact point."""
+    """Test seam: with READINESS_CHAOS_RAISE_AT=step, raise there; with READINESS_CHAOS_PAUSE_AT=step, announce
+    the step in READINESS_CHAOS_PAUSE_FILE and wait there (at most 120 s), so the project's tests can interrupt
+    a drain at that exact point."""
+    if os.environ.get("READINESS_CHAOS_RAISE_AT") == step:
+        raise RuntimeError(f"injected failure at chaos step {step!r}")
     if os.environ.get("READINESS_CHAOS_PAUSE_AT") != step:
         return
     Path(os.environ["READINESS_CHAOS_PAUSE_FILE"]).write_text(f"{step} {os.getpid()}\n")

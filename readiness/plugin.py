@@ -238,6 +238,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     if report.when == "call" or (report.when == "setup" and not report.passed):
         verdict, message = _verdict(report, call)
+        if verdict == "broken" and call.excinfo and isinstance(call.excinfo.value, CouldNotLook):
+            report.longrepr = message      # the reason is the whole story; a traceback would only hide it
         # On the item too, so JUnit XML (which reads the teardown report) carries the criterion and verdict.
         item.user_properties += [("criterion", meta.id), ("verdict", verdict), ("message", message)]
         report.user_properties = [*item.user_properties, ("criterion_meta", dataclasses.asdict(meta))]

@@ -28,6 +28,8 @@ LOKI = "v3.7.8"
 ETCD = "v3.5.35"
 PROMETHEUS_OPERATOR = "v0.85.0"
 CERT_MANAGER = "v1.21.2"
+VELERO = "v1.18.3"
+ARGO_CD = "v3.5.7"
 
 
 @dataclass
@@ -84,6 +86,11 @@ COMPONENTS = [
                                "prometheuses")}),
     Component("cert-manager-crds", "github.com/cert-manager/cert-manager", CERT_MANAGER, [], [],
               assets={"deploy/crds/cert-manager.io_certificates.yaml": "crds/certificates.yaml"}),
+    Component("velero-crds", "github.com/vmware-tanzu/velero", VELERO, [], [], assets={
+        f"config/crd/v1/bases/velero.io_{kind}.yaml": f"crds/velero-{kind}.yaml"
+        for kind in ("schedules", "backups", "backupstoragelocations")}),
+    Component("argocd-crds", "github.com/argoproj/argo-cd/v3", ARGO_CD, [], [],
+              assets={"manifests/crds/application-crd.yaml": "crds/argocd-applications.yaml"}),
     Component("loki", "github.com/grafana/loki/v3", LOKI,
               ["github.com/grafana/loki/v3/cmd/loki"], ["loki"],
               ldflags=f"-s -w -X github.com/grafana/loki/v3/pkg/util/build.Version={LOKI.lstrip('v')}"),

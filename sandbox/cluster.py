@@ -1,6 +1,7 @@
 """Bring the sandbox up, report its status, and take it down again."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -107,12 +108,13 @@ def _bootstrap_api(layout: Layout, workers: int, progress) -> None:
     kube.apply(layout, [o for o in objects if o["kind"] == "Namespace"])
     kube.apply(layout, [o for o in objects if o["kind"] != "Namespace"])
     apply_certificates(layout)
-    progress(f"  {len(objects)} platform objects applied")
+    extra = platform.backups_and_gitops(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+    kube.apply(layout, extra)
+    progress(f"  {len(objects) + len(extra) + len(platform.CERTIFICATES)} platform objects applied")
 
 
 def apply_certificates(layout: Layout, expiring: dict[str, int] | None = None) -> None:
     """Certificates with the status cert-manager writes; ``expiring`` maps a name to days left."""
-    import datetime as dt
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     objs, statuses = [], []
     for name in platform.CERTIFICATES:

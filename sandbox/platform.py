@@ -190,9 +190,56 @@ def certificate(name: str, not_after: dt.datetime) -> tuple[dict, dict]:
     return obj, status
 
 
+BACKUP_NS, GITOPS_NS = "velero", "argocd"
+ARGO_APPS = ["data-platform", "monitoring", "vault", "cloudflare-tunnel", "ingress-nginx", "cert-manager"]
+
+
+def _stamp(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def backups_and_gitops(now: dt.datetime) -> list[dict]:
+    """Velero and Argo CD objects with the status their controllers write (their CRDs have no status
+    subresource, so the status is part of the object)."""
+    velero = "velero.io/v1"
+    objs: list[dict] = [
+        {"apiVersion": velero, "kind": "BackupStorageLocation", "metadata": _meta("default", BACKUP_NS),
+         "spec": {"provider": "aws", "default": True, "objectStorage": {"bucket": "254carbon-backups"}},
+         "status": {"phase": "Available", "lastValidationTime": _stamp(now)}}]
+    for name, cron in (("daily-platform", "0 2 * * *"), ("weekly-full", "0 3 * * 0")):
+        objs.append({"apiVersion": velero, "kind": "Schedule", "metadata": _meta(name, BACKUP_NS),
+                     "spec": {"schedule": cron, "template": {"includedNamespaces": list(PLATFORM_NAMESPACES),
+                                                             "ttl": "720h0m0s"}},
+                     "status": {"phase": "Enabled", "lastBackup": _stamp(now - dt.timedelta(hours=6))}})
+        for days in (0, 1):
+            started = now - dt.timedelta(days=days, hours=6)
+            objs.append({"apiVersion": velero, "kind": "Backup",
+                         "metadata": _meta(f"{name}-{started:%Y%m%d%H%M%S}", BACKUP_NS,
+                                           **{"velero.io/schedule-name": name}),
+                         "spec": {"includedNamespaces": list(PLATFORM_NAMESPACES), "ttl": "720h0m0s"},
+                         "status": {"phase": "Completed", "startTimestamp": _stamp(started),
+                                    "completionTimestamp": _stamp(started + dt.timedelta(minutes=12)),
+                                    "expiration": _stamp(started + dt.timedelta(days=30)),
+                                    "errors": 0, "warnings": 0}})
+    for app in ARGO_APPS:
+        objs.append({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": _meta(app, GITOPS_NS),
+                     "spec": {"project": "default", "destination": {"server": "https://kubernetes.default.svc",
+                                                                   "namespace": app},
+                              "source": {"repoURL": "https://git.254carbon.local/platform/deploy.git",
+                                         "path": f"apps/{app}", "targetRevision": "main"},
+                              "syncPolicy": {"automated": {"prune": True, "selfHeal": True}}},
+                     "status": {"sync": {"status": "Synced", "revision": "4f2a9c1"},
+                                "health": {"status": "Healthy"},
+                                "operationState": {"phase": "Succeeded", "operation": {"sync": {"revision": "4f2a9c1"}},
+                                                   "startedAt": _stamp(now - dt.timedelta(minutes=2)),
+                                                   "finishedAt": _stamp(now)}}})
+    return objs
+
+
 def namespaces() -> list[dict]:
     return [{"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(ns, None, **{"platform": "254carbon"})}
-            for ns in PLATFORM_NAMESPACES]
+            for ns in PLATFORM_NAMESPACES] + [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(ns)} for ns in (BACKUP_NS, GITOPS_NS)]
 
 
 def platform_objects() -> list[dict]:

@@ -11,6 +11,9 @@ import pytest
 
 from chaos.ledger import ANNOTATION, Ledger
 from chaos.plugin import node_chaos_for
+from chaos.steady import steady_state
+from fixtures.live import poll
+from readiness.profile import load_profile
 from fixtures.target import resolve
 from tests.conftest import sandbox_cli
 from tests.suite_runner import ROOT, run_suite
@@ -25,7 +28,11 @@ def ledger_file(tmp_path, monkeypatch):
 
 @pytest.fixture
 def chaos(sandbox, ledger_file):
-    return node_chaos_for(resolve(str(sandbox.kubeconfig), None, {}, {}))
+    """Node chaos on the sandbox, handed out only once the cluster is back in steady state."""
+    node_chaos = node_chaos_for(resolve(str(sandbox.kubeconfig), None, {}, {}))
+    profile = load_profile(ROOT / "profiles/sandbox.yaml")
+    poll("sandbox steady state before a chaos test", lambda: steady_state(node_chaos.live, profile), 180, 2)
+    return node_chaos
 
 
 def node_state(chaos) -> dict[str, tuple]:
@@ -79,6 +86,18 @@ def _victim(tmp_path, step: str, ledger_file) -> tuple[subprocess.Popen, dict]:
             pytest.fail(f"the drain never reached step {step!r}:\n{proc.communicate()[0][-3000:]}")
         time.sleep(0.2)
     return proc, env
+
+
+@pytest.mark.parametrize("step", ["recorded", "changed", "evicting"])
+def test_exception_during_drain_restores_and_is_reported(chaos, tmp_path, ledger_file, step):
+    sandbox_cli("heal")
+    before = node_state(chaos)
+    run = run_suite(tmp_path, "suites/phase3", "--allow-chaos", "--criteria", "P3-DRAIN",
+                    env={**os.environ, "READINESS_CHAOS_RAISE_AT": step, "READINESS_CHAOS_LEDGER": str(ledger_file)})
+    assert run.verdict("P3-DRAIN") == "broken", run.output[-2000:]
+    assert f"injected failure at chaos step '{step}'" in run.reasons("P3-DRAIN")
+    assert node_state(chaos) == before
+    assert Ledger(ledger_file).records() == []
 
 
 @pytest.mark.parametrize("step", ["recorded", "changed", "evicting"])

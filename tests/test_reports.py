@@ -140,6 +140,7 @@ def test_html_report_shows_phases_trend_and_failed_evidence(sandbox, tmp_path):
     for run in ("healthy", "faulty"):
         if run == "faulty":
             sandbox_cli("fault", "dashboards-missing")
+            sandbox_cli("fault", "pdb-deleted")
         try:
             subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "suites",
                             "--summary-dir", str(tmp_path), "--alluredir=reports/allure-results", "--clean-alluredir"],
@@ -151,18 +152,24 @@ def test_html_report_shows_phases_trend_and_failed_evidence(sandbox, tmp_path):
     assert len((ROOT / "reports/allure-history.jsonl").read_text().splitlines()) == 2
     site = ROOT / "reports/allure-report"
     failed = [json.loads(p.read_text()) for p in (site / "data/test-results").glob("*.json")]
-    failed = [r for r in failed if r["status"] == "failed"]
-    assert [r["name"] for r in failed] == ["test_dashboards_present_and_datasources_healthy"], [r["name"] for r in failed]
-    assert failed[0]["history"], "the failed test has no history from the previous run: no trend"
+    failed = {r["name"]: r for r in failed if r["status"] == "failed"}
+    assert set(failed) == {"test_dashboards_present_and_datasources_healthy",
+                           "test_pdb_selects_pods_and_allows_a_disruption[data-platform/datahub-pdb]"}, set(failed)
+    assert all(r["history"] for r in failed.values()), "a failed test has no history from the previous run: no trend"
     server = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "18997", "--directory",
                                str(site)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(1)
         overview = _page_text("http://127.0.0.1:18997/", tmp_path / "chromium1")
         assert "Phase 3: High availability" in overview and "Phase 4: Monitoring" in overview, overview[:2000]
-        page = _page_text(f"http://127.0.0.1:18997/#/{failed[0]['id']}", tmp_path / "chromium2")
+        page = _page_text(f"http://127.0.0.1:18997/#/{failed['test_dashboards_present_and_datasources_healthy']['id']}",
+                          tmp_path / "chromium2")
         assert "grafana: 2 dashboards, expected at least 6" in page, page[:3000]
         assert "P4-DASHBOARDS" in page and "runbook" in page
         assert "dashboards" in page and "datasource Prometheus health" in page, page[:3000]
+        pdb_id = failed["test_pdb_selects_pods_and_allows_a_disruption[data-platform/datahub-pdb]"]["id"]
+        page = _page_text(f"http://127.0.0.1:18997/#/{pdb_id}", tmp_path / "chromium3")
+        assert "data-platform/datahub-pdb: PodDisruptionBudget not found" in page, page[:3000]
+        assert "PodDisruptionBudgets in data-platform" in page, page[:3000]
     finally:
         server.terminate()
