@@ -211,6 +211,8 @@ FAULTS = {f.name: f for f in [
           _unmonitor, _remonitor),
     Fault("scrape-target-down", "P4-TARGETS", "pushgateway stopped: its target is down",
           _stop("pushgateway"), lambda layout: _restart(layout, "pushgateway")),
+    Fault("exporter-down", "P4-EXPORTERS", "postgres-exporter stopped: its target is down",
+          _stop("postgres-exporter"), lambda layout: _restart(layout, "postgres-exporter")),
     Fault("exporter-backend-down", "P4-EXPORTERS", "PostgreSQL stopped: the exporter reports pg_up 0",
           _stop("postgres"), lambda layout: _restart(layout, "postgres")),
     Fault("logs-missing", "P4-LOKI", f"no logs shipped for namespace {SILENCED_NS}", _silence_logs, _silence_logs),

@@ -43,25 +43,30 @@ def run_suite(tmp: Path, *args: str, env: dict | None = None, timeout: float = 3
     return SuiteRun(proc.returncode, proc.stdout + proc.stderr, summary)
 
 
-def wait_for_verdict(tmp: Path, cid: str, wanted: str, timeout: float, *args: str) -> SuiteRun:
-    """Re-run one criterion until it reaches ``wanted`` or ``timeout`` passes; returns the last run."""
+def wait_for_verdict(tmp: Path, cid: str, wanted: str, timeout: float, *args: str, needle: str = "") -> SuiteRun:
+    """Re-run one criterion until it reaches ``wanted`` (with ``needle`` among its reasons, if given) or
+    ``timeout`` passes; returns the last run. A fault can take a scrape or two to show, and a transient
+    problem elsewhere must not be mistaken for it."""
     deadline = time.monotonic() + timeout
     while True:
         run = run_suite(tmp, "suites", "--criteria", cid, *args)
-        if run.summary and run.verdict(cid) == wanted or time.monotonic() > deadline:
+        reached = run.summary and run.verdict(cid) == wanted and needle in run.reasons(cid)
+        if reached or time.monotonic() > deadline:
             return run
         time.sleep(2)
 
 
 def wait_for_healthy(tmp: Path, timeout: float, *args: str) -> SuiteRun:
-    """Re-run every criterion until none fails or is broken, or ``timeout`` passes; returns the last run."""
+    """Re-run every criterion until two runs in a row (5 s apart, a scrape interval) have none failed or
+    broken, or ``timeout`` passes; returns the last run."""
     deadline = time.monotonic() + timeout
+    healthy_runs = 0
     while True:
         run = run_suite(tmp, "suites", *args)
-        bad = [c["id"] for c in (run.summary or {}).get("criteria", []) if c["verdict"] in ("failed", "broken")]
-        if run.summary and not bad or time.monotonic() > deadline:
+        healthy_runs = healthy_runs + 1 if run.summary and not unhealthy(run) else 0
+        if healthy_runs == 2 or time.monotonic() > deadline:
             return run
-        time.sleep(2)
+        time.sleep(5 if healthy_runs else 2)
 
 
 def unhealthy(run: SuiteRun) -> dict[str, list[str]]:

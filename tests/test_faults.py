@@ -20,7 +20,8 @@ EXPECTED = {
     "operator-down": ("monitoring/prometheus-operator: 0 ready replicas", 60, ()),
     "servicemonitor-missing": ("data-platform/superset: no ServiceMonitor or PodMonitor selects it", 60, ()),
     "scrape-target-down": ("job pushgateway target", 60, ()),
-    "exporter-backend-down": ("exporter PostgreSQL", 60, ()),
+    "exporter-down": ("exporter PostgreSQL target 127.0.0.1:19187: down", 60, ()),
+    "exporter-backend-down": ("exporter PostgreSQL (127.0.0.1:19187): pg_up=0", 60, ()),
     "logs-missing": ("cloudflare-tunnel/cloudflared-", 120, ()),
     "log-agent-gap": ("node sandbox-worker-2: no ready monitoring/promtail pod", 60, ()),
     "alert-rules-broken": ("rule group broken-capacity rule capacity:broken:sum: health err", 60, ()),
@@ -47,7 +48,7 @@ def test_fault_fails_its_criterion_then_heal_passes_it(sandbox, tmp_path, name):
     assert not unhealthy(before), f"the healed sandbox is not healthy before {name}: {unhealthy(before)}"
     try:
         sandbox_cli("fault", name)
-        broken = wait_for_verdict(tmp_path, fault.criterion, "failed", timeout, *extra)
+        broken = wait_for_verdict(tmp_path, fault.criterion, "failed", timeout, *extra, needle=needle)
         assert broken.summary and broken.verdict(fault.criterion) == "failed", \
             f"{fault.criterion} did not fail under {name}:\n{broken.output[-3000:]}"
         assert needle in broken.reasons(fault.criterion), \

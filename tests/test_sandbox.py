@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from sandbox.cluster import specs
+from sandbox.cluster import specs, status
 from sandbox.kube import get_json, kubectl
 from sandbox.processes import Supervisor, port_open
 from tests.conftest import sandbox_cli
@@ -88,4 +88,4 @@ def test_down_leaves_no_process_or_port_and_up_comes_back(sandbox):
     for pid in filter(None, pids):
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z", pid
     sandbox_cli("up", timeout=600)      # its speed is measured by scripts/benchmark.py, not asserted here
-    assert all(state == "running" for _, state, _ in __import__("sandbox.cluster").cluster.status(sandbox))
+    assert all(state == "running" for _, state, _ in status(sandbox))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,7 @@ def test_cache_fetches_once_and_replays_could_not_look(tmp_path):
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
 def test_whole_suite_fetches_each_answer_once(sandbox, tmp_path, workers):
     cache_root = tmp_path / "fetch-log"
-    run = run_suite(tmp_path, "suites", *workers, env={**__import__("os").environ,
-                                                       "READINESS_FETCH_LOG": str(cache_root)})
+    run = run_suite(tmp_path, "suites", *workers, env={**os.environ, "READINESS_FETCH_LOG": str(cache_root)})
     assert run.summary, run.output[-2000:]
     fetched = [json.loads(line)["key"] for line in Path(cache_root).read_text().splitlines()]
     assert len(fetched) == len(set(fetched)), f"fetched more than once: {sorted(fetched)}"
