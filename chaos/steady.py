@@ -26,6 +26,27 @@ def ready_pods_off(live: LiveCluster, profile: Profile, failed_node: str | None 
     return result
 
 
+def stuck_pods(live: LiveCluster, profile: Profile, refs: set[str], failed_node: str | None = None) -> list[str]:
+    """Why the pods of these workloads are not ready off ``failed_node``: phase, node, and whether terminating."""
+    pods = live.pods()
+    lines = []
+    for w in profile.platform.workloads:
+        if w.ref not in refs:
+            continue
+        obj = live.workload(w.kind, w.namespace, w.name)
+        for p in pods:
+            if obj is None or p["metadata"]["namespace"] != w.namespace or \
+                    not selects(obj["spec"].get("selector"), p["metadata"].get("labels")):
+                continue
+            node = p["spec"].get("nodeName") or "unscheduled"
+            ready = p.get("status", {}).get("phase") == "Running" and is_true(p, "Ready")
+            if ready and node != failed_node:
+                continue
+            state = "Terminating" if p["metadata"].get("deletionTimestamp") else p.get("status", {}).get("phase")
+            lines.append(f"pod {w.namespace}/{p['metadata']['name']}: {state} on {node}")
+    return lines
+
+
 def steady_state(live: LiveCluster, profile: Profile) -> tuple[bool, str]:
     not_ready = [n["metadata"]["name"] for n in live.nodes() if not is_true(n, "Ready")]
     short = [f"{ref} {ready}/{desired}" for ref, (ready, desired) in ready_pods_off(live, profile).items()

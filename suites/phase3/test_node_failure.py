@@ -4,7 +4,7 @@ Disruptive: collected only with --allow-chaos on a context the profile allows; t
 """
 import time
 
-from chaos.steady import disruptable_workers, ready_pods_off, require_steady_state, steady_state
+from chaos.steady import disruptable_workers, ready_pods_off, require_steady_state, steady_state, stuck_pods
 from fixtures.kube import is_true
 from fixtures.live import poll
 from readiness.criteria import criterion
@@ -55,11 +55,14 @@ def test_platform_survives_a_failed_worker(node_chaos, profile):
                 violations.append(f"{pdb} at {elapsed}s")
             short = [f"{ref} {r}/{d}" for ref, (r, d) in seen.items() if r < d]
             return not short, f"not yet running elsewhere: {', '.join(short)}" if short else "all recovered"
+        stuck: list[str] = []
         try:
             recovery_s, _ = poll(f"workloads displaced from {node} running elsewhere", recovered,
                                  spec.recovery_deadline_s, spec.sample_interval_s)
         except TimeoutError as exc:
             recovery_s, timeout = None, str(exc)
+            short = {ref for ref, (r, d) in ready_pods_off(live, profile, failed_node=node).items() if r < d}
+            stuck = stuck_pods(live, profile, short, failed_node=node)
     restored_s = time.monotonic() - started
     after_ok, after = steady_state(live, profile)
     attach_table(f"ready replicas off {node} (sampled every {spec.sample_interval_s}s)",
@@ -70,6 +73,7 @@ def test_platform_survives_a_failed_worker(node_chaos, profile):
     problems += [f"pdb {v}" for v in sorted(set(violations))]
     if recovery_s is None:
         problems.append(f"node {node} failed: {timeout}")
+        problems += stuck
     fail(problems, f"failing worker {node}")
 
 
