@@ -151,7 +151,12 @@ def _cluster_ready(layout: Layout) -> tuple[bool, str]:
     metrics = kube.kubectl(layout, "get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes", check=False)
     if metrics.returncode != 0 or len(json.loads(metrics.stdout or "{}").get("items", [])) < len(nodes) - 1:
         return False, f"metrics API not serving every node yet ({metrics.stderr.strip()[:100]})"
-    return True, f"{len(nodes)} nodes Ready, {len(workloads)} workloads ready, metrics API serving"
+    hpas = kube.get_json(layout, "hpa", "-A")["items"]
+    waiting = [h["metadata"]["name"] for h in hpas if not h.get("status", {}).get("currentMetrics") or not any(
+        c["type"] == "ScalingActive" and c["status"] == "True" for c in h["status"].get("conditions", []))]
+    if waiting:
+        return False, f"HPAs without a current metric yet: {', '.join(waiting)}"
+    return True, f"{len(nodes)} nodes Ready, {len(workloads)} workloads ready, metrics API and HPAs serving"
 
 
 def _monitoring_ready(layout: Layout) -> tuple[bool, str]:
@@ -188,6 +193,8 @@ def up(layout: Layout, workers: int = 3, progress=print) -> None:
     kube.wait_for("nodes Ready and workloads ready", lambda: _cluster_ready(layout), READY_TIMEOUT_S, 2)
     progress("sandbox: waiting for scrape targets, SLO rules and log streams")
     seen = kube.wait_for("monitoring ready", lambda: _monitoring_ready(layout), READY_TIMEOUT_S, 2)
+    # The HPA controller's first syncs can miss metrics of pods that just started: ready means ready twice.
+    kube.wait_for("nodes, workloads and HPAs still ready", lambda: _cluster_ready(layout), READY_TIMEOUT_S, 2)
     progress(f"sandbox: ready in {time.monotonic() - started:.0f}s ({seen})")
 
 
