@@ -174,3 +174,20 @@ def test_pdb_that_allows_no_disruption_fails_the_drain_naming_it(chaos, tmp_path
     assert run.verdict("P3-DRAIN") == "failed", run.output[-3000:]
     assert "PodDisruptionBudget data-platform/portal-pdb allows no disruption" in run.reasons("P3-DRAIN")
     assert node_state(chaos) == before
+
+
+def test_node_failure_fails_when_a_critical_service_lives_on_one_node_then_passes_after_heal(chaos, tmp_path):
+    sandbox_cli("heal")
+    before = node_state(chaos)
+    sandbox_cli("fault", "replicas-one-node")       # data-platform/datahub: both replicas on sandbox-worker-1
+    try:
+        run = run_suite(tmp_path, "suites/phase3", "--allow-chaos", "--criteria", "P3-NODE-FAILURE", timeout=600)
+    finally:
+        sandbox_cli("heal")
+    assert run.verdict("P3-NODE-FAILURE") == "failed", run.output[-3000:]
+    assert "service data-platform/datahub: no ready replica off sandbox-worker-1" in run.reasons("P3-NODE-FAILURE")
+    assert node_state(chaos) == before
+    profile = load_profile(ROOT / "profiles/sandbox.yaml")
+    poll("steady state after heal", lambda: steady_state(chaos.live, profile), 180, 2)
+    healed = run_suite(tmp_path, "suites/phase3", "--allow-chaos", "--criteria", "P3-NODE-FAILURE", timeout=600)
+    assert healed.verdict("P3-NODE-FAILURE") == "passed", healed.reasons("P3-NODE-FAILURE") or healed.output[-3000:]
