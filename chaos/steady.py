@@ -1,14 +1,16 @@
 """Steady state and safety guards: chaos only disrupts a healthy cluster, and never too much of it."""
 from __future__ import annotations
 
-from fixtures.kube import is_true, selects
+from fixtures.kube import is_true
 from fixtures.live import LiveCluster
+from readiness import ready
 from readiness.profile import Profile
 from readiness.verdict import CouldNotLook
 
 
 def ready_pods_off(live: LiveCluster, profile: Profile, failed_node: str | None = None) -> dict[str, tuple[int, int]]:
-    """workload -> (ready pods not on ``failed_node``, desired replicas), for every workload of the profile."""
+    """workload -> (ready pods not on ``failed_node``, desired replicas), for every workload of the profile;
+    a workload that does not exist reads (0, -1)."""
     pods = live.pods()
     result = {}
     for w in profile.platform.workloads:
@@ -16,14 +18,23 @@ def ready_pods_off(live: LiveCluster, profile: Profile, failed_node: str | None 
         if obj is None:
             result[w.ref] = (0, -1)
             continue
-        desired = obj.get("status", {}).get("desiredNumberScheduled") if w.kind == "DaemonSet" \
-            else obj["spec"].get("replicas", 1)
-        ready = [p for p in pods if p["metadata"]["namespace"] == w.namespace
-                 and selects(obj["spec"].get("selector"), p["metadata"].get("labels"))
-                 and p.get("status", {}).get("phase") == "Running" and is_true(p, "Ready")
-                 and not p["metadata"].get("deletionTimestamp") and p["spec"].get("nodeName") != failed_node]
-        result[w.ref] = (len(ready), desired or 0)
+        obj.setdefault("kind", w.kind)
+        serving = [p for p in ready.pods_of(obj, pods) if ready.is_ready_pod(p)
+                   and p["spec"].get("nodeName") != failed_node]
+        result[w.ref] = (len(serving), ready.desired_replicas(obj))
     return result
+
+
+def nodes_of_workloads(live: LiveCluster, profile: Profile, workloads) -> dict[str, set[str]]:
+    """workload ref -> nodes its pods are scheduled on (by the workload's own selector and owner)."""
+    pods = live.pods()
+    found = {}
+    for w in workloads:
+        obj = live.workload(w.kind, w.namespace, w.name)
+        if obj is not None:
+            obj.setdefault("kind", w.kind)
+            found[w.ref] = {p["spec"]["nodeName"] for p in ready.pods_of(obj, pods) if p["spec"].get("nodeName")}
+    return found
 
 
 def stuck_pods(live: LiveCluster, profile: Profile, refs: set[str], failed_node: str | None = None) -> list[str]:
@@ -34,13 +45,13 @@ def stuck_pods(live: LiveCluster, profile: Profile, refs: set[str], failed_node:
         if w.ref not in refs:
             continue
         obj = live.workload(w.kind, w.namespace, w.name)
-        for p in pods:
-            if obj is None or p["metadata"]["namespace"] != w.namespace or \
-                    not selects(obj["spec"].get("selector"), p["metadata"].get("labels")):
-                continue
+        if obj is None:
+            lines.append(f"{w.kind} {w.ref}: not found")
+            continue
+        obj.setdefault("kind", w.kind)
+        for p in ready.pods_of(obj, pods):
             node = p["spec"].get("nodeName") or "unscheduled"
-            ready = p.get("status", {}).get("phase") == "Running" and is_true(p, "Ready")
-            if ready and node != failed_node:
+            if ready.is_ready_pod(p) and node != failed_node:
                 continue
             state = "Terminating" if p["metadata"].get("deletionTimestamp") else p.get("status", {}).get("phase")
             lines.append(f"pod {w.namespace}/{p['metadata']['name']}: {state} on {node}")

@@ -24,7 +24,9 @@ from sandbox.paths import bin_dir, cache_dir
 KUBERNETES = "v1.33.13"
 KWOK = "v0.7.0"
 METRICS_SERVER = "v0.8.0"
-LOKI = "v3.7.8"
+# Loki 2.2.1 (Apache-2.0; later releases are AGPL). The proxy takes the tag's commit as a pseudo-version.
+LOKI = "v1.6.2-0.20210406003638-babea82ef558"
+LOKI_RELEASE = "2.2.1"
 ETCD = "v3.5.35"
 PROMETHEUS_OPERATOR = "v0.85.0"
 CERT_MANAGER = "v1.21.2"
@@ -91,9 +93,11 @@ COMPONENTS = [
         for kind in ("schedules", "backups", "backupstoragelocations")}),
     Component("argocd-crds", "github.com/argoproj/argo-cd/v3", ARGO_CD, [], [],
               assets={"manifests/crds/application-crd.yaml": "crds/argocd-applications.yaml"}),
-    Component("loki", "github.com/grafana/loki/v3", LOKI,
-              ["github.com/grafana/loki/v3/cmd/loki"], ["loki"],
-              ldflags=f"-s -w -X github.com/grafana/loki/v3/pkg/util/build.Version={LOKI.lstrip('v')}"),
+    Component("loki", "github.com/grafana/loki", LOKI,
+              ["github.com/grafana/loki/cmd/loki", "github.com/grafana/loki/cmd/promtail"], ["loki", "promtail"],
+              ldflags=f"-s -w -X github.com/grafana/loki/pkg/build.Version={LOKI_RELEASE}",
+              # reflect2 v1.0.1 panics under current Go (query_range and series answer 500)
+              extra_requires={"github.com/modern-go/reflect2": "v1.0.2", "github.com/json-iterator/go": "v1.1.12"}),
 ]
 
 

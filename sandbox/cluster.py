@@ -14,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+from readiness import ready
 from sandbox import components, configs, kube, platform
 from sandbox.build import COMPONENTS, build_all
 from sandbox.layout import Layout
@@ -141,11 +142,9 @@ def _cluster_ready(layout: Layout) -> tuple[bool, str]:
     workloads = kube.get_json(layout, "deployments,statefulsets,daemonsets", "-A")["items"]
     pending = []
     for w in workloads:
-        st, want = w.get("status", {}), w["spec"].get("replicas")
-        ready = st.get("numberReady") if w["kind"] == "DaemonSet" else st.get("readyReplicas", 0)
-        want = st.get("desiredNumberScheduled") if w["kind"] == "DaemonSet" else want
-        if (ready or 0) < (want or 0):
-            pending.append(f"{w['metadata']['namespace']}/{w['metadata']['name']} {ready or 0}/{want}")
+        have, want = ready.ready_replicas(w), ready.desired_replicas(w)
+        if have < want:
+            pending.append(f"{w['metadata']['namespace']}/{w['metadata']['name']} {have}/{want}")
     if pending:
         return False, f"{len(pending)} workloads not ready, e.g. {', '.join(pending[:3])}"
     metrics = kube.kubectl(layout, "get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes", check=False)

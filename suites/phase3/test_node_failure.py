@@ -4,7 +4,8 @@ Disruptive: collected only with --allow-chaos on a context the profile allows; t
 """
 import time
 
-from chaos.steady import disruptable_workers, ready_pods_off, require_steady_state, steady_state, stuck_pods
+from chaos.steady import (disruptable_workers, nodes_of_workloads, ready_pods_off, require_steady_state,
+                          steady_state, stuck_pods)
 from fixtures.kube import is_true
 from fixtures.live import poll
 from readiness.criteria import criterion
@@ -14,16 +15,9 @@ from readiness.verdict import fail
 
 def _riskiest(live, workers: list[str], profile) -> str:
     """The worker whose failure tests the most: one holding every replica of a critical service, else the one
-    with the most critical pods."""
-    critical = {(w.namespace, w.name) for w in profile.platform.critical}
-    counts = {w: 0 for w in workers}
-    nodes_of: dict[tuple, set] = {}
-    for pod in live.pods():
-        key = (pod["metadata"]["namespace"], (pod["metadata"].get("labels") or {}).get("app"))
-        if key in critical and pod["spec"].get("nodeName"):
-            nodes_of.setdefault(key, set()).add(pod["spec"]["nodeName"])
-            if pod["spec"]["nodeName"] in counts:
-                counts[pod["spec"]["nodeName"]] += 1
+    hosting the most critical services (pods found by each workload's own selector and owner, not by a label)."""
+    nodes_of = nodes_of_workloads(live, profile, profile.platform.critical)
+    counts = {w: sum(w in nodes for nodes in nodes_of.values()) for w in workers}
     sole = sorted(next(iter(n)) for n in nodes_of.values() if len(n) == 1 and next(iter(n)) in counts)
     return sole[0] if sole else max(workers, key=lambda w: (counts[w], w))
 
@@ -73,16 +67,25 @@ def test_platform_survives_a_failed_worker(node_chaos, profile):
             short = {ref for ref, (r, d) in ready_pods_off(live, profile, failed_node=node).items() if r < d}
             stuck = stuck_pods(live, profile, short, failed_node=node)
     restored_s = time.monotonic() - started
-    after_ok, after = steady_state(live, profile)
+    try:    # the platform must also settle back once the node returns, not only survive the failure
+        settle_s, after = poll("steady state after the node returned", lambda: steady_state(live, profile),
+                               spec.recovery_deadline_s, spec.sample_interval_s)
+        after_ok = True
+    except TimeoutError as exc:
+        settle_s, after, after_ok = None, str(exc), False
     attach_table(f"ready replicas off {node} (sampled every {spec.sample_interval_s}s)",
                  ["t (s)", *sorted(critical)], [[s["t"], *[s[r] for r in sorted(critical)]] for s in samples])
     attach_json("node failure", {"node": node, "time_to_recover_s": recovery_s,
-                                 "node_restored_after_s": round(restored_s, 1), "steady_state_after": after})
+                                 "node_restored_after_s": round(restored_s, 1), "steady_state_after": after,
+                                 "settled_after_restore_s": settle_s})
     problems = [f"service {ref}: no ready replica off {node} at {t}s" for ref, t in sorted(outages.items())]
     problems += [f"pdb {v}" for v in sorted(set(violations))]
     if recovery_s is None and not outages:
         problems.append(f"node {node} failed: {timeout}")
         problems += stuck
+    if not after_ok:
+        problems.append(f"platform: not back in steady state within {spec.recovery_deadline_s}s after {node} "
+                        f"returned ({after})")
     fail(problems, f"failing worker {node}")
 
 
