@@ -26,7 +26,14 @@ class Criterion:
     next_step: str
     needs: tuple[str, ...] = ()          # endpoints the check reads: kube, prometheus, alertmanager, loki, grafana
     disruptive: bool = False
+    notifies: bool = False               # sends a real notification (opt-in, like disruptive)
+    profile_keys: tuple[str, ...] = ()   # the profile settings it reads, shown with their values in the report
     tags: tuple[str, ...] = field(default=())
+
+    @property
+    def opt_in(self) -> bool:
+        """Run only when explicitly allowed; otherwise not evaluated (never passed)."""
+        return self.disruptive or self.notifies
 
     @property
     def epic(self) -> str:
@@ -41,11 +48,17 @@ REGISTRY: dict[str, Criterion] = {}
 
 
 def criterion(id: str, phase: int, title: str, *, severity: str = "critical", requirement: str,
-              next_step: str, needs: tuple[str, ...] = ("kube",), disruptive: bool = False):
-    """Mark a test as the check of one success criterion."""
+              next_step: str, needs: tuple[str, ...] = ("kube",), disruptive: bool = False, notifies: bool = False,
+              profile_keys: tuple[str, ...] = ()):
+    """Mark a test as the check of one success criterion.
+
+    Titles and requirements name no thresholds: those come from the profile (``profile_keys``), whose values
+    in use the report shows beside the requirement.
+    """
     if id in REGISTRY and REGISTRY[id].title != title:
         raise ValueError(f"criterion {id} declared twice with different titles")
-    meta = Criterion(id, phase, title, severity, " ".join(requirement.split()), next_step, tuple(needs), disruptive)
+    meta = Criterion(id, phase, title, severity, " ".join(requirement.split()), next_step, tuple(needs), disruptive,
+                     notifies, tuple(profile_keys))
     REGISTRY[id] = meta
 
     def mark(fn):
@@ -53,6 +66,8 @@ def criterion(id: str, phase: int, title: str, *, severity: str = "critical", re
         if disruptive:
             fn = pytest.mark.chaos(fn)
             fn = pytest.mark.xdist_group("chaos")(fn)
+        if notifies:
+            fn = pytest.mark.sends_notification(fn)
         return fn
 
     return mark

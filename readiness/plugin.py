@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import tempfile
 import uuid
@@ -43,8 +44,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--summary-dir", metavar="DIR", default=str(ROOT / "reports"),
                     help="where summary.json, summary.md and history.jsonl are written (default: reports/)")
     group.addoption("--gate", action="store_true", default=False,
-                    help="exit code follows policy: 1 when a blocker or critical criterion fails or is broken "
-                         "(not waived), else 0 (also profile gate.enabled)")
+                    help="exit code follows policy: 1 when a blocker or critical criterion fails, is broken or "
+                         "was not evaluated (not waived, not carried over), else 0 (also profile gate.enabled)")
     group.addoption("--report-only", action="store_true", default=False,
                     help="always exit 0 after writing every report (overrides --gate)")
     group.addoption("--waivers", metavar="PATH", default=None,
@@ -60,6 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "readiness.criteria.criterion)")
     config.addinivalue_line("markers", "chaos: disrupts the cluster; needs --allow-chaos and an allowed context")
     config.addinivalue_line("markers", "sends_notification: sends a real notification; needs --allow-alert-delivery")
+    config.addinivalue_line("markers", "profile_missing(path, noun): the profile lists none of what the case checks")
     if config.option.help or not _collects_suites(config):
         return    # e.g. `pytest tests`: the project's own tests load profiles and targets themselves
     from fixtures.target import TargetError, resolve
@@ -75,6 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
         target.sources["profile"] = probe_profile or f"{default} (default for this target)"
     except (ProfileError, TargetError) as exc:
         raise pytest.UsageError(str(exc)) from None
+    _check_profile_ids(profile, target.sources["profile"])
     from reports import waivers
     try:
         config.stash[WAIVERS_KEY] = waivers.load(config.getoption("waivers"))
@@ -89,6 +92,24 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[CACHE_DIR_KEY] = Path(worker_input["readiness_cache_dir"])
     else:
         config.stash[CACHE_DIR_KEY] = Path(tempfile.mkdtemp(prefix=f"readiness-{uuid.uuid4().hex[:8]}-"))
+
+
+def _check_profile_ids(profile: Profile, source: str) -> None:
+    """A criterion ID the catalog does not know, in skip, severity, runbooks or carry_over, is a typo that
+    would silently do nothing (a skip that does not skip, a carry-over that never applies)."""
+    from readiness.catalog import load_all
+    catalog = load_all()
+    for key, ids in (("skip", profile.skip), ("severity", profile.severity), ("runbooks", profile.runbooks),
+                     ("gate.carry_over.criteria", profile.gate.carry_over.criteria if profile.gate.carry_over else [])):
+        unknown = sorted(set(ids) - set(catalog))
+        if unknown:
+            raise pytest.UsageError(f"{source}: {key}: unknown criterion ID(s) {', '.join(unknown)}; "
+                                    "see python -m readiness.catalog")
+    if profile.gate.carry_over:
+        read_only = sorted(c for c in profile.gate.carry_over.criteria if not catalog[c].opt_in)
+        if read_only:
+            raise pytest.UsageError(f"{source}: gate.carry_over.criteria: {', '.join(read_only)} can be evaluated "
+                                    "on every run; only disruptive or notifying criteria may be carried over")
 
 
 def _collects_suites(config: pytest.Config) -> bool:
@@ -147,17 +168,18 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         meta = criteria.of(item)
         if meta is None:
             continue
+        _add_report_labels(item, meta, profile)
         if meta.id in profile.skip:
-            item.add_marker(pytest.mark.skip(reason=f"{meta.id} does not apply (profile: {profile.skip[meta.id]})"))
+            _skip(item, "not_applicable", f"{meta.id} does not apply (profile: {profile.skip[meta.id]})")
             continue
         if meta.disruptive:
             reason = _chaos_refusal(config, profile, target)
             if reason:
-                item.add_marker(pytest.mark.skip(reason=f"{meta.id} is disruptive: {reason}"))
+                _skip(item, "not_evaluated", f"{meta.id} is disruptive and was not run: {reason}")
                 continue
-        if item.get_closest_marker("sends_notification") and not config.getoption("allow_alert_delivery"):
-            item.add_marker(pytest.mark.skip(reason=f"{meta.id} sends a real notification: "
-                                                    "pass --allow-alert-delivery to run it"))
+        if meta.notifies and not config.getoption("allow_alert_delivery"):
+            _skip(item, "not_evaluated", f"{meta.id} sends a real notification and was not run: "
+                                         "pass --allow-alert-delivery to run it")
             continue
         for need in meta.needs:
             if need in ENDPOINT_NEEDS and not target.urls.get(need):
@@ -171,6 +193,41 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     items.sort(key=lambda i: bool(i.get_closest_marker("chaos")))
 
 
+SKIP_KIND_KEY = pytest.StashKey[str]()
+
+
+def _skip(item: pytest.Item, kind: str, reason: str) -> None:
+    """``not_applicable`` (the profile says so, with a reason) or ``not_evaluated`` (not permitted here)."""
+    item.stash[SKIP_KIND_KEY] = kind
+    item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _add_report_labels(item: pytest.Item, meta: criteria.Criterion, profile: Profile) -> None:
+    """Allure labels as markers, so a skipped case is filed under its phase and criterion like a run one."""
+    for label_type, value in (("epic", meta.epic), ("feature", f"{meta.id} {meta.title}"),
+                              ("severity", severity_of(meta, profile)), ("criterion", meta.id),
+                              ("tag", f"phase{meta.phase}")):
+        item.add_marker(pytest.mark.allure_label(value, label_type=label_type))
+    if getattr(item, "callspec", None):
+        item.add_marker(pytest.mark.allure_label(item.callspec.id, label_type="story"))
+    item.add_marker(pytest.mark.allure_description(_description(meta, profile)))
+    item.add_marker(pytest.mark.allure_link(runbook_of(meta, profile), link_type="link", name="runbook"))
+    title = f"{meta.id}: {meta.title}" + (" [{param_id}]" if getattr(item, "callspec", None) else "")
+    item.obj.__allure_display_name__ = title
+
+
+def _description(meta: criteria.Criterion, profile: Profile) -> str:
+    text = f"**{meta.id}**: {meta.requirement}\n\n**Next step if it fails**: {meta.next_step}"
+    if meta.profile_keys:
+        import yaml
+        shown = {key: profile.show(key) for key in meta.profile_keys}
+        text += (f"\n\n**Expected by profile {profile.name}**:\n\n```yaml\n"
+                 f"{yaml.safe_dump(shown, sort_keys=False, allow_unicode=True)}```")
+    if meta.id in profile.skip:
+        text += f"\n\n**Does not apply to this platform**: {profile.skip[meta.id]}"
+    return text
+
+
 def _chaos_refusal(config: pytest.Config, profile: Profile, target) -> str | None:
     if not config.getoption("allow_chaos"):
         return "pass --allow-chaos to run it"
@@ -180,24 +237,21 @@ def _chaos_refusal(config: pytest.Config, profile: Profile, target) -> str | Non
     return None
 
 
-@pytest.fixture(autouse=True)
-def _criterion_labels(request: pytest.FixtureRequest):
-    """Allure labels from the criterion's metadata and the profile (severity, runbook)."""
-    meta = criteria.of(request.node)
-    if meta is None:
-        yield
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    from readiness import per_profile
+    per_profile.parametrize(metafunc, metafunc.config.stash.get(PROFILE_KEY, None))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A case whose profile input is missing is broken before any fixture runs."""
+    meta = criteria.of(item)
+    if meta is None or SKIP_KIND_KEY in item.stash:
         return
-    profile = request.config.stash[PROFILE_KEY]
-    allure.dynamic.epic(meta.epic)
-    allure.dynamic.feature(f"{meta.id} {meta.title}")
-    if getattr(request.node, "callspec", None):
-        allure.dynamic.story(request.node.callspec.id)
-    allure.dynamic.severity(allure.severity_level(severity_of(meta, profile)))
-    allure.dynamic.label("criterion", meta.id)
-    allure.dynamic.tag(f"phase{meta.phase}")
-    allure.dynamic.description(f"**{meta.id}**: {meta.requirement}\n\n**Next step if it fails**: {meta.next_step}")
-    allure.dynamic.link(runbook_of(meta, profile), name="runbook")
-    yield
+    from readiness.per_profile import missing_reason
+    reason = missing_reason(item, meta.id)
+    if reason:
+        raise CouldNotLook("profile", reason, "unconfigured")
 
 
 def severity_of(meta: criteria.Criterion, profile: Profile) -> str:
@@ -210,7 +264,8 @@ def runbook_of(meta: criteria.Criterion, profile: Profile) -> str:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
-    """Apply waivers: an active waiver turns the failure into an xfail marked WAIVED; an expired one says so."""
+    """Apply waivers: a failure whose every line is covered by an active waiver is WAIVED (an xfail); lines no
+    waiver covers keep the criterion failed, and an expired waiver says so."""
     try:
         return (yield)
     except (AssertionError, pytest.fail.Exception, CouldNotLook) as exc:
@@ -219,15 +274,14 @@ def pytest_runtest_call(item: pytest.Item):
         if meta is None or not waivers:
             raise
         from reports.waivers import decide
-        message = str(exc)
-        decision = decide(waivers, meta.id, message)
+        decision = decide(waivers, meta.id, str(exc))
         if decision is None:
             raise
         if decision.waived:
-            pytest.xfail(f"{decision.note} | {message}")
+            pytest.xfail(f"{decision.note} | {exc}")
         if isinstance(exc, CouldNotLook):
             raise CouldNotLook(exc.what, f"{exc.reason} ({decision.note})", exc.kind) from None
-        pytest.fail(f"{message}\n({decision.note})", pytrace=False)
+        pytest.fail(f"{decision.remaining}\n({decision.note})", pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -237,7 +291,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if meta is None:
         return report
     if report.when == "call" or (report.when == "setup" and not report.passed):
-        verdict, message = _verdict(report, call)
+        verdict, message = _verdict(item, report, call)
         if verdict == "broken" and call.excinfo and isinstance(call.excinfo.value, CouldNotLook):
             report.longrepr = message      # the reason is the whole story; a traceback would only hide it
         # On the item too, so JUnit XML (which reads the teardown report) carries the criterion and verdict.
@@ -246,14 +300,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
-def _verdict(report: pytest.TestReport, call: pytest.CallInfo) -> tuple[str, str]:
+def _verdict(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo) -> tuple[str, str]:
     if report.passed:
         return "passed", ""
     if report.skipped and getattr(report, "wasxfail", None) is not None:
         return "waived", report.wasxfail.removeprefix("reason: ")
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        return "skipped", reason.removeprefix("Skipped: ")
+        return item.stash.get(SKIP_KIND_KEY, "not_evaluated"), reason.removeprefix("Skipped: ")
     exc = call.excinfo.value if call.excinfo else None
     if isinstance(exc, CouldNotLook):
         return "broken", str(exc)
@@ -283,20 +337,42 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput") or RESULTS_KEY not in config.stash or not config.stash[RESULTS_KEY]:
         return
-    from reports import allure_files, forecast, gate, waivers
+    from readiness.catalog import load_all
+    from reports import allure_files, carry_over, forecast, gate, waivers
     from reports import summary as summary_mod
     from reports.results import by_criterion
     profile, target = config.stash[PROFILE_KEY], config.stash[TARGET_KEY]
     directory = Path(config.getoption("summary_dir"))
     results = by_criterion(config.stash[RESULTS_KEY])
-    registry = {c.criterion: c.meta for c in config.stash[RESULTS_KEY]}   # the controller of -n imports no tests
-    summary = summary_mod.build(results, registry, profile_name=profile.name,
+    catalog = load_all()
+    cluster = _cluster_identity(config, target)
+    now = dt.datetime.now(dt.timezone.utc)
+    evidence = carry_over.read(directory)
+    active_waivers = config.stash.get(WAIVERS_KEY, [])
+
+    def adjust(entry: dict) -> None:
+        """What may stand in for a criterion that was not evaluated: a waiver naming the whole criterion, or
+        recent evidence from the same cluster that the profile accepts."""
+        if entry["verdict"] != "not_evaluated":
+            return
+        spec = profile.gate.carry_over
+        if spec and entry["id"] in spec.criteria:
+            carry_over.apply(entry, evidence, spec.max_age_days, cluster, now)
+        if entry["verdict"] == "not_evaluated" and active_waivers:
+            decision = waivers.decide(active_waivers, entry["id"], "")
+            if decision and decision.waived:
+                entry["verdict"], entry["reasons"] = "waived", [f"{decision.note} | {entry['reasons'][0]}"]
+
+    summary = summary_mod.build(results, catalog, profile_name=profile.name,
                                 severity_of=lambda m: severity_of(m, profile),
                                 runbook_of=lambda m: runbook_of(m, profile), target=target.describe(),
-                                previous=summary_mod.read_previous(directory))
+                                previous=summary_mod.read_previous(directory), cluster=cluster, adjust=adjust,
+                                now=now)
     summary["gate"] = gate.decide(summary, tuple(profile.gate.severities))
-    summary["forecast"] = forecast.forecast(forecast.read_history(directory) + [summary])
+    history = [h for h in forecast.read_history(directory) if h.get("scope") == summary["scope"]["label"]]
+    summary["forecast"] = forecast.forecast(history + [summary])
     summary_mod.write(summary, directory)
+    carry_over.record(directory, summary)
     config.stash[SUMMARY_KEY] = summary
     alluredir = config.getoption("allure_report_dir", None)
     if alluredir:
@@ -307,8 +383,24 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if config.getoption("report_only"):
         session.exitstatus = pytest.ExitCode.OK
     elif (config.getoption("gate") or profile.gate.enabled) and exitstatus in (0, 1):
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED if summary["gate"]["decision"] == "FAIL" \
-            else pytest.ExitCode.OK
+        session.exitstatus = pytest.ExitCode.OK if summary["gate"]["decision"] == "PASS" \
+            else pytest.ExitCode.TESTS_FAILED
+
+
+def _cluster_identity(config: pytest.Config, target) -> dict:
+    """The cluster's identity for carried-over evidence: the kube-system namespace's UID (one GET, cached)."""
+    from fixtures.cache import SharedCache
+    from fixtures.kube import Snapshot
+    identity = {"server": None, "uid": None}
+    try:
+        api = target.api_client()
+        identity["server"] = api.configuration.host
+        body = Snapshot(api, SharedCache(config.stash[CACHE_DIR_KEY] / "answers"), api.configuration.host).get(
+            "/api/v1/namespaces/kube-system", "kube-system namespace")
+        identity["uid"] = (body or {}).get("metadata", {}).get("uid")
+    except Exception as exc:  # without an identity no evidence is carried over; the run itself is unaffected
+        identity["error"] = f"{exc.__class__.__name__}: {exc}"
+    return identity
 
 
 def _environment(config: pytest.Config, profile: Profile, target) -> dict[str, str]:

@@ -7,10 +7,10 @@ A wrong key or type is reported as one line naming the file, the line and the fi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 Severity = Literal["blocker", "critical", "normal", "minor"]
 
@@ -110,10 +110,21 @@ class Targets(Strict):
     required_jobs: list[str] = []
 
 
+Comparison = Literal["==", "!=", ">=", ">", "<=", "<"]
+
+
 class Exporter(Strict):
+    """An exporter, and the reading of its backend that means healthy: ``metric op value`` on every target of
+    its job (e.g. ``pg_up == 1``, ``kafka_brokers >= 3``). A target without the series fails."""
     name: str
     job: str
-    metric: str                 # a gauge that is 1 when the exporter reaches its backend, e.g. pg_up
+    metric: str
+    op: Comparison
+    value: float
+
+    @property
+    def expectation(self) -> str:
+        return f"{self.metric} {self.op} {self.value:g}"
 
 
 class Loki(Strict):
@@ -122,6 +133,7 @@ class Loki(Strict):
     new_pod_grace_s: int = Field(120, ge=0)    # pods running for less than this are not expected to have logs yet
     pod_label: str = "pod"
     namespace_label: str = "namespace"
+    container_label: str = "container"
 
 
 class RoutingCase(Strict):
@@ -143,7 +155,7 @@ class Alerting(Strict):
 
 
 class Dashboards(Strict):
-    minimum: int = Field(6, ge=0)
+    minimum: int = Field(6, ge=1)          # reference platform: 6
     required: list[str] = []               # dashboard uids
     datasources: list[str] = ["prometheus", "loki"]  # datasource types that must be healthy
 
@@ -168,7 +180,7 @@ class Phase4(Strict):
 
 
 class Certificates(Strict):
-    minimum: int = Field(0, ge=0)
+    minimum: int = Field(9, ge=1)          # reference platform: 9 certificates
     min_days_left: int = Field(14, ge=0)
 
 
@@ -181,9 +193,17 @@ class Chaos(Strict):
     min_ready_nodes: int = Field(2, ge=1)
 
 
+class CarryOver(Strict):
+    """Verdicts of opt-in criteria (chaos, real notifications) that a later run may use as its own, when they
+    come from the same cluster (its identity, not the context's name) and are at most ``max_age_days`` old."""
+    max_age_days: float = Field(gt=0)
+    criteria: list[str] = Field(min_length=1)
+
+
 class Gate(Strict):
     enabled: bool = False                  # like --gate: the exit code follows the policy below
-    severities: list[Severity] = ["blocker", "critical"]   # failed or broken criteria of these fail the gate
+    severities: list[Severity] = ["blocker", "critical"]   # failed, broken or unevaluated ones fail the gate
+    carry_over: CarryOver | None = None
 
 
 class Profile(Strict):
@@ -198,7 +218,8 @@ class Profile(Strict):
     gate: Gate = Gate()
     severity: dict[str, Severity] = {}      # criterion ID -> severity, overrides the criterion's own
     runbooks: dict[str, str] = {}           # criterion ID -> runbook URL, overrides the default
-    skip: dict[str, str] = {}               # criterion ID -> why it does not apply to this platform
+    skip: dict[str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]] = {}
+    # criterion ID -> why it does not apply to this platform; the only way a criterion is left out
 
     @model_validator(mode="after")
     def _hpa_bounds(self) -> "Profile":
@@ -211,6 +232,24 @@ class Profile(Strict):
     @property
     def log_namespaces(self) -> list[str]:
         return self.phase4.loki.namespaces or self.platform.namespaces
+
+    def at(self, path: str) -> Any:
+        """The setting at a dotted path (``phase3.hpas``), or None where the profile has none."""
+        value: Any = self
+        for part in path.split("."):
+            value = getattr(value, part, None)
+            if value is None:
+                return None
+        return value
+
+    def show(self, path: str) -> Any:
+        """The setting at ``path`` as plain data, for the report."""
+        value = self.at(path)
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json", exclude_none=True)
+        if isinstance(value, list):
+            return [v.model_dump(mode="json", exclude_none=True) if isinstance(v, BaseModel) else v for v in value]
+        return value
 
 
 class ProfileError(Exception):

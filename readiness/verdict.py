@@ -34,3 +34,19 @@ def require_data(items, what: str, where: str) -> None:
     if not items:
         raise CouldNotLook(what, f"{where} returned nothing; a platform cannot have none (wrong URL or scope?)",
                            kind="empty")
+
+
+def require_listed(values, path: str, noun: str, criterion_id: str) -> None:
+    """A criterion whose profile input is missing could not be evaluated: broken, with the fix. Leaving a list
+    out of the profile never means the criterion does not apply (only ``skip: {ID: reason}`` does)."""
+    if not values:
+        raise CouldNotLook("profile", f"the profile lists no {noun} ({path}): list them, or add {criterion_id} "
+                                      "to skip with a reason", "unconfigured")
+
+
+def fail_first(problems: list[str], could_not_look: CouldNotLook) -> None:
+    """Part of a check could not look: report what was found wrong elsewhere as failed (the reason stays in
+    the message), and only with nothing found wrong is the criterion broken."""
+    if problems:
+        fail(problems + [str(could_not_look)])
+    raise could_not_look

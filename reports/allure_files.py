@@ -9,6 +9,9 @@ from pathlib import Path
 
 CATEGORIES = [
     {"name": "Waived (accepted until a date)", "matchedStatuses": ["skipped"], "messageRegex": ".*WAIVED until.*"},
+    {"name": "Not evaluated (not permitted in this run)", "matchedStatuses": ["skipped"],
+     "messageRegex": ".*was not run.*"},
+    {"name": "Does not apply (profile)", "matchedStatuses": ["skipped"], "messageRegex": ".*does not apply.*"},
     {"name": "Chaos restore failed", "matchedStatuses": ["broken", "failed"],
      "messageRegex": ".*(RestoreError|not back to its state before chaos).*"},
     {"name": "Could not evaluate: endpoint unreachable or timeout", "matchedStatuses": ["broken"],
@@ -60,8 +63,9 @@ def write_summary_result(results: Path, summary: dict, markdown: str) -> None:
     (results / ids["json"]).write_text(json.dumps(summary, indent=2))
     gate = summary.get("gate", {}).get("decision")
     result = {"uuid": str(uuid.uuid4()), "historyId": "readiness-status-summary",
-              "name": f"Production readiness: {summary['overall_percent']}%", "fullName": "readiness.summary",
-              "status": "failed" if gate == "FAIL" else "passed", "stage": "finished", "start": now, "stop": now,
+              "name": summary["headline"], "fullName": "readiness.summary",
+              "status": {"PASS": "passed", "FAIL": "failed"}.get(gate, "broken"), "stage": "finished",
+              "start": now, "stop": now,
               "description": markdown,
               "statusDetails": {"message": summary.get("gate", {}).get("reason", "")},
               "labels": [{"name": "epic", "value": "Status summary"}, {"name": "feature", "value": "Readiness"},

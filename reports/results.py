@@ -5,8 +5,10 @@ from dataclasses import dataclass, field
 
 from readiness.criteria import Criterion
 
-# When a criterion's cases disagree, the worst verdict is the criterion's.
-PRECEDENCE = ["failed", "broken", "waived", "passed", "skipped"]
+# When a criterion's cases disagree, the worst verdict is the criterion's: one case not evaluated leaves the
+# criterion not evaluated, however many others passed.
+PRECEDENCE = ["failed", "broken", "not_evaluated", "waived", "passed", "not_applicable"]
+VERDICTS = tuple(PRECEDENCE)
 MAX_REASONS = 30
 
 
@@ -39,7 +41,7 @@ def case_from_report(report) -> CaseResult | None:
     if "criterion_meta" not in props:     # only the report that decided the verdict carries the metadata
         return None
     raw = dict(props["criterion_meta"])
-    meta = Criterion(**{**raw, "needs": tuple(raw["needs"]), "tags": tuple(raw["tags"])})
+    meta = Criterion(**{**raw, **{k: tuple(raw[k]) for k in ("needs", "tags", "profile_keys")}})
     return CaseResult(report.nodeid, props["criterion"], props["verdict"], props.get("message", ""),
                       getattr(report, "duration", 0.0), meta)
 
@@ -47,7 +49,7 @@ def case_from_report(report) -> CaseResult | None:
 def by_criterion(cases: list[CaseResult]) -> dict[str, CriterionResult]:
     grouped: dict[str, CriterionResult] = {}
     for case in cases:
-        entry = grouped.setdefault(case.criterion, CriterionResult(case.criterion, "skipped"))
+        entry = grouped.setdefault(case.criterion, CriterionResult(case.criterion, "not_applicable"))
         entry.cases.append(case)
         if PRECEDENCE.index(case.verdict) < PRECEDENCE.index(entry.verdict):
             entry.verdict = case.verdict

@@ -1,7 +1,9 @@
-"""The status summary: per phase, criteria passed of total, what failed and why, and the change since last run.
+"""The status summary: every phase of the roadmap, what this run's scope covered, and what it could not tell.
 
-Written as ``summary.json`` (schema: docs/summary.schema.json) and
-``summary.md``, and printed at the end of every run.
+Written as ``summary.json`` (schema: docs/summary.schema.json) and ``summary.md``, and printed at the end of
+every run. The percentage is over every applicable criterion of the scope: a criterion that was not evaluated
+counts against it, so a run that did not look can never read 100%. A phase without checks, or outside the
+run's scope, is listed as such, never as complete.
 """
 from __future__ import annotations
 
@@ -12,55 +14,115 @@ from pathlib import Path
 from readiness.criteria import PHASES, Criterion
 from reports.results import CriterionResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+COUNTED = ("passed", "failed", "broken", "waived", "not_evaluated", "not_applicable")
 
 
-def _phase_rows(results: dict[str, CriterionResult], registry: dict[str, Criterion]) -> list[dict]:
+def scope_of(selected: set[str], catalog: dict[str, Criterion]) -> dict:
+    """What this run set out to check: the whole catalog, whole phases, or a hand-picked set of criteria."""
+    phases = sorted({catalog[c].phase for c in selected})
+    whole_phases = all({c for c in catalog if catalog[c].phase == p} <= selected for p in phases)
+    if selected >= set(catalog):
+        kind, label = "all", "Production readiness"
+    elif whole_phases:
+        kind = "phases"
+        label = f"Phase {phases[0]}" if len(phases) == 1 else "Phases " + ", ".join(map(str, phases))
+    else:
+        kind, label = "criteria", "Selected criteria (" + ", ".join(sorted(selected)) + ")"
+    return {"kind": kind, "label": label, "criteria": sorted(selected), "phases": phases}
+
+
+def _count(entries: list[dict]) -> dict:
+    counts = {v: sum(e["verdict"] == v for e in entries) for v in COUNTED}
+    counts["applicable"] = len(entries) - counts["not_applicable"]
+    return counts
+
+
+def _percent(counts: dict) -> float | None:
+    return round(100.0 * counts["passed"] / counts["applicable"], 1) if counts["applicable"] else None
+
+
+def _phase_rows(entries: list[dict], catalog: dict[str, Criterion]) -> list[dict]:
     rows = []
     for phase, title in PHASES.items():
-        ids = sorted(cid for cid in results if registry[cid].phase == phase)
-        if not ids:
-            continue
-        counts = {v: sum(results[c].verdict == v for c in ids)
-                  for v in ("passed", "failed", "broken", "skipped", "waived")}
-        evaluated = len(ids) - counts["skipped"]
-        percent = round(100.0 * counts["passed"] / evaluated, 1) if evaluated else None
-        rows.append({"phase": phase, "title": title, "criteria": len(ids), **counts, "percent": percent})
+        known = [c for c in catalog.values() if c.phase == phase]
+        mine = [e for e in entries if e["phase"] == phase]
+        status = "no checks yet" if not known else "not in this run" if not mine else "evaluated"
+        counts = _count(mine)
+        rows.append({"phase": phase, "title": title, "status": status, "criteria": len(mine),
+                     "catalog_criteria": len(known), **counts, "percent": _percent(counts) if mine else None})
     return rows
 
 
-def build(results: dict[str, CriterionResult], registry: dict[str, Criterion], *, profile_name: str,
-          severity_of, runbook_of, target: str, previous: dict | None, now: dt.datetime | None = None) -> dict:
+def build(results: dict[str, CriterionResult], catalog: dict[str, Criterion], *, profile_name: str, severity_of,
+          runbook_of, target: str, previous: dict | None, cluster: dict | None = None,
+          adjust=None, now: dt.datetime | None = None) -> dict:
+    """``adjust(entry)`` may change an entry before it is counted (waivers and carried-over evidence for
+    criteria that were not evaluated)."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    phases = _phase_rows(results, registry)
-    criteria = []
-    for cid in sorted(results, key=lambda c: (registry[c].phase, c)):
-        meta, res = registry[cid], results[cid]
+    entries = []
+    for cid in sorted(results, key=lambda c: (catalog[c].phase, c)):
+        meta, res = catalog[cid], results[cid]
         entry = {"id": cid, "phase": meta.phase, "title": meta.title, "severity": severity_of(meta),
-                 "verdict": res.verdict, "cases": len(res.cases)}
+                 "verdict": res.verdict, "cases": len(res.cases), "opt_in": meta.opt_in}
         if res.verdict in ("failed", "broken"):
-            entry.update(reasons=res.reasons, next_step=meta.next_step, runbook=runbook_of(meta))
-        if res.verdict in ("skipped", "waived"):
+            entry["reasons"] = res.reasons
+        else:
             entry["reasons"] = sorted({c.message for c in res.cases if c.message and c.verdict == res.verdict})
-        criteria.append(entry)
-    evaluated = [c for c in criteria if c["verdict"] != "skipped"]
-    overall = round(100.0 * sum(c["verdict"] == "passed" for c in evaluated) / len(evaluated), 1) if evaluated else None
+        if adjust:
+            adjust(entry)
+        if entry["verdict"] in ("failed", "broken", "not_evaluated"):
+            entry.update(next_step=meta.next_step, runbook=runbook_of(meta))
+        entries.append(entry)
+    counts = _count(entries)
     summary = {"schema_version": SCHEMA_VERSION, "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-               "profile": profile_name, "target": target, "overall_percent": overall,
-               "phases": phases, "criteria": criteria}
+               "profile": profile_name, "target": target, "cluster": cluster or {},
+               "scope": scope_of(set(results), catalog), "counts": counts, "overall_percent": _percent(counts),
+               "phases": _phase_rows(entries, catalog), "criteria": entries}
+    summary["headline"] = headline(summary)
     summary["changes"] = _changes(summary, previous)
     return summary
 
 
+def _ids(entries: list[dict]) -> str:
+    return ", ".join(e["id"] for e in entries)
+
+
+def headline(summary: dict) -> str:
+    counts, scope = summary["counts"], summary["scope"]
+    text = f"{scope['label']}: {counts['passed']} of {counts['applicable']} applicable criteria pass"
+    if summary["overall_percent"] is not None:
+        text += f" ({summary['overall_percent']:g}%)"
+    bad = [e for e in summary["criteria"] if e["verdict"] in ("failed", "broken")]
+    if bad:
+        text += f"; {len(bad)} failed or broken ({_ids(bad)})"
+    unseen = [e for e in summary["criteria"] if e["verdict"] == "not_evaluated"]
+    if unseen:
+        text += f"; {len(unseen)} not evaluated ({_ids(unseen)})"
+    waived = [e for e in summary["criteria"] if e["verdict"] == "waived"]
+    if waived:
+        text += f"; {len(waived)} waived"
+    carried = [e for e in summary["criteria"] if e.get("carried_over")]
+    if carried:
+        text += f"; {len(carried)} carried over from earlier runs"
+    if scope["kind"] == "all":
+        empty = [str(r["phase"]) for r in summary["phases"] if r["status"] == "no checks yet"]
+        if empty:
+            text += f"; phase{'s' if len(empty) > 1 else ''} {', '.join(empty)} " \
+                    f"{'have' if len(empty) > 1 else 'has'} no checks"
+    return text
+
+
 def _changes(current: dict, previous: dict | None) -> list[dict]:
-    if not previous:
+    if not previous or previous.get("schema_version") != SCHEMA_VERSION:
         return []
-    before = {p["phase"]: p.get("percent") for p in previous.get("phases", [])}
+    before = {p["phase"]: p.get("percent") for p in previous.get("phases", []) if p.get("status") == "evaluated"}
     changes = []
     for row in current["phases"]:
-        if row["phase"] in before and before[row["phase"]] != row["percent"]:
+        if row["status"] == "evaluated" and row["phase"] in before and before[row["phase"]] != row["percent"]:
             changes.append({"phase": row["phase"], "from": before[row["phase"]], "to": row["percent"]})
-    if previous.get("overall_percent") != current["overall_percent"]:
+    if previous.get("scope", {}).get("label") == current["scope"]["label"] \
+            and previous.get("overall_percent") != current["overall_percent"]:
         changes.append({"phase": "overall", "from": previous.get("overall_percent"), "to": current["overall_percent"]})
     return changes
 
@@ -69,36 +131,66 @@ def _pct(value) -> str:
     return "n/a" if value is None else f"{value:g}%"
 
 
+def phase_line(row: dict) -> str:
+    name = f"Phase {row['phase']} {row['title'].split(': ', 1)[1]}"
+    if row["status"] != "evaluated":
+        return f"{name}: {row['status']}"
+    extra = ", ".join(f"{row[k]} {k.replace('_', ' ')}" for k in ("failed", "broken", "not_evaluated", "waived",
+                                                                   "not_applicable") if row[k])
+    partial = f" (of {row['catalog_criteria']} in the catalog)" if row["criteria"] < row["catalog_criteria"] else ""
+    return (f"{name}: {row['passed']}/{row['applicable']} applicable passed ({_pct(row['percent'])}){partial}"
+            + (f"; {extra}" if extra else ""))
+
+
+def criterion_lines(c: dict) -> list[str]:
+    """One line for a criterion that is not simply passed, and the next step where there is one."""
+    carried = c.get("carried_over")
+    if carried:
+        return [f"CARRIED {c['id']}: {carried['verdict']} {carried['age']} (run at {carried['at']}, "
+                f"same cluster)"]
+    if c["verdict"] in ("failed", "broken"):
+        return [f"{c['verdict'].upper():7} {c['id']} [{c['severity']}] {c['reasons'][0] if c['reasons'] else ''}",
+                f"        next: {c['next_step']} ({c['runbook']})"]
+    if c["verdict"] == "not_evaluated":
+        lines = [f"NOT EVALUATED {c['id']} [{c['severity']}] {c['reasons'][0] if c['reasons'] else ''}"]
+        if c.get("carry_over_refused"):
+            lines.append(f"        earlier evidence not used: {c['carry_over_refused']}")
+        return lines
+    if c["verdict"] == "waived":
+        return [f"WAIVED  {c['id']} [{c['severity']}] {c['reasons'][0] if c['reasons'] else ''}"]
+    if c["verdict"] == "not_applicable":
+        return [f"N/A     {c['id']} {c['reasons'][0] if c['reasons'] else ''}"]
+    return []
+
+
 def to_lines(summary: dict) -> list[str]:
-    lines = [f"Production readiness: {_pct(summary['overall_percent'])} of evaluated criteria pass "
-             f"(profile {summary['profile']}, {summary['target']})"]
-    for row in summary["phases"]:
-        extra = ", ".join(f"{row[k]} {k}" for k in ("failed", "broken", "waived", "skipped") if row[k])
-        lines.append(f"  Phase {row['phase']} {row['title'].split(': ', 1)[1]}: {row['passed']}/"
-                     f"{row['criteria'] - row['skipped']} passed ({_pct(row['percent'])})" + (f"; {extra}" if extra else ""))
+    lines = [summary["headline"], f"  (profile {summary['profile']}, {summary['target']})"]
+    lines += [f"  {phase_line(row)}" for row in summary["phases"]]
     for change in summary["changes"]:
         name = "Overall" if change["phase"] == "overall" else f"Phase {change['phase']}"
         lines.append(f"  {name}: {_pct(change['from'])} -> {_pct(change['to'])}")
     for c in summary["criteria"]:
-        if c["verdict"] in ("failed", "broken"):
-            lines.append(f"  {c['verdict'].upper():7} {c['id']} [{c['severity']}] {c['reasons'][0] if c['reasons'] else ''}")
-            lines.append(f"          next: {c['next_step']} ({c['runbook']})")
-        if c["verdict"] == "waived":
-            lines.append(f"  WAIVED  {c['id']} [{c['severity']}] {c['reasons'][0] if c['reasons'] else ''}")
+        lines += [f"  {line}" for line in criterion_lines(c)]
     if "forecast" in summary:
         lines.append(f"  Forecast: {summary['forecast']['text']}")
     if "gate" in summary:
-        lines.append(f"  Gate: {summary['gate']['decision']} ({summary['gate']['reason']})")
+        gate = summary["gate"]
+        lines.append(f"  Gate: {gate['decision']} ({gate['reason']})")
+        lines += [f"    {line}" for line in gate.get("to_evaluate", [])]
     return lines
 
 
 def to_markdown(summary: dict) -> str:
-    out = [f"# Production readiness: {_pct(summary['overall_percent'])}", "",
+    out = [f"# {summary['headline']}", "",
            f"Profile `{summary['profile']}`, target `{summary['target']}`, generated {summary['generated_at']}.", "",
-           "| Phase | Passed | Failed | Broken | Waived | Skipped | Complete |", "|---|---|---|---|---|---|---|"]
+           "| Phase | Status | Passed | Failed | Broken | Not evaluated | Waived | Not applicable | Complete |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for row in summary["phases"]:
-        out.append(f"| {row['title']} | {row['passed']} | {row['failed']} | {row['broken']} | {row['waived']} | "
-                   f"{row['skipped']} | {_pct(row['percent'])} |")
+        if row["status"] != "evaluated":
+            out.append(f"| {row['title']} | {row['status']} | | | | | | | |")
+            continue
+        out.append(f"| {row['title']} | evaluated | {row['passed']} | {row['failed']} | {row['broken']} | "
+                   f"{row['not_evaluated']} | {row['waived']} | {row['not_applicable']} | {_pct(row['percent'])} |")
     if summary["changes"]:
         out += ["", "## Since the previous run", ""]
         out += [f"- {'Overall' if c['phase'] == 'overall' else 'Phase ' + str(c['phase'])}: "
@@ -110,13 +202,28 @@ def to_markdown(summary: dict) -> str:
             out.append(f"- **{c['id']}** ({c['verdict']}, {c['severity']}): {c['title']}")
             out += [f"  - {r}" for r in c["reasons"][:10]]
             out.append(f"  - Next step: {c['next_step']} ([runbook]({c['runbook']}))")
-    waived = [c for c in summary["criteria"] if c["verdict"] == "waived"]
-    if waived:
-        out += ["", "## Waived", ""] + [f"- **{c['id']}**: {c['reasons'][0] if c['reasons'] else ''}" for c in waived]
+    unseen = [c for c in summary["criteria"] if c["verdict"] == "not_evaluated"]
+    if unseen:
+        out += ["", "## Not evaluated", ""]
+        for c in unseen:
+            out.append(f"- **{c['id']}** ({c['severity']}): {c['reasons'][0] if c['reasons'] else ''}")
+            if c.get("carry_over_refused"):
+                out.append(f"  - Earlier evidence not used: {c['carry_over_refused']}")
+    carried = [c for c in summary["criteria"] if c.get("carried_over")]
+    if carried:
+        out += ["", "## Carried over from earlier runs", ""]
+        out += [f"- **{c['id']}**: {c['carried_over']['verdict']} {c['carried_over']['age']} "
+                f"(run at {c['carried_over']['at']}, same cluster)" for c in carried]
+    for verdict, title in (("waived", "Waived"), ("not_applicable", "Not applicable (profile)")):
+        rows = [c for c in summary["criteria"] if c["verdict"] == verdict]
+        if rows:
+            out += ["", f"## {title}", ""] + [f"- **{c['id']}**: {c['reasons'][0] if c['reasons'] else ''}"
+                                            for c in rows]
     if "forecast" in summary:
         out += ["", f"**Forecast**: {summary['forecast']['text']}"]
     if "gate" in summary:
         out += ["", f"**Gate: {summary['gate']['decision']}** ({summary['gate']['reason']})"]
+        out += [f"- {line}" for line in summary["gate"].get("to_evaluate", [])]
     return "\n".join(out) + "\n"
 
 
@@ -132,4 +239,6 @@ def write(summary: dict, directory: Path) -> None:
     (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (directory / "summary.md").write_text(to_markdown(summary))
     with (directory / "history.jsonl").open("a") as f:
-        f.write(json.dumps({k: summary[k] for k in ("generated_at", "profile", "overall_percent", "phases")}) + "\n")
+        f.write(json.dumps({"generated_at": summary["generated_at"], "profile": summary["profile"],
+                            "scope": summary["scope"]["label"], "overall_percent": summary["overall_percent"],
+                            "phases": summary["phases"]}) + "\n")

@@ -4,7 +4,7 @@ A waivers file is YAML::
 
     waivers:
       - criterion: P4-EXPORTERS
-        object: Kafka              # optional: only failures whose message mentions this
+        object: Kafka              # optional: only the failure lines that name this object
         owner: data-platform-team
         reason: Kafka exporter lands with the Strimzi upgrade
         expires: 2026-12-15
@@ -16,6 +16,7 @@ applies and the failure counts again, with a note that its waiver expired.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,8 +32,12 @@ class Waiver(BaseModel):
     reason: str = Field(min_length=1)
     expires: dt.date
 
-    def covers(self, criterion: str, message: str) -> bool:
-        return self.criterion == criterion and (self.object is None or self.object in message)
+    def covers(self, criterion: str, line: str) -> bool:
+        """Whether this waiver covers one line of a failure: its criterion, and (if it names an object) a line
+        naming that object as a whole word, so waiving ``trino`` does not waive ``trino-hpa``."""
+        if self.criterion != criterion:
+            return False
+        return self.object is None or re.search(rf"(?<![\w.-]){re.escape(self.object)}(?![\w.-])", line) is not None
 
     def expired(self, today: dt.date) -> bool:
         return today > self.expires
@@ -46,6 +51,7 @@ class WaiverError(Exception):
 class Decision:
     waived: bool
     note: str
+    remaining: str = ""     # the lines of the failure no active waiver covers
 
 
 def load(path: str | Path | None) -> list[Waiver]:
@@ -73,17 +79,28 @@ def load(path: str | Path | None) -> list[Waiver]:
 
 
 def decide(waivers: list[Waiver], criterion: str, message: str, today: dt.date | None = None) -> Decision | None:
-    """The waiver decision for a failed or broken case, or None when no waiver names it."""
+    """The waiver decision for a failed or broken case, or None when no waiver names it.
+
+    Each line of a failure names one object; the case is waived only when every line is covered by an active
+    waiver. Otherwise the uncovered lines stay failed (``remaining``), with a note on what was waived or expired.
+    """
     today = today or dt.date.today()
-    matching = [w for w in waivers if w.covers(criterion, message)]
+    lines = [line for line in message.splitlines() if line.strip()] or [message]
+    matching = [w for w in waivers if any(w.covers(criterion, line) for line in lines)]
     if not matching:
         return None
     active = [w for w in matching if not w.expired(today)]
-    if active:
+    uncovered = [line for line in lines if not any(w.covers(criterion, line) for w in active)]
+    if active and not uncovered:
         w = max(active, key=lambda w: w.expires)
         return Decision(True, f"WAIVED until {w.expires} by {w.owner}: {w.reason}")
+    if active:
+        waived_n = len(lines) - len(uncovered)
+        names = ", ".join(sorted({w.object or w.criterion for w in active}))
+        return Decision(False, f"{waived_n} line(s) waived ({names}); the others are not covered by any waiver",
+                        "\n".join(uncovered))
     w = max(matching, key=lambda w: w.expires)
-    return Decision(False, f"waiver by {w.owner} expired on {w.expires}: {w.reason}")
+    return Decision(False, f"waiver by {w.owner} expired on {w.expires}: {w.reason}", "\n".join(lines))
 
 
 def baseline(summary: dict, owner: str = "unassigned", days: int = 30, today: dt.date | None = None) -> str:
@@ -92,7 +109,7 @@ def baseline(summary: dict, owner: str = "unassigned", days: int = 30, today: dt
     entries = [{"criterion": c["id"], "owner": owner, "expires": expires.isoformat(),
                 "reason": f"baseline: {c['verdict']} when the gate was adopted: "
                           f"{(c.get('reasons') or ['no reason recorded'])[0][:160]}"}
-               for c in summary["criteria"] if c["verdict"] in ("failed", "broken")]
+               for c in summary["criteria"] if c["verdict"] in ("failed", "broken", "not_evaluated")]
     header = ("# Waivers written by --write-baseline: today's failures, accepted until the date below.\n"
               "# Give each an owner and a reason, and shrink this list; an expired waiver fails the gate again.\n")
     return header + yaml.safe_dump({"waivers": entries}, sort_keys=False)

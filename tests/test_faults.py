@@ -26,7 +26,7 @@ EXPECTED = {
     "log-agent-gap": ("node sandbox-worker-2: no ready monitoring/promtail pod", 60, ()),
     "alert-rules-broken": ("rule group broken-capacity rule capacity:broken:sum: health err", 60, ()),
     "pagerduty-route-removed": ("routed to slack-platform, email-oncall, expected pagerduty-critical", 30, ()),
-    "slack-webhook-broken": ("integration slack: notification failed", 90, ("--allow-alert-delivery",)),
+    "slack-webhook-broken": ("integration slack: a notification failed", 90, ("--allow-alert-delivery",)),
     "dashboards-missing": ("grafana: 2 dashboards, expected at least 6", 30, ()),
     "slo-rules-missing": ("no slo:service_availability:ratio_rate5m series", 90, ()),
     "cert-expiring": ("certificate data-platform/portal-tls: expires in", 30, ()),

@@ -8,10 +8,10 @@ from fixtures.kube import condition
 
 
 @criterion("P2-CERTIFICATES", 2, "TLS certificates valid", severity="critical",
-           requirement="The cluster has at least the profile's number of cert-manager Certificates (9), each "
-                       "Ready, and none expires within the profile's minimum days left (14).",
+           requirement="The cluster has at least the profile's number of cert-manager Certificates, each Ready, "
+                       "and none expires within the profile's minimum days left.",
            next_step="kubectl describe certificate: check the issuer and the ACME challenge; renew manually "
-                     "with cmctl renew if renewal is stuck.")
+                     "with cmctl renew if renewal is stuck.", profile_keys=("phase2.certificates",))
 def test_certificates_ready_and_not_expiring(snapshot, profile):
     spec = profile.phase2.certificates
     certs = snapshot.list("certificates")

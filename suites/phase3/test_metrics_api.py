@@ -12,7 +12,8 @@ APISERVICE = "v1beta1.metrics.k8s.io"
            requirement="The APIService v1beta1.metrics.k8s.io is Available and returns metrics for every Ready "
                        "node and for every pod of the profile's workloads running longer than the profile's grace "
                        "period (what kubectl top and the HPA controller need).",
-           next_step="Check the metrics-server Deployment and its logs (kubelet scrape errors, TLS flags).")
+           next_step="Check the metrics-server Deployment and its logs (kubelet scrape errors, TLS flags).",
+           profile_keys=("phase3.metrics_grace_s",))
 def test_metrics_api_serves_nodes_and_pods(snapshot, profile):
     service = by_ref(snapshot.items("apiservices")).get(APISERVICE)
     if service is None:
@@ -29,15 +30,19 @@ def test_metrics_api_serves_nodes_and_pods(snapshot, profile):
     problems, rows = [], []
     nodes = snapshot.items("nodes")
     require_data(nodes, "kubernetes nodes", "GET /api/v1/nodes")
-    for node in nodes:
-        name = node["metadata"]["name"]
-        if is_true(node, "Ready"):
-            rows.append(["node", name, name in node_metrics])
-            if name not in node_metrics:
-                problems.append(f"node {name}: Ready but no metrics from metrics.k8s.io")
+    ready_nodes = [n["metadata"]["name"] for n in nodes if is_true(n, "Ready")]
+    if not ready_nodes:
+        problems.append(f"cluster: no Ready node of {len(nodes)}, so no node can have metrics")
+    for name in ready_nodes:
+        rows.append(["node", name, name in node_metrics])
+        if name not in node_metrics:
+            problems.append(f"node {name}: Ready but no metrics from metrics.k8s.io")
     for workload in profile.platform.workloads:
         obj = find_workload(snapshot, workload)
-        for pod in pods_of(snapshot, obj) if obj else []:
+        if obj is None:
+            problems.append(f"{workload.kind} {workload.ref}: not found, so its pods' metrics cannot be checked")
+            continue
+        for pod in pods_of(snapshot, obj):
             if not running_longer_than(pod, profile.phase3.metrics_grace_s):
                 continue        # a pod needs a couple of metric resolutions before it has metrics
             ref = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"

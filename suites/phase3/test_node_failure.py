@@ -34,7 +34,8 @@ def _pdb_violations(live) -> list[str]:
                        "other nodes throughout, the displaced pods are running again elsewhere within the "
                        "profile's deadline, no PodDisruptionBudget is violated, and the node is put back.",
            next_step="Spread replicas (anti-affinity), add replicas, lower tolerationSeconds for unreachable "
-                     "nodes, and check that the scheduler has room on the remaining nodes.")
+                     "nodes, and check that the scheduler has room on the remaining nodes.",
+           profile_keys=("phase3.node_failure", "chaos"))
 def test_platform_survives_a_failed_worker(node_chaos, profile):
     spec = profile.phase3.node_failure
     live = node_chaos.live
@@ -94,7 +95,7 @@ def test_platform_survives_a_failed_worker(node_chaos, profile):
                        "deadline without violating a PodDisruptionBudget (a PDB that allows no disruption is "
                        "named as the blocker), and is uncordoned afterwards.",
            next_step="Relax the named PDB (minAvailable below the replica count) or add replicas; check pods "
-                     "without controllers.")
+                     "without controllers.", profile_keys=("phase3.node_failure", "chaos"))
 def test_every_worker_drains_within_deadline(node_chaos, profile):
     spec = profile.phase3.node_failure
     live = node_chaos.live

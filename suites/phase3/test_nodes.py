@@ -23,7 +23,8 @@ def _worker_problem(node: dict, control_plane_label: str) -> str | None:
 @criterion("P3-NODES", 3, "Multi-node cluster operational", severity="blocker",
            requirement="At least the profile's number of worker nodes are Ready and schedulable, and no node "
                        "reports memory, disk or PID pressure.",
-           next_step="Join more workers (kubeadm join) or fix the NotReady/cordoned ones; relieve pressure.")
+           next_step="Join more workers (kubeadm join) or fix the NotReady/cordoned ones; relieve pressure.",
+           profile_keys=("phase3.nodes",))
 def test_enough_ready_schedulable_workers_without_pressure(snapshot, profile):
     nodes = snapshot.items("nodes")
     require_data(nodes, "kubernetes nodes", "GET /api/v1/nodes")

@@ -3,11 +3,7 @@ from fixtures.kube import by_ref, selects
 from readiness.criteria import criterion
 from readiness.evidence import attach_json
 from readiness.verdict import fail
-from suites.parametrize import per_profile_objects
-
-
-def pytest_generate_tests(metafunc):
-    per_profile_objects(metafunc, "pdb", lambda profile: profile.phase3.pdbs)
+from readiness.per_profile import per_profile
 
 
 @criterion("P3-PDB", 3, "Pod disruption budgets active", severity="critical",
@@ -15,7 +11,8 @@ def pytest_generate_tests(metafunc):
                        "at least desired healthy) and allows at least one disruption; a PDB that allows none "
                        "blocks every node drain.",
            next_step="Re-apply the PDB; if it allows no disruption, lower minAvailable (or raise maxUnavailable) "
-                     "or add replicas.")
+                     "or add replicas.", profile_keys=("phase3.pdbs",))
+@per_profile("pdb", "phase3.pdbs", "PodDisruptionBudgets")
 def test_pdb_selects_pods_and_allows_a_disruption(snapshot, pdb):
     pdbs = by_ref(snapshot.items("pdbs"))
     obj = pdbs.get(pdb.ref)

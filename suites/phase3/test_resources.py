@@ -18,22 +18,26 @@ def parse_quantity(text: str) -> float:
 
 
 def _missing_resources(pod: dict) -> list[str]:
+    """Every container, init containers included: an init container without limits can exhaust a node too."""
     missing = []
-    for container in pod["spec"].get("containers", []):
-        res = container.get("resources") or {}
-        for kind in ("requests", "limits"):
-            lacking = [r for r in RESOURCES if r not in (res.get(kind) or {})]
-            if lacking:
-                missing.append(f"container {container['name']} has no {kind} for {', '.join(lacking)}")
+    for field, what in (("initContainers", "init container"), ("containers", "container")):
+        for container in pod["spec"].get(field) or []:
+            res = container.get("resources") or {}
+            for kind in ("requests", "limits"):
+                lacking = [r for r in RESOURCES if r not in (res.get(kind) or {})]
+                if lacking:
+                    missing.append(f"{what} {container['name']} has no {kind} for {', '.join(lacking)}")
     return missing
 
 
 @criterion("P3-RESOURCES", 3, "Resource management applied", severity="critical",
-           requirement="Every container in the platform's namespaces sets CPU and memory requests and limits; "
-                       "every platform namespace has a ResourceQuota and a LimitRange; no quota is used above "
-                       "the profile's threshold (90%).",
+           requirement="Every container (init containers included) in the platform's namespaces sets CPU and "
+                       "memory requests and limits; every platform namespace has a ResourceQuota and a "
+                       "LimitRange, each quota enforced (its status has hard limits); no quota is used above the "
+                       "profile's threshold.",
            next_step="Add resources to the manifests, apply quota and limit range per namespace, raise or "
-                     "rebalance an exhausted quota.")
+                     "rebalance an exhausted quota.", profile_keys=("platform.namespaces",
+                                                                    "phase3.quota_max_used_percent"))
 def test_requests_limits_quotas_and_headroom(snapshot, profile):
     namespaces = set(profile.platform.namespaces)
     pods = [p for p in snapshot.items("pods") if p["metadata"]["namespace"] in namespaces
@@ -53,7 +57,10 @@ def test_requests_limits_quotas_and_headroom(snapshot, profile):
             problems.append(f"namespace {ns}: no LimitRange")
     for quota in quotas:
         ref = f"{quota['metadata']['namespace']}/{quota['metadata']['name']}"
-        status = quota.get("status", {})
+        status = quota.get("status") or {}
+        if not status.get("hard"):
+            problems.append(f"quota {ref}: no status.hard (the quota controller has not enforced it; is "
+                            "kube-controller-manager running?)")
         for resource, hard in (status.get("hard") or {}).items():
             used = parse_quantity((status.get("used") or {}).get(resource, "0"))
             percent = 100.0 * used / parse_quantity(hard) if parse_quantity(hard) else 100.0

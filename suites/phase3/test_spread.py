@@ -17,7 +17,7 @@ def _declares_spread(obj: dict) -> bool:
            requirement="Every multi-replica workload of the profile has its ready pods on at least 2 nodes and "
                        "declares pod anti-affinity or topology spread constraints.",
            next_step="Add podAntiAffinity (topologyKey kubernetes.io/hostname) or topologySpreadConstraints, "
-                     "then roll the workload so the scheduler can spread it.")
+                     "then roll the workload so the scheduler can spread it.", profile_keys=("platform.workloads",))
 def test_multi_replica_workloads_run_on_several_nodes(snapshot, profile):
     problems, rows = [], []
     for workload in profile.platform.workloads:

@@ -8,7 +8,8 @@ from readiness.verdict import fail
 @criterion("P4-OPERATOR", 4, "Prometheus Operator deployed", severity="critical",
            requirement="The profile's monitoring CRDs (ServiceMonitor, PodMonitor, PrometheusRule, Alertmanager) "
                        "are installed and Established, and the operator's Deployment is Available.",
-           next_step="Install kube-prometheus-stack (helm) or the operator bundle; check the operator's logs.")
+           next_step="Install kube-prometheus-stack (helm) or the operator bundle; check the operator's logs.",
+           profile_keys=("phase4.operator",))
 def test_operator_crds_established_and_operator_available(snapshot, profile):
     spec = profile.phase4.operator
     crds = by_ref(snapshot.items("crds"))

@@ -2,7 +2,7 @@
 from fixtures.kube import selects
 from readiness.criteria import criterion
 from readiness.evidence import attach_table
-from readiness.verdict import fail, require_data
+from readiness.verdict import fail, require_data, require_listed
 
 
 def _monitor_for(service: dict | None, pods: list[dict], monitors: list[dict], podmonitors: list[dict]):
@@ -22,33 +22,43 @@ def _monitor_for(service: dict | None, pods: list[dict], monitors: list[dict], p
 
 
 @criterion("P4-SERVICEMONITORS", 4, "Real-time metrics for all services", severity="critical",
-           requirement="Each monitored service of the profile is selected by a ServiceMonitor (or its pods by a "
-                       "PodMonitor), and its job appears among Prometheus's active targets.",
+           requirement="Each monitored service of the profile is selected by a ServiceMonitor (or its pods, found "
+                       "by the Service's own selector, by a PodMonitor), and its job has at least one target up "
+                       "in Prometheus; its down targets are listed.",
            next_step="Create the ServiceMonitor with labels the Prometheus serviceMonitorSelector picks up; "
-                     "check the Prometheus config reload.", needs=("kube", "prometheus"))
+                     "check the Prometheus config reload and the target's last scrape error.",
+           needs=("kube", "prometheus"), profile_keys=("phase4.monitored_services",))
 def test_monitored_services_have_monitors_and_targets(snapshot, prometheus, profile):
+    require_listed(profile.phase4.monitored_services, "phase4.monitored_services", "monitored services",
+                   "P4-SERVICEMONITORS")
     monitors = snapshot.list("servicemonitors")
     podmonitors = snapshot.list("podmonitors") or []
     if monitors is None:
         fail("crd servicemonitors.monitoring.coreos.com: not installed, no service can be monitored")
     targets = prometheus.active_targets()
     require_data(targets, "prometheus active targets", "/api/v1/targets")
-    jobs = {t["labels"].get("job") for t in targets}
     services = {f"{s['metadata']['namespace']}/{s['metadata']['name']}": s for s in snapshot.items("services")}
     pods = snapshot.items("pods")
     problems, rows = [], []
     for wanted in profile.phase4.monitored_services:
         ref = f"{wanted.namespace}/{wanted.name}"
         service = services.get(ref)
+        selector = {"matchLabels": service["spec"]["selector"]} if service and service["spec"].get("selector") \
+            else None
         ns_pods = [p for p in pods if p["metadata"]["namespace"] == wanted.namespace
-                   and (p["metadata"].get("labels") or {}).get("app") == wanted.name]
+                   and selects(selector, p["metadata"].get("labels"))]
         monitor = _monitor_for(service, ns_pods, monitors, podmonitors)
-        scraped = wanted.job_name in jobs
-        rows.append([ref, monitor or "-", wanted.job_name, scraped])
+        job = [t for t in targets if t["labels"].get("job") == wanted.job_name]
+        up = [t for t in job if t["health"] == "up"]
+        rows.append([ref, monitor or "-", wanted.job_name, len(job), len(up)])
         if monitor is None:
             problems.append(f"{ref}: no ServiceMonitor or PodMonitor selects it"
                             + ("" if service else " (and no Service of that name)"))
-        if not scraped:
+        if not job:
             problems.append(f"{ref}: job {wanted.job_name!r} not among Prometheus's active targets")
-    attach_table("monitored services", ["service", "monitor", "job", "job scraped"], rows)
+        elif not up:
+            errors = sorted({t.get("lastError") or t["health"] for t in job})
+            problems.append(f"{ref}: job {wanted.job_name!r} has {len(job)} targets and none up "
+                            f"({'; '.join(errors)[:200]})")
+    attach_table("monitored services", ["service", "monitor", "job", "targets", "up"], rows)
     fail(problems)

@@ -1,0 +1,52 @@
+"""Small builders of API objects as the API server returns them, for recorded-answer tests."""
+from __future__ import annotations
+
+import datetime as dt
+
+NOW = dt.datetime.now(dt.timezone.utc)
+
+
+def stamp(seconds_ago: float) -> str:
+    return (NOW - dt.timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cond(kind: str, status: bool | str, reason: str = "") -> dict:
+    value = status if isinstance(status, str) else ("True" if status else "False")
+    return {"type": kind, "status": value, "reason": reason}
+
+
+def node(name: str, ready: bool = True, taints: list | None = None, labels: dict | None = None) -> dict:
+    return {"kind": "Node", "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **(labels or {})}},
+            "spec": {"taints": taints or []}, "status": {"conditions": [cond("Ready", ready)]}}
+
+
+def pod(namespace: str, name: str, node_name: str, labels: dict, owner: dict | None = None, ready: bool = True,
+        started_s_ago: float = 3600, containers=("main",), init_containers=(), resources: dict | None = None) -> dict:
+    res = resources if resources is not None else {"requests": {"cpu": "100m", "memory": "64Mi"},
+                                                   "limits": {"cpu": "1", "memory": "256Mi"}}
+    meta = {"namespace": namespace, "name": name, "labels": labels, "creationTimestamp": stamp(started_s_ago)}
+    if owner:
+        meta["ownerReferences"] = [{**owner, "controller": True}]
+    return {"kind": "Pod", "metadata": meta,
+            "spec": {"nodeName": node_name, "containers": [{"name": c, "resources": res} for c in containers],
+                     "initContainers": [{"name": c, "resources": {}} for c in init_containers]},
+            "status": {"phase": "Running", "startTime": stamp(started_s_ago),
+                       "conditions": [cond("Ready", ready)]}}
+
+
+def workload(kind: str, namespace: str, name: str, labels: dict, replicas: int | None = 2, ready: int = 2,
+             status: dict | None = None, uid: str | None = None) -> dict:
+    spec = {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": {}}}
+    if replicas is not None and kind != "DaemonSet":
+        spec["replicas"] = replicas
+    default_status = {"numberReady": ready} if kind == "DaemonSet" else {"readyReplicas": ready}
+    return {"kind": kind, "metadata": {"namespace": namespace, "name": name, "uid": uid or f"uid-{name}"},
+            "spec": spec, "status": status or default_status}
+
+
+def target(job: str, instance: str, health: str = "up", **labels) -> dict:
+    return {"labels": {"job": job, "instance": instance, **labels}, "health": health, "lastError": ""}
+
+
+def sample(labels: dict, value) -> dict:
+    return {"metric": labels, "value": [NOW.timestamp(), str(value)]}

@@ -1,0 +1,192 @@
+"""Recorded answers in place of the cluster and the endpoints, for calling a check directly (no network).
+
+Each fake subclasses the real client and replaces only its lowest network call, so the clients' own logic
+(list decoding, could-not-look on a missing API, answer validation) still runs. These are extra proof; every
+criterion is also proven against the real sandbox.
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+
+from fixtures.cache import SharedCache
+from fixtures.kube import KINDS, Snapshot, _path
+from fixtures.monitoring import Alertmanager, Grafana, Loki, Prometheus
+from readiness.verdict import CouldNotLook
+
+EMPTY_ALERTMANAGER_CONFIG = "route:\n  receiver: 'null'\nreceivers:\n- name: 'null'\n"
+
+
+class FakeSnapshot(Snapshot):
+    """A cluster holding exactly ``objects`` (kind name -> list of dicts); every other kind lists empty."""
+
+    def __init__(self, objects: dict[str, list] | None = None, raw: dict[str, dict] | None = None,
+                 not_served: set[str] = frozenset()):
+        super().__init__(None, SharedCache(), "https://fake")
+        self.answers = {_path(*KINDS[k]): {"kind": KINDS[k][1], "items": json.loads(json.dumps(v))}
+                        for k, v in (objects or {}).items()}
+        self.answers.update(raw or {})
+        self.not_served = {_path(*KINDS[k]) for k in not_served}
+
+    def _get(self, path: str, what: str):
+        if path in self.not_served:
+            return None
+        return self.answers.get(path, {"items": []})
+
+
+class FakePrometheus(Prometheus):
+    def __init__(self, targets: list | None = None, rules: list | None = None, series: dict | None = None):
+        super().__init__("http://prometheus.fake", SharedCache())
+        self.targets, self.rules, self.series = targets or [], rules or [], series or {}
+
+    def _api(self, path: str, params=None):
+        return {"/api/v1/targets": {"activeTargets": self.targets}, "/api/v1/rules": {"groups": self.rules}}[path]
+
+    def query(self, promql: str) -> list[dict]:
+        return self.series.get(promql, [])
+
+
+class FakeAlertmanager(Alertmanager):
+    def __init__(self, config: str = EMPTY_ALERTMANAGER_CONFIG, counters: list[dict] | None = None,
+                 alerts: list | None = None):
+        super().__init__("http://alertmanager.fake", SharedCache())
+        self.config, self.counter_steps, self.alerts, self.posted = config, counters or [{}], alerts, []
+
+    def status(self) -> dict:
+        return {"config": {"original": self.config}}
+
+    def notification_counters(self):
+        if not any(self.counter_steps):
+            raise CouldNotLook("alertmanager", "no notification counters", "invalid")
+        return self.counter_steps.pop(0) if len(self.counter_steps) > 1 else self.counter_steps[0]
+
+    def live_alerts(self, alertname: str) -> list[dict]:
+        if self.alerts is not None:
+            return self.alerts
+        return [{"labels": labels, "status": {"state": "active"}} for labels in self.posted
+                if labels.get("alertname") == alertname]
+
+    def post_alert(self, labels: dict, annotations: dict, ends_in_s: int = 120) -> None:
+        self.posted.append(labels)
+
+
+class FakeLoki(Loki):
+    def __init__(self, series: list | None = None, ready: dict | None = None, window=None):
+        super().__init__("http://loki.fake", SharedCache())
+        self.series, self.answer, self.window = series or [], ready or {"http": 200, "body": "ready"}, window
+
+    def ready(self) -> dict:
+        return self.answer
+
+    def range(self, logql: str, start_s: float, end_s: float, step_s: int) -> dict:
+        start, end = self.window or (start_s, end_s)
+        return {"start": start, "end": end, "series": self.series}
+
+
+class FakeGrafana(Grafana):
+    def __init__(self, health: dict | None = None, dashboards: list | None = None, datasources: list | None = None,
+                 datasource_health: dict | None = None):
+        super().__init__("http://grafana.fake", SharedCache())
+        self.answers = {"/api/health": {"database": "ok", "version": "fake"} if health is None else health,
+                        "/api/search": dashboards or [], "/api/datasources": datasources or []}
+        self.health_of = datasource_health or {}
+
+    def _get(self, path: str, params=None):
+        return self.answers[path]
+
+    def datasource_health(self, uid: str) -> dict:
+        return self.health_of.get(uid, {"status": "ERROR", "message": "no answer recorded"})
+
+
+class FakeLive:
+    """The live cluster chaos reads and writes: nodes, pods, workloads and PDBs from recorded lists."""
+
+    def __init__(self, nodes=None, pods=None, workloads=None, pdbs=None):
+        self._nodes, self._pods, self._workloads, self._pdbs = nodes or [], pods or [], workloads or {}, pdbs or []
+        self.server, self.context = "https://fake", "fake"
+
+    def nodes(self):
+        return self._nodes
+
+    def node(self, name):
+        return next(n for n in self._nodes if n["metadata"]["name"] == name)
+
+    def pods(self, node=None):
+        return [p for p in self._pods if node is None or p["spec"].get("nodeName") == node]
+
+    def workload(self, kind, namespace, name):
+        return self._workloads.get((kind, namespace, name))
+
+    def pdbs(self):
+        return self._pdbs
+
+
+class FakeNodeChaos:
+    """Node chaos that changes nothing; ``after_restore`` runs when the node is put back."""
+
+    def __init__(self, live: FakeLive, after_restore=None):
+        self.live, self.after_restore, self.failed = live, after_restore, []
+
+    @contextlib.contextmanager
+    def fail(self, name):
+        self.failed.append(name)
+        try:
+            yield
+        finally:
+            if self.after_restore:
+                self.after_restore()
+
+    cordon = fail
+
+
+def empty_world(profile) -> dict:
+    """Every fixture a check may ask for, answering as an empty platform: no objects, targets, rules, series,
+    logs, dashboards or datasources, and an Alertmanager with nothing but a default route."""
+    live = FakeLive()
+    return {"snapshot": FakeSnapshot(), "prometheus": FakePrometheus(), "alertmanager": FakeAlertmanager(),
+            "loki": FakeLoki(), "grafana": FakeGrafana(), "profile": profile, "node_chaos": FakeNodeChaos(live)}
+
+
+def run_check(fn, fixtures: dict, param=None) -> tuple[str, str]:
+    """Call a check as pytest would; (verdict, message) with verdict passed, failed or broken."""
+    spec = getattr(fn, "per_profile", None)
+    kwargs = {}
+    for name in inspect.signature(fn).parameters:
+        if spec and name == spec.argname:
+            kwargs[name] = param
+        else:
+            assert name in fixtures, f"{fn.__name__} needs fixture {name!r}: add a fake for it in tests/fakes.py"
+            kwargs[name] = fixtures[name]
+    try:
+        fn(**kwargs)
+    except pytest.fail.Exception as exc:
+        return "failed", str(exc)
+    except AssertionError as exc:
+        return "failed", str(exc)
+    except CouldNotLook as exc:
+        return "broken", str(exc)
+    except pytest.skip.Exception as exc:
+        return "skipped", str(exc)
+    except Exception as exc:  # an error is a check that could not look: broken, never passed
+        return "broken", f"{exc.__class__.__name__}: {exc}"
+    return "passed", ""
+
+
+def checks() -> dict[str, list]:
+    """criterion ID -> the test functions that check it, found in the suites' modules."""
+    from readiness.catalog import ROOT, load_all
+    import importlib
+    load_all()
+    found: dict[str, list] = {}
+    for path in sorted((ROOT / "suites").glob("phase*/test_*.py")):
+        module = importlib.import_module(".".join(Path(path).relative_to(ROOT).with_suffix("").parts))
+        for name, fn in vars(module).items():
+            if name.startswith("test_") and callable(fn):
+                for mark in getattr(fn, "pytestmark", []):
+                    if mark.name == "criterion":
+                        found.setdefault(mark.args[0].id, []).append(fn)
+    return found

@@ -1,0 +1,128 @@
+"""The summary counts what was not evaluated, lists all eight phases, and the gate says INCOMPLETE (recorded
+verdicts; the same paths run against the sandbox in test_reports.py)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import jsonschema
+
+from readiness.catalog import load_all
+from reports import carry_over, gate, summary
+from reports.results import CaseResult, by_criterion
+from tests.suite_runner import ROOT
+
+CATALOG = load_all()
+SCHEMA = json.loads((ROOT / "docs/summary.schema.json").read_text())
+NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)
+CLUSTER = {"uid": "kube-system-uid-1", "server": "https://127.0.0.1:16443"}
+
+
+def _results(verdicts: dict[str, str]) -> dict:
+    return by_criterion([CaseResult(f"suites/x::{cid}", cid, v, f"{cid} {v} message", 0.1, CATALOG[cid])
+                         for cid, v in verdicts.items()])
+
+
+def _build(verdicts: dict[str, str], adjust=None, previous=None) -> dict:
+    result = summary.build(_results(verdicts), CATALOG, profile_name="sandbox", severity_of=lambda m: m.severity,
+                           runbook_of=lambda m: m.runbook, target="ctx", previous=previous, cluster=CLUSTER,
+                           adjust=adjust, now=NOW)
+    result["gate"] = gate.decide(result)
+    result["forecast"] = {"status": "none", "text": "no forecast"}
+    jsonschema.validate(result, SCHEMA)
+    return result
+
+
+def _everything(**overrides) -> dict[str, str]:
+    return {cid: overrides.get(cid, "passed") for cid in CATALOG}
+
+
+def test_all_eight_phases_listed_and_a_phase_without_checks_is_never_complete():
+    result = _build(_everything())
+    assert [row["phase"] for row in result["phases"]] == list(range(1, 9))
+    for row in result["phases"]:
+        if row["catalog_criteria"] == 0:
+            assert row["status"] == "no checks yet" and row["percent"] is None
+    empty = [str(r["phase"]) for r in result["phases"] if r["status"] == "no checks yet"]
+    if empty:
+        assert f"{', '.join(empty)} " in result["headline"] and "no checks" in result["headline"]
+    assert result["headline"].startswith("Production readiness: ")
+
+
+def test_not_evaluated_counts_against_the_percentage_and_blocks_the_gate():
+    verdicts = _everything(**{"P3-NODE-FAILURE": "not_evaluated", "P3-DRAIN": "not_evaluated"})
+    result = _build(verdicts)
+    n = len(CATALOG)
+    assert result["counts"]["applicable"] == n and result["counts"]["passed"] == n - 2
+    assert result["overall_percent"] < 100
+    assert "2 not evaluated (P3-DRAIN, P3-NODE-FAILURE)" in result["headline"]
+    assert result["gate"]["decision"] == "INCOMPLETE"
+    assert any(line.startswith("P3-NODE-FAILURE (blocker): ") for line in result["gate"]["to_evaluate"])
+    assert "P3-NODE-FAILURE" in summary.to_markdown(result) and "Not evaluated" in summary.to_markdown(result)
+
+
+def test_not_applicable_is_left_out_and_listed():
+    result = _build(_everything(**{"P3-DRAIN": "not_applicable"}))
+    assert result["counts"]["applicable"] == len(CATALOG) - 1 and result["overall_percent"] == 100
+    assert result["gate"]["decision"] == "PASS"
+    assert "Not applicable" in summary.to_markdown(result)
+
+
+def test_scope_of_one_phase_names_it_and_lists_the_others_as_not_in_this_run():
+    phase4 = {cid: "passed" for cid, meta in CATALOG.items() if meta.phase == 4}
+    result = _build(phase4)
+    assert result["headline"].startswith("Phase 4: ") and result["scope"]["kind"] == "phases"
+    statuses = {row["phase"]: row["status"] for row in result["phases"]}
+    assert statuses[4] == "evaluated" and statuses[3] == "not in this run"
+    assert "Phase 4 only" in result["gate"]["reason"]
+    picked = _build({"P3-PDB": "passed", "P4-LOKI": "failed"})
+    assert picked["headline"].startswith("Selected criteria (P3-PDB, P4-LOKI): 1 of 2")
+
+
+def _with_evidence(records, max_age_days=7):
+    def adjust(entry):
+        if entry["verdict"] == "not_evaluated":
+            carry_over.apply(entry, records, max_age_days, CLUSTER, NOW)
+    return adjust
+
+
+def _record(at: dt.datetime, verdict="passed", uid=CLUSTER["uid"], cid="P3-NODE-FAILURE"):
+    return {"criterion": cid, "verdict": verdict, "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "cluster_uid": uid,
+            "server": "https://other" if uid != CLUSTER["uid"] else CLUSTER["server"], "reasons": []}
+
+
+UNSEEN = _everything(**{"P3-NODE-FAILURE": "not_evaluated"})
+
+
+def test_recent_evidence_from_the_same_cluster_is_carried_over():
+    result = _build(UNSEEN, _with_evidence([_record(NOW - dt.timedelta(days=3))]))
+    entry = next(c for c in result["criteria"] if c["id"] == "P3-NODE-FAILURE")
+    assert entry["verdict"] == "passed" and entry["carried_over"]["age"] == "3 days ago"
+    assert result["gate"]["decision"] == "PASS"
+    assert "P3-NODE-FAILURE: passed 3 days ago (run at 2026-11-24T12:00:00Z" in "\n".join(summary.to_lines(result))
+
+
+def test_old_evidence_or_another_clusters_does_not_count():
+    old = _build(UNSEEN, _with_evidence([_record(NOW - dt.timedelta(days=9))]))
+    entry = next(c for c in old["criteria"] if c["id"] == "P3-NODE-FAILURE")
+    assert entry["verdict"] == "not_evaluated" and "9.0 days old" in entry["carry_over_refused"]
+    assert old["gate"]["decision"] == "INCOMPLETE"
+    other = _build(UNSEEN, _with_evidence([_record(NOW - dt.timedelta(hours=2), uid="another-uid")]))
+    entry = next(c for c in other["criteria"] if c["id"] == "P3-NODE-FAILURE")
+    assert entry["verdict"] == "not_evaluated" and "another cluster" in entry["carry_over_refused"]
+
+
+def test_carried_failure_still_fails_the_gate():
+    result = _build(UNSEEN, _with_evidence([_record(NOW - dt.timedelta(days=1), verdict="failed")]))
+    assert result["gate"]["decision"] == "FAIL"
+
+
+def test_evidence_is_recorded_only_for_what_this_run_evaluated(tmp_path):
+    evaluated = _build(_everything())
+    carry_over.record(tmp_path, evaluated)
+    rows = carry_over.read(tmp_path)
+    assert {r["criterion"] for r in rows} == {c for c, m in CATALOG.items() if m.opt_in}
+    assert all(r["cluster_uid"] == CLUSTER["uid"] for r in rows)
+    carried = _build(UNSEEN, _with_evidence(rows))
+    carry_over.record(tmp_path / "second", carried)
+    assert not any(r["criterion"] == "P3-NODE-FAILURE" for r in carry_over.read(tmp_path / "second"))
