@@ -10,8 +10,6 @@ from chaos.ledger import Ledger
 from chaos.nodes import NodeChaos, RestoreError
 from fixtures.live import LiveCluster
 from readiness.plugin import TARGET_KEY
-from sandbox.components import KWOK_MANAGED_LABEL as SANDBOX_HEARTBEAT_LABEL
-
 
 
 def _live(target) -> LiveCluster:
@@ -20,7 +18,8 @@ def _live(target) -> LiveCluster:
 
 
 def node_chaos_for(target) -> NodeChaos:
-    return NodeChaos(_live(target), Ledger(), SANDBOX_HEARTBEAT_LABEL if target.is_sandbox else None)
+    # In the sandbox, a failed node must also stop heartbeating: its env.json names the label that does it.
+    return NodeChaos(_live(target), Ledger(), target.sandbox.get("heartbeat_label"))
 
 
 def _sigterm_as_interrupt(signum, frame):

@@ -37,6 +37,9 @@ def decide(summary: dict, gating: tuple[str, ...] = GATING) -> dict:
                 f"{', '.join(c['id'] for c in unseen)}; evaluate them, carry over recent evidence, or waive "
                 f"them{where}", **result}
     reason = "every gating criterion passed, is waived or does not apply" + where
+    unchecked = [str(r["phase"]) for r in summary.get("phases", []) if r["status"] == "no checks yet"]
+    if unchecked and scope["kind"] == "all":
+        reason += f"; phases {', '.join(unchecked)} have no checks yet, so they are not part of this verdict"
     if waived:
         reason += f"; waived: {', '.join(waived)}"
     return {"decision": "PASS", "reason": reason, **result}

@@ -1,8 +1,9 @@
 """The sandbox agent: what a kubelet, promtail and the workloads themselves would do on a real cluster.
 
-- Ships log lines for every running pod to Loki's push API, labelled
-  namespace, pod, container and node (as promtail does), except for pods on a
-  NotReady node and namespaces a fault has silenced.
+- Writes each running container's log lines to kubelet-style files on its node's directory, and runs a real
+  promtail for each node that has a Ready log-agent pod (sandbox/logs.py): only promtail ships logs to Loki.
+- Answers for each Service at ``/services/<ns>/<name>`` (200 while a ready endpoint's pod is serving), which
+  the blackbox exporter probes as a user would reach the Service: the SLO recording rules read those probes.
 - Serves each simulated pod's metrics endpoint (``/pods/<ns>/<pod>/metrics``),
   which Prometheus discovers through the real Kubernetes service discovery;
   a pod that is not running on a Ready node does not answer.
@@ -15,14 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import requests
 from kubernetes import client, config
 
+from sandbox import logs
 from sandbox.layout import Layout
 from sandbox.platform import PLATFORM_NAMESPACES
 
@@ -90,22 +92,20 @@ def discovery(world: World, layout: Layout, namespace: str, service: str) -> lis
     return groups
 
 
-def ship_logs(world: World, loki: str, silenced: set[str], tick: int) -> None:
-    now_ns = str(time.time_ns())
-    streams = []
+def serving_pods(world: World) -> list[client.V1Pod]:
     with world.lock:
         pods = list(world.pods.values())
-    for pod in pods:
-        ns, name = pod.metadata.namespace, pod.metadata.name
-        if ns in silenced or world.serving(ns, name) is None:
-            continue
-        for container in pod.spec.containers:
-            streams.append({"stream": {"namespace": ns, "pod": name, "container": container.name,
-                                       "node": pod.spec.node_name, "app": (pod.metadata.labels or {}).get("app", ""),
-                                       "job": f"{ns}/{container.name}"},
-                            "values": [[now_ns, f"level=info msg=\"heartbeat {tick}\" pod={name}"]]})
-    if streams:
-        requests.post(f"{loki}/loki/api/v1/push", json={"streams": streams}, timeout=10).raise_for_status()
+    return [p for p in pods if world.serving(p.metadata.namespace, p.metadata.name) is not None]
+
+
+def service_available(world: World, namespace: str, service: str) -> bool:
+    """What a client of the Service sees: an answer while one of its ready endpoints' pods is serving."""
+    with world.lock:
+        slices = [s for s in world.slices if s.metadata.namespace == namespace
+                  and (s.metadata.labels or {}).get("kubernetes.io/service-name") == service]
+    return any(e.conditions and e.conditions.ready and e.target_ref and e.target_ref.kind == "Pod"
+               and world.serving(namespace, e.target_ref.name) is not None
+               for piece in slices for e in piece.endpoints or [])
 
 
 def sync_pod_readiness(core: client.CoreV1Api, world: World) -> None:
@@ -154,6 +154,10 @@ def _http(world: World, layout: Layout, started: float):
                         f"# TYPE http_requests_total counter\n"
                         f"http_requests_total{{code=\"200\"}} {int(time.time() - started) * 3}\n")
                 return self._reply(200, body)
+            if len(parts) == 3 and parts[0] == "services":
+                if service_available(world, parts[1], parts[2]):
+                    return self._reply(200, "ok\n")
+                return self._reply(503, "no ready endpoint\n")
             if parts == ["metrics"]:
                 with world.lock:
                     count = len(world.pods)
@@ -179,9 +183,11 @@ def main() -> None:
     parser.add_argument("--root", type=Path, required=True)
     args = parser.parse_args()
     layout = Layout(args.root)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)    # the promtail processes it starts are reaped by the kernel
     config.load_kube_config(str(layout.kubeconfig))
     core = client.CoreV1Api()
     world = World()
+    refresh(core, world)        # serve nothing before the first look: a Service answer must be true from the start
     server = ThreadingHTTPServer(("127.0.0.1", layout.ports.agent), _http(world, layout, time.time()))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     last_log, tick = 0.0, 0
@@ -190,10 +196,11 @@ def main() -> None:
             refresh(core, world)
             apply_load(core, world, read_json(layout.root / "load.json", {}))
             sync_pod_readiness(core, world)
+            with world.lock:
+                pods, ready_nodes = list(world.pods.values()), set(world.ready_nodes)
+            logs.reconcile(layout, logs.groups(logs.agent_nodes(pods, ready_nodes)), pods)
             if time.monotonic() - last_log >= LOG_INTERVAL_S:
-                faults = read_json(layout.faults, {})
-                silenced = set(faults.get("logs-missing", {}).get("namespaces", []))
-                ship_logs(world, layout.url("loki"), silenced, tick)
+                logs.write_lines(layout, serving_pods(world), tick)
                 last_log, tick = time.monotonic(), tick + 1
         except Exception as exc:  # keep serving; the next round retries
             print(f"agent: {exc.__class__.__name__}: {exc}", flush=True)

@@ -68,6 +68,9 @@ def _prepare(layout: Layout, progress) -> None:
     kube.write_kubeconfig(layout)
     _init_postgres(layout)
     configs.write_all(layout)
+    # How the suite finds this sandbox without importing it (fixtures/target.py reads this file).
+    (layout.root / "env.json").write_text(json.dumps({**layout.env(), "context": kube.CONTEXT,
+                                                      "heartbeat_label": components.KWOK_MANAGED_LABEL}, indent=1))
 
 
 def _start_group(sup: Supervisor, group: list[ProcessSpec], progress) -> None:
@@ -205,7 +208,7 @@ def down(layout: Layout, progress=print) -> list[str]:
         if sup.pid(name) is not None:
             progress(f"  stopping {name}")
         sup.stop(name)
-    for sub in ("data", "config", "sinks", "bootstrapped", "faults.json", "load.json", "logs"):
+    for sub in ("data", "config", "sinks", "bootstrapped", "faults.json", "load.json", "logs", "env.json"):
         path = layout.root / sub
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)

@@ -98,8 +98,23 @@ def prometheus_config(layout: Layout, monitors: list[tuple[str, str]]) -> dict:
                  {"source_labels": ["__address__"], "target_label": "__param_target"},
                  {"source_labels": ["__param_target"], "target_label": "instance"},
                  {"replacement": f"127.0.0.1:{p.blackbox_exporter}", "target_label": "__address__"}]},
+            service_probe_job(layout),
             *[service_monitor_job(ns, name, layout) for ns, name in monitors],
         ]}
+
+
+def service_probe_job(layout: Layout) -> dict:
+    """Blackbox probes of each critical Service, as its users reach it (through the agent's Service answer):
+    the measure of availability the SLO rules record."""
+    p = layout.ports
+    groups = [{"targets": [f"{layout.url('agent')}/services/{s.namespace}/{s.name}"],
+               "labels": {"namespace": s.namespace, "service": s.name}} for s in SERVICES if s.critical]
+    return {"job_name": "service-probes", "metrics_path": "/probe", "params": {"module": ["http_2xx"]},
+            "scrape_interval": "5s", "static_configs": groups,
+            "relabel_configs": [
+                {"source_labels": ["__address__"], "target_label": "__param_target"},
+                {"source_labels": ["__param_target"], "target_label": "instance"},
+                {"replacement": f"127.0.0.1:{p.blackbox_exporter}", "target_label": "__address__"}]}
 
 
 def alert_rules(critical: list[str]) -> dict:
@@ -119,10 +134,11 @@ def alert_rules(critical: list[str]) -> dict:
 
 def slo_rules() -> dict:
     return {"groups": [{"name": "slo-availability", "interval": "10s", "rules": [
-        # A service is available while any of its pods answers (a pod moving between nodes is not an outage).
-        {"record": "slo:service_up:max", "expr": 'max by (namespace, service) (up{tier="platform"})'},
-        {"record": "slo:service_availability:ratio_rate5m", "expr": "avg_over_time(slo:service_up:max[5m])"},
-        {"record": "slo:service_availability:ratio_rate1h", "expr": "avg_over_time(slo:service_up:max[1h])"},
+        # Availability as users see it: the share of successful probes of each Service.
+        {"record": "slo:service_availability:ratio_rate5m",
+         "expr": 'avg by (namespace, service) (avg_over_time(probe_success{job="service-probes"}[5m]))'},
+        {"record": "slo:service_availability:ratio_rate1h",
+         "expr": 'avg by (namespace, service) (avg_over_time(probe_success{job="service-probes"}[1h]))'},
         {"record": "slo:service_error_budget_remaining:ratio",
          "expr": "1 - ((1 - slo:service_availability:ratio_rate1h) / (1 - 0.999))"},
     ]}]}
@@ -173,7 +189,17 @@ def loki_config(layout: Layout) -> dict:
                           "max_streams_per_user": 0, "max_global_streams_per_user": 0},
         "ruler": {"storage": {"type": "local", "local": {"directory": str(base / "rules")}},
                   "rule_path": str(base / "rules-temp"), "ring": ring},
+        # Per-tenant limits an operator changes at run time (Loki re-reads the file): the logs-missing fault.
+        "runtime_config": {"file": str(layout.config / "loki-overrides.yaml"), "period": "2s"},
     }
+
+
+def loki_overrides(refuse_pushes: bool = False) -> dict:
+    """Loki's runtime overrides; refusing pushes sets the tenant's ingestion rate so low that every push is
+    rejected (HTTP 429), as a mis-sized limit does in production."""
+    if not refuse_pushes:
+        return {"overrides": {}}
+    return {"overrides": {"fake": {"ingestion_rate_mb": 0.000001, "ingestion_burst_size_mb": 0.000001}}}
 
 
 BLACKBOX = {"modules": {"http_2xx": {"prober": "http", "timeout": "3s", "http": {"preferred_ip_protocol": "ip4"}}}}
@@ -209,6 +235,7 @@ def write_all(layout: Layout) -> None:
     dump(cfg / "rules" / "slo.yml", slo_rules())
     write_alertmanager(layout, alertmanager_config(layout))
     dump(cfg / "loki.yaml", loki_config(layout))
+    dump(cfg / "loki-overrides.yaml", loki_overrides())
     dump(cfg / "blackbox.yml", BLACKBOX)
     (cfg / "kwok.yaml").write_text(KWOK_USAGE + "---\n" + (layout.bin / "kwok-metrics-resource.yaml").read_text())
     board_dir = cfg / "dashboards"

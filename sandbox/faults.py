@@ -20,7 +20,6 @@ from sandbox.processes import Supervisor
 FAILED_WORKER = "sandbox-worker-3"
 SPREAD_APP = "datahub"
 DEGRADED = ("cloudflare-tunnel", "cloudflared")
-SILENCED_NS = "cloudflare-tunnel"
 QUOTA_NS = "vault-prod"
 
 
@@ -179,8 +178,8 @@ def _log_agent_gap(present: bool) -> Callable[[Layout], None]:
         "affinity": affinity}}}})
 
 
-def _silence_logs(layout: Layout) -> None:
-    """The agent reads this fault's record from faults.json and stops shipping that namespace's logs."""
+def _loki_refuses(refuse: bool) -> Callable[[Layout], None]:
+    return lambda layout: configs.dump(layout.config / "loki-overrides.yaml", configs.loki_overrides(refuse))
 
 
 FAULTS = {f.name: f for f in [
@@ -215,7 +214,8 @@ FAULTS = {f.name: f for f in [
           _stop("postgres-exporter"), lambda layout: _restart(layout, "postgres-exporter")),
     Fault("exporter-backend-down", "P4-EXPORTERS", "PostgreSQL stopped: the exporter reports pg_up 0",
           _stop("postgres"), lambda layout: _restart(layout, "postgres")),
-    Fault("logs-missing", "P4-LOKI", f"no logs shipped for namespace {SILENCED_NS}", _silence_logs, _silence_logs),
+    Fault("logs-missing", "P4-LOKI", "Loki's ingestion limit lowered at run time: every push is refused (429)",
+          _loki_refuses(True), _loki_refuses(False)),
     Fault("log-agent-gap", "P4-LOG-AGENT", "monitoring/promtail excluded from sandbox-worker-2",
           _log_agent_gap(False), _log_agent_gap(True)),
     Fault("alert-rules-broken", "P4-ALERT-RULES", "a rule group that fails at every evaluation",
@@ -250,8 +250,6 @@ def inject(layout: Layout, name: str) -> Fault:
     fault = FAULTS[name]
     records = active(layout)
     record = {"criterion": fault.criterion, "at": time.time()}
-    if name == "logs-missing":
-        record["namespaces"] = [SILENCED_NS]
     records[name] = record
     _record(layout, records)        # recorded before it is applied, so a crash mid-way still heals
     fault.apply(layout)

@@ -1,0 +1,138 @@
+"""Logs that travel as on a real node: containers write kubelet log files, and only the log agent ships them.
+
+Each simulated node has a directory laid out as a kubelet lays out ``/var/log/pods``::
+
+    <data>/nodes/<node>/var/log/pods/<namespace>_<pod>_<uid>/<container>/0.log   (CRI format lines)
+
+For every node that has a Ready pod of the log-agent DaemonSet (monitoring/promtail), a real promtail 2.2.1
+process tails that node's directory and pushes to Loki. Its targets are the node's pods, written as file_sd
+groups with the labels and ``__path__`` that promtail's Helm chart derives from kubernetes_sd (promtail 2.2.1's
+kubernetes_sd lists pods from today's API server without an error and without a single pod, so the agent
+does that discovery step).
+No agent pod on a node, no promtail for it, and that node's logs never reach Loki. One promtail per node is
+kept up to ``MAX_PER_NODE`` nodes; above that, nodes are served in groups, each promtail still tailing only
+nodes that have a Ready agent pod (its discovery selects exactly those nodes).
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from sandbox.layout import Layout
+from sandbox.processes import ProcessSpec, Supervisor
+
+AGENT_NAMESPACE, AGENT_NAME = "monitoring", "promtail"
+PREFIX = "promtail-"
+MAX_PER_NODE = 50
+
+
+def nodes_root(layout: Layout) -> Path:
+    return layout.data / "nodes"
+
+
+def pod_log_dir(layout: Layout, node: str, namespace: str, pod: str, uid: str) -> Path:
+    return nodes_root(layout) / node / "var/log/pods" / f"{namespace}_{pod}_{uid}"
+
+
+def write_lines(layout: Layout, pods: list, tick: int) -> None:
+    """Append one line per container of every serving pod, and remove the directories of pods that are gone
+    (as the kubelet garbage-collects them)."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{time.time_ns() % 10**9:09d}Z"
+    keep: set[Path] = set()
+    for pod in pods:
+        base = pod_log_dir(layout, pod.spec.node_name, pod.metadata.namespace, pod.metadata.name, pod.metadata.uid)
+        keep.add(base)
+        for container in pod.spec.containers:
+            path = base / container.name / "0.log"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists() and path.stat().st_size > 1 << 20:
+                path.write_text("")     # rotated: promtail notices the truncation and starts over
+            with path.open("a") as f:
+                f.write(f"{stamp} stdout F level=info msg=\"heartbeat {tick}\" pod={pod.metadata.name}\n")
+    root = nodes_root(layout)
+    if root.exists():
+        for pod_dir in root.glob("*/var/log/pods/*"):
+            if pod_dir not in keep and time.time() - pod_dir.stat().st_mtime > 60:
+                shutil.rmtree(pod_dir, ignore_errors=True)
+
+
+def agent_nodes(pods: list, ready_nodes: set[str]) -> set[str]:
+    """Nodes with a Ready, running pod of the log-agent DaemonSet."""
+    found = set()
+    for pod in pods:
+        owners = pod.metadata.owner_references or []
+        if pod.metadata.namespace != AGENT_NAMESPACE or not any(
+                o.kind == "DaemonSet" and o.name == AGENT_NAME for o in owners):
+            continue
+        ready = any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+        if pod.status.phase == "Running" and ready and pod.metadata.deletion_timestamp is None \
+                and pod.spec.node_name in ready_nodes:
+            found.add(pod.spec.node_name)
+    return found
+
+
+def groups(nodes: set[str]) -> dict[str, list[str]]:
+    """promtail process name -> the nodes it tails."""
+    ordered = sorted(nodes)
+    if len(ordered) <= MAX_PER_NODE:
+        return {f"{PREFIX}{n}": [n] for n in ordered}
+    size = -(-len(ordered) // MAX_PER_NODE)
+    return {f"{PREFIX}group-{i}": ordered[i * size:(i + 1) * size] for i in range(MAX_PER_NODE)
+            if ordered[i * size:(i + 1) * size]}
+
+
+def promtail_config(layout: Layout, name: str) -> dict:
+    return {
+        "server": {"http_listen_address": "127.0.0.1", "http_listen_port": 0, "grpc_listen_address": "127.0.0.1",
+                   "grpc_listen_port": 0, "log_level": "warn"},
+        "positions": {"filename": str(layout.data / "promtail" / f"{name}-positions.yaml")},
+        "clients": [{"url": f"{layout.url('loki')}/loki/api/v1/push", "batchwait": "1s"}],
+        "scrape_configs": [{"job_name": "kubernetes-pods", "pipeline_stages": [{"cri": {}}],
+                            "file_sd_configs": [{"files": [str(_targets_file(layout, name))],
+                                                 "refresh_interval": "5s"}]}],
+    }
+
+
+def _targets_file(layout: Layout, name: str) -> Path:
+    return layout.config / "promtail" / f"{name}-targets.json"
+
+
+def targets(layout: Layout, pods: list, nodes: list[str]) -> list[dict]:
+    """The containers of the pods on ``nodes``, as kubernetes_sd plus the chart's relabeling would give them."""
+    groups = []
+    for pod in sorted(pods, key=lambda p: (p.metadata.namespace, p.metadata.name)):
+        if pod.spec.node_name not in nodes:
+            continue
+        base = pod_log_dir(layout, pod.spec.node_name, pod.metadata.namespace, pod.metadata.name, pod.metadata.uid)
+        for container in pod.spec.containers:
+            groups.append({"targets": ["localhost"], "labels": {
+                "__path__": f"{base}/{container.name}/*.log", "namespace": pod.metadata.namespace,
+                "pod": pod.metadata.name, "container": container.name, "node": pod.spec.node_name,
+                "job": f"{pod.metadata.namespace}/{container.name}"}})
+    return groups
+
+
+def reconcile(layout: Layout, wanted: dict[str, list[str]], pods: list) -> None:
+    """Run exactly the wanted promtail processes, each with the targets of its nodes; stop the others."""
+    import json
+
+    import yaml
+    sup = Supervisor(layout.root)
+    (layout.config / "promtail").mkdir(parents=True, exist_ok=True)
+    (layout.data / "promtail").mkdir(parents=True, exist_ok=True)
+    for name in [n for n in sup.known() if n.startswith(PREFIX) and n not in wanted]:
+        sup.stop(name)
+    for name, nodes in wanted.items():
+        found = json.dumps(targets(layout, pods, nodes), indent=1)
+        target_file = _targets_file(layout, name)
+        if not target_file.exists() or target_file.read_text() != found:
+            tmp = target_file.with_suffix(".tmp")
+            tmp.write_text(found)
+            tmp.replace(target_file)
+        path = layout.config / "promtail" / f"{name}.yaml"
+        text = yaml.safe_dump(promtail_config(layout, name), sort_keys=False)
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+            sup.stop(name)
+        sup.start(ProcessSpec(name, [str(layout.bin / "promtail"), f"-config.file={path}"]))
