@@ -1,6 +1,8 @@
 """Every criterion fails under its sandbox fault, naming the broken object, and passes again after heal."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from sandbox.faults import FAULTS
@@ -57,3 +59,31 @@ def test_fault_fails_its_criterion_then_heal_passes_it(sandbox, tmp_path, name):
         sandbox_cli("heal")
     healed = wait_for_healthy(tmp_path, 180, *extra)
     assert not unhealthy(healed), f"after healing {name}, still failing: {unhealthy(healed)}"
+
+
+def test_log_agent_gap_loses_that_nodes_logs(sandbox, tmp_path):
+    """Logs really travel through the agent: with no agent pod on a node, that node's pods have no logs in
+    Loki once the lookback has passed, and they have again after heal."""
+    sandbox_cli("heal")
+    assert not unhealthy(wait_for_healthy(tmp_path, 180))
+    try:
+        sandbox_cli("fault", "log-agent-gap")
+        lost = wait_for_verdict(tmp_path, "P4-LOKI", "failed", 120, needle="no log lines")
+        reasons = lost.reasons("P4-LOKI")
+        assert lost.verdict("P4-LOKI") == "failed", lost.output[-3000:]
+        on_node = _pods_on(sandbox, "sandbox-worker-2")
+        named = set(re.findall(r"pod (\S+) container", reasons))
+        assert named and named <= on_node, \
+            f"P4-LOKI named pods that are not on sandbox-worker-2: {sorted(named - on_node)} (on it: {sorted(on_node)})"
+    finally:
+        sandbox_cli("heal")
+    assert not unhealthy(wait_for_healthy(tmp_path, 180))
+
+
+def _pods_on(sandbox, node: str) -> set[str]:
+    import json
+    import subprocess
+    out = subprocess.run([str(sandbox.bin / "kubectl"), f"--kubeconfig={sandbox.kubeconfig}", "get", "pods", "-A",
+                          "--field-selector", f"spec.nodeName={node}", "-o", "json"], capture_output=True, text=True,
+                         check=True).stdout
+    return {f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in json.loads(out)["items"]}
