@@ -119,12 +119,19 @@ class Exporter(Strict):
     name: str
     job: str
     metric: str
+    labels: dict[str, str] = {}     # label matchers of the series, e.g. {color: green}
     op: Comparison
     value: float
 
     @property
+    def selector(self) -> str:
+        matchers = [f'job="{self.job}"'] + [f'{k}="{v}"' for k, v in self.labels.items()]
+        return f"{self.metric}{{{','.join(matchers)}}}"
+
+    @property
     def expectation(self) -> str:
-        return f"{self.metric} {self.op} {self.value:g}"
+        shown = self.metric + (f"{{{','.join(f'{k}={v!r}' for k, v in self.labels.items())}}}" if self.labels else "")
+        return f"{shown} {self.op} {self.value:g}"
 
 
 class Loki(Strict):

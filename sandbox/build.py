@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox import build_java
 from sandbox.paths import bin_dir, cache_dir
 
 KUBERNETES = "v1.33.13"
@@ -220,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         build_all(args.components or None, progress=lambda m: print(m, flush=True))
-    except BuildError as exc:
+        if not args.components:
+            build_java.build_all(progress=lambda m: print(m, flush=True))
+    except (BuildError, build_java.JavaBuildError) as exc:
         print(f"sandbox build: {exc}", file=sys.stderr)
         return 1
     return 0

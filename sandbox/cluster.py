@@ -15,7 +15,8 @@ from pathlib import Path
 import requests
 
 from readiness import ready
-from sandbox import components, configs, kube, platform
+from sandbox import components, configs, data_services, kube, platform
+from sandbox import build_java
 from sandbox.build import COMPONENTS, build_all
 from sandbox.layout import Layout
 from sandbox.pki import ensure_pki
@@ -62,12 +63,14 @@ def _prepare(layout: Layout, progress) -> None:
     if missing:
         progress(f"building {', '.join(missing)} into the cache (once)")
         build_all(missing, progress=progress)
+    build_java.build_all(progress)
     for sub in ("config", "data", "sinks"):
         (layout.root / sub).mkdir(parents=True, exist_ok=True)
     ensure_pki(layout.pki)
     kube.write_kubeconfig(layout)
     _init_postgres(layout)
     configs.write_all(layout)
+    data_services.prepare(layout)
     # How the suite finds this sandbox without importing it (fixtures/target.py reads this file).
     (layout.root / "env.json").write_text(json.dumps({**layout.env(), "context": kube.CONTEXT,
                                                       "heartbeat_label": components.KWOK_MANAGED_LABEL}, indent=1))

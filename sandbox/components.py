@@ -9,6 +9,7 @@ import urllib3
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the sandbox CA is self-made
 
+from sandbox import data_services
 from sandbox.layout import Layout
 from sandbox.processes import ProcessSpec
 
@@ -114,6 +115,7 @@ def monitoring(layout: Layout) -> list[ProcessSpec]:
                                           f"--config.file={cfg / 'blackbox.yml'}",
                                           f"--web.listen-address=127.0.0.1:{p.blackbox_exporter}"],
                     port=p.blackbox_exporter),
+        *data_services.specs(layout),
         ProcessSpec("pushgateway", ["/usr/bin/prometheus-pushgateway",
                                     f"--web.listen-address=127.0.0.1:{p.pushgateway}"], port=p.pushgateway),
         ProcessSpec("sinks", [py, "-m", "sandbox.sinks", "--http-port", str(p.sinks_http),

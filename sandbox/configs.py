@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from sandbox import dashboards
+from sandbox import dashboards, data_services
 from sandbox.layout import Layout
 from sandbox.platform import SERVICES
 
@@ -85,6 +85,7 @@ def prometheus_config(layout: Layout, monitors: list[tuple[str, str]]) -> dict:
         "scrape_configs": [
             _job("prometheus", p.prometheus), _job("alertmanager", p.alertmanager),
             _job("node-exporter", p.node_exporter), _job("postgres-exporter", p.postgres_exporter),
+            _job("kafka-exporter", p.kafka_exporter), _job("elasticsearch-exporter", p.elasticsearch_exporter),
             _job("pushgateway", p.pushgateway), _job("loki", p.loki), _job("etcd", p.etcd),
             _job("grafana", p.grafana), _job("blackbox-exporter", p.blackbox_exporter),
             _https_job("kube-apiserver", p.apiserver, layout),
@@ -236,6 +237,7 @@ def write_all(layout: Layout) -> None:
     write_alertmanager(layout, alertmanager_config(layout))
     dump(cfg / "loki.yaml", loki_config(layout))
     dump(cfg / "loki-overrides.yaml", loki_overrides())
+    dump(cfg / "kafka-exporter.yaml", data_services.kafka_exporter_config(layout))
     dump(cfg / "blackbox.yml", BLACKBOX)
     (cfg / "kwok.yaml").write_text(KWOK_USAGE + "---\n" + (layout.bin / "kwok-metrics-resource.yaml").read_text())
     board_dir = cfg / "dashboards"

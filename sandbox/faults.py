@@ -12,7 +12,7 @@ from typing import Callable
 
 import requests
 
-from sandbox import configs, kube, platform
+from sandbox import configs, data_services, kube, platform
 from sandbox.cluster import apply_certificates, specs
 from sandbox.layout import Layout
 from sandbox.processes import Supervisor
@@ -214,6 +214,16 @@ FAULTS = {f.name: f for f in [
           _stop("postgres-exporter"), lambda layout: _restart(layout, "postgres-exporter")),
     Fault("exporter-backend-down", "P4-EXPORTERS", "PostgreSQL stopped: the exporter reports pg_up 0",
           _stop("postgres"), lambda layout: _restart(layout, "postgres")),
+    Fault("kafka-broker-down", "P4-EXPORTERS", "the Kafka broker stopped; its exporter keeps answering",
+          _stop("kafka"), lambda layout: _restart(layout, "kafka")),
+    Fault("kafka-exporter-down", "P4-EXPORTERS", "the Kafka exporter stopped: its target is down",
+          _stop("kafka-exporter"), lambda layout: _restart(layout, "kafka-exporter")),
+    Fault("opensearch-red", "P4-EXPORTERS", "an OpenSearch index whose primary cannot be allocated: cluster red",
+          data_services.make_red, data_services.heal_red),
+    Fault("opensearch-down", "P4-EXPORTERS", "OpenSearch stopped; its exporter keeps answering",
+          _stop("opensearch"), lambda layout: _restart(layout, "opensearch")),
+    Fault("elasticsearch-exporter-down", "P4-EXPORTERS", "the Elasticsearch exporter stopped: its target is down",
+          _stop("elasticsearch-exporter"), lambda layout: _restart(layout, "elasticsearch-exporter")),
     Fault("logs-missing", "P4-LOKI", "Loki's ingestion limit lowered at run time: every push is refused (429)",
           _loki_refuses(True), _loki_refuses(False)),
     Fault("log-agent-gap", "P4-LOG-AGENT", "monitoring/promtail excluded from sandbox-worker-2",

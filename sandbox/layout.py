@@ -29,6 +29,13 @@ class Ports:
     sinks_http: int = 18080
     sinks_smtp: int = 12525
     agent: int = 18081
+    kafka: int = 19092
+    kafka_controller: int = 19095
+    kafka_jmx: int = 19099
+    kafka_exporter: int = 19308
+    opensearch: int = 19200
+    opensearch_transport: int = 19300
+    elasticsearch_exporter: int = 19114
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,7 @@ def test_without_allow_chaos_nothing_disruptive_runs(sandbox, tmp_path):
     run = run_suite(tmp_path, "suites/phase3", "--criteria", "P3-NODE-FAILURE,P3-DRAIN")
     for cid in ("P3-NODE-FAILURE", "P3-DRAIN"):
         entry = run.criterion(cid)
-        assert entry["verdict"] == "skipped" and "pass --allow-chaos" in entry["reasons"][0], entry
+        assert entry["verdict"] == "not_evaluated" and "pass --allow-chaos" in entry["reasons"][0], entry
 
 
 def test_context_outside_the_allowlist_is_refused(sandbox, tmp_path):
@@ -149,7 +149,7 @@ def test_context_outside_the_allowlist_is_refused(sandbox, tmp_path):
     (tmp_path / "p.yaml").write_text(profile)
     run = run_suite(tmp_path, "suites/phase3", "--allow-chaos", "--criteria", "P3-DRAIN",
                     "--profile", str(tmp_path / "p.yaml"))
-    assert run.verdict("P3-DRAIN") == "skipped"
+    assert run.verdict("P3-DRAIN") == "not_evaluated"
     assert "not in the profile's chaos.allowed_contexts" in run.criterion("P3-DRAIN")["reasons"][0]
 
 

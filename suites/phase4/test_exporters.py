@@ -23,7 +23,7 @@ def test_exporter_is_up_and_reaches_its_backend(prometheus, exporter):
     targets = [t for t in prometheus.active_targets() if t["labels"].get("job") == exporter.job]
     if not targets:
         fail(f"exporter {exporter.name}: no active targets for job {exporter.job!r}")
-    query = f'{exporter.metric}{{job="{exporter.job}"}}'
+    query = exporter.selector
     result = prometheus.query(query)
     attach_query(f"{exporter.name} backend", "PromQL", query, result)
     readings: dict[str, list[float]] = {}
