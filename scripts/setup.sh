@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter
-              prometheus-postgres-exporter prometheus-pushgateway postgresql openssl chromium)
+              prometheus-postgres-exporter prometheus-elasticsearch-exporter prometheus-pushgateway postgresql
+              openssl chromium openjdk-17-jdk-headless maven)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -19,5 +20,5 @@ fi
 echo "setup: Python packages"
 python3 -m pip install -q --disable-pip-version-check -e ".[sandbox,test]" 2>&1 | grep -v "Running pip as the 'root' user" || true
 
-echo "setup: Go components of the sandbox (built once into ${READINESS_CACHE:-~/.cache/platform-readiness})"
+echo "setup: Go and Java components of the sandbox (built once into ${READINESS_CACHE:-~/.cache/platform-readiness})"
 python3 -m sandbox.build
