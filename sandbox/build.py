@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox import build_java
-from sandbox.paths import bin_dir, cache_dir
+from sandbox.paths import bin_dir, cache_dir, logged_build
 
 KUBERNETES = "v1.33.13"
 KWOK = "v0.7.0"
@@ -192,19 +192,13 @@ def build(component: Component, log) -> None:
 
 
 def build_all(names: list[str] | None = None, progress=print) -> None:
-    log_dir = cache_dir() / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
     wanted = [c for c in COMPONENTS if not names or c.name in names]
     for i, component in enumerate(wanted, 1):
         tag = f"[{i}/{len(wanted)}] {component.name} {component.version}"
         if component.is_built():
             progress(f"{tag}: cached in {bin_dir()}")
             continue
-        progress(f"{tag}: building (cold builds take minutes; log {log_dir / component.name}.log)")
-        started = time.monotonic()
-        with open(log_dir / f"{component.name}.log", "w") as log:
-            build(component, log)
-        progress(f"{tag}: built in {time.monotonic() - started:.0f}s")
+        logged_build(tag, f"{component.name}.log", lambda log, c=component: build(c, log), progress)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
-from sandbox.paths import bin_dir, cache_dir
+from sandbox.paths import bin_dir, logged_build
 
 SOURCES = Path(__file__).resolve().parent / "java"
 NAMES = ("kafka", "opensearch")
@@ -63,14 +62,9 @@ def build(name: str, log) -> None:
 
 
 def build_all(progress=print) -> None:
-    log_dir = cache_dir() / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
     for name in NAMES:
         if is_built(name):
             progress(f"[java] {name}: cached in {home(name)}")
             continue
-        progress(f"[java] {name}: fetching from Maven Central (log {log_dir / name}-java.log)")
-        started = time.monotonic()
-        with open(log_dir / f"{name}-java.log", "w") as log:
-            build(name, log)
-        progress(f"[java] {name}: ready in {time.monotonic() - started:.0f}s")
+        logged_build(f"[java] {name} (from Maven Central)", f"{name}-java.log", lambda log, n=name: build(n, log),
+                     progress)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
+from typing import Callable
 
 
 def cache_dir() -> Path:
@@ -20,3 +22,14 @@ def state_dir() -> Path:
         os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"),
         "platform-readiness", "sandbox")
     return Path(base)
+
+
+def logged_build(tag: str, log_name: str, action: Callable, progress) -> None:
+    """Run ``action(log)`` with its output in the cache's log directory, saying how long it took."""
+    log_dir = cache_dir() / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    progress(f"{tag}: building (cold builds take minutes; log {log_dir / log_name})")
+    started = time.monotonic()
+    with open(log_dir / log_name, "w") as log:
+        action(log)
+    progress(f"{tag}: built in {time.monotonic() - started:.0f}s")

@@ -34,8 +34,9 @@ def _run(*args: str, env=None) -> float:
 
 def rss_mib(layout: Layout) -> dict[str, float]:
     sup, result = Supervisor(layout.root), {}
-    for spec in specs(layout):
-        pid = sup.pid(spec.name)
+    names = [s.name for s in specs(layout)] + [n for n in sup.known() if n.startswith("promtail-")]
+    for name in names:
+        pid = sup.pid(name)
         if pid is None:
             continue
         total = 0
@@ -48,7 +49,7 @@ def rss_mib(layout: Layout) -> dict[str, float]:
                     total += int(open(f"/proc/{entry}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
             except (OSError, ValueError, IndexError):
                 continue
-        result[spec.name] = round(total / 2**20, 1)
+        result[name] = round(total / 2**20, 1)
     return result
 
 
