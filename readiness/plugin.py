@@ -8,7 +8,6 @@ import tempfile
 import uuid
 from pathlib import Path
 
-import allure
 import pytest
 
 from readiness import criteria
