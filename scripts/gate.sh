@@ -4,8 +4,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit $?
-python3 -m sandbox up || exit $?
-python3 -m pytest suites --alluredir=reports/allure-results --clean-alluredir --junitxml=reports/junit.xml "$@"
+PY=.venv/bin/python
+"$PY" -m sandbox up || exit $?
+"$PY" -m pytest suites --alluredir=reports/allure-results --clean-alluredir --junitxml=reports/junit.xml "$@"
 status=$?
 bash scripts/report.sh || echo "gate: the HTML report could not be generated (npm unreachable?); results are in reports/allure-results"
 exit $status

@@ -17,8 +17,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-echo "setup: Python packages"
-python3 -m pip install -q --disable-pip-version-check -e ".[sandbox,test]" 2>&1 | grep -v "Running pip as the 'root' user" || true
+# The project's own virtual environment: the machine's Python and the packages other tools pinned there are
+# left untouched.
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating the virtual environment .venv"
+  python3 -m venv .venv
+fi
+echo "setup: Python packages into .venv"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[sandbox,test]"
 
 echo "setup: Go and Java components of the sandbox (built once into ${READINESS_CACHE:-~/.cache/platform-readiness})"
-python3 -m sandbox.build
+.venv/bin/python -m sandbox.build

@@ -3,5 +3,6 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit $?
-python3 -m sandbox up || exit $?
-python3 -m pytest tests "$@"
+PY=.venv/bin/python
+"$PY" -m sandbox up || exit $?
+"$PY" -m pytest tests "$@"
