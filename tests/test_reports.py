@@ -49,10 +49,10 @@ def test_two_runs_show_the_change_per_phase_and_match_the_schema(sandbox, tmp_pa
     jsonschema.validate(broken.summary, SCHEMA)
     assert {c["id"] for c in broken.summary["criteria"] if c["verdict"] == "failed"} == {"P3-PDB", "P4-DASHBOARDS"}
     changes = {c["phase"]: (c["from"], c["to"]) for c in broken.summary["changes"]}
-    assert changes[3][0] == 100 and changes[3][1] < 100, changes
-    assert changes[4][0] == 100 and changes[4][1] < 100, changes
+    # Not-evaluated chaos and delivery criteria count against a phase, so a healthy run is below 100%.
+    assert changes[3][0] > changes[3][1] and changes[4][0] > changes[4][1], changes
     text = (tmp_path / "summary.md").read_text()
-    assert "- Phase 3: 100% -> " in text and "- Phase 4: 100% -> " in text, text
+    assert f"- Phase 3: {changes[3][0]:g}% -> {changes[3][1]:g}%" in text and "- Phase 4: " in text, text
     assert "P3-PDB" in text and "Next step" in text
     assert "Phase 3 High availability:" in broken.output and "P3-PDB" in broken.output
 
@@ -110,10 +110,12 @@ def test_gate_is_incomplete_without_chaos_and_passes_with_it_or_with_recent_evid
     assert unseen.exit_code == 1 and gate["decision"] == "INCOMPLETE", unseen.output[-3000:]
     assert set(gate["not_evaluated"]) == {"P3-NODE-FAILURE", "P3-DRAIN"}, gate
     assert any("--allow-chaos" in line for line in gate["to_evaluate"]), gate
-    assert "not evaluated (P3-DRAIN, P3-NODE-FAILURE)" in unseen.summary["headline"]
+    assert "3 not evaluated (P3-DRAIN, P3-NODE-FAILURE, P4-ALERT-DELIVERY)" in unseen.summary["headline"]
     assert "Gate: INCOMPLETE" in unseen.output and "P3-NODE-FAILURE (blocker)" in unseen.output
     chaos = run_suite(tmp_path, "suites", "--gate", "--allow-chaos", timeout=900)
     assert chaos.exit_code == 0 and chaos.summary["gate"]["decision"] == "PASS", chaos.output[-3000:]
+    # Pods the drains moved need a scrape and a metrics resolution before the read-only checks see them.
+    wait_for_healthy(tmp_path / "settle", 180)
     carried = run_suite(tmp_path, "suites", "--gate")
     assert carried.exit_code == 0 and carried.summary["gate"]["decision"] == "PASS", carried.output[-3000:]
     entry = carried.criterion("P3-NODE-FAILURE")
