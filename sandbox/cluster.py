@@ -76,13 +76,17 @@ def _prepare(layout: Layout, progress) -> None:
                                                       "heartbeat_label": components.KWOK_MANAGED_LABEL}, indent=1))
 
 
+def _start(sup: Supervisor, spec: ProcessSpec) -> None:
+    if spec.port and port_open(spec.port) and sup.pid(spec.name) is None:
+        raise ComponentError(spec.name, f"port {spec.port} is already in use by another process")
+    sup.start(spec)
+
+
 def _start_group(sup: Supervisor, group: list[ProcessSpec], progress) -> None:
     """Start every process of ``group`` at once, then wait for each to be ready."""
     started = time.monotonic()
     for spec in group:
-        if spec.port and port_open(spec.port) and sup.pid(spec.name) is None:
-            raise ComponentError(spec.name, f"port {spec.port} is already in use by another process")
-        sup.start(spec)
+        _start(sup, spec)
     for spec in group:
         sup.wait_ready(spec, started + START_TIMEOUT_S)
         progress(f"  {spec.name:24} ready at {time.monotonic() - started:4.1f}s")
@@ -193,9 +197,17 @@ def up(layout: Layout, workers: int = 3, progress=print) -> None:
         _bootstrap_api(layout, workers, progress)
         (layout.root / "bootstrapped").write_text(f"{workers}\n")
     early = {n for g in groups for n in g}
-    _start_group(sup, [s for n, s in by_name.items() if n not in early], progress)
+    # The JVMs take seconds to start: they start first and are waited for while the workloads settle.
+    slow = [by_name[s.name] for s in data_services.specs(layout)]
+    started = time.monotonic()
+    for spec in slow:
+        _start(sup, spec)
+    _start_group(sup, [s for n, s in by_name.items() if n not in early and s not in slow], progress)
     progress("sandbox: waiting for nodes and workloads")
     kube.wait_for("nodes Ready and workloads ready", lambda: _cluster_ready(layout), READY_TIMEOUT_S, 2)
+    for spec in slow:
+        sup.wait_ready(spec, started + START_TIMEOUT_S)
+        progress(f"  {spec.name:24} ready at {time.monotonic() - started:4.1f}s")
     progress("sandbox: waiting for scrape targets, SLO rules and log streams")
     seen = kube.wait_for("monitoring ready", lambda: _monitoring_ready(layout), READY_TIMEOUT_S, 2)
     # The HPA controller's first syncs can miss metrics of pods that just started: ready means ready twice.
