@@ -109,7 +109,10 @@ def targets(layout: Layout, pods: list, nodes: list[str]) -> list[dict]:
             groups.append({"targets": ["localhost"], "labels": {
                 "__path__": f"{base}/{container.name}/*.log", "namespace": pod.metadata.namespace,
                 "pod": pod.metadata.name, "container": container.name, "node": pod.spec.node_name,
-                "job": f"{pod.metadata.namespace}/{container.name}"}})
+                "job": f"{pod.metadata.namespace}/{container.name}",
+                # promtail 2.2.1 keys file targets by their labels without __path__: a StatefulSet pod back on
+                # the same node under the same name would keep its predecessor's (gone) path without this.
+                "pod_uid": pod.metadata.uid}})
     return groups
 
 
