@@ -75,3 +75,49 @@ def test_wrong_service_at_the_url_is_broken(sandbox, tmp_path):
 def _needs(cid: str) -> tuple[str, ...]:
     from readiness.catalog import load_all
     return load_all()[cid].needs
+
+
+def _sandbox_profile(tmp_path, old: str, new: str) -> str:
+    from tests.suite_runner import ROOT
+    text = (ROOT / "profiles/sandbox.yaml").read_text()
+    assert old in text
+    path = tmp_path / "profile.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return str(path)
+
+
+def test_unknown_criterion_in_the_profiles_skip_is_a_usage_error(sandbox, tmp_path):
+    profile = _sandbox_profile(tmp_path, "severity:\n", "skip:\n  P9-NOPE: typo\nseverity:\n")
+    line = _one_line_error(run_suite(tmp_path, "suites/phase3", "--profile", profile))
+    assert "skip: unknown criterion ID(s) P9-NOPE" in line
+
+
+def test_carrying_over_a_read_only_criterion_is_a_usage_error(sandbox, tmp_path):
+    profile = _sandbox_profile(tmp_path, "    - P3-DRAIN\n", "    - P3-DRAIN\n    - P3-PDB\n")
+    line = _one_line_error(run_suite(tmp_path, "suites/phase3", "--profile", profile))
+    assert "P3-PDB can be evaluated on every run" in line
+
+
+def test_a_skip_without_a_reason_is_refused(sandbox, tmp_path):
+    profile = _sandbox_profile(tmp_path, "severity:\n", "skip:\n  P3-PDB: ''\nseverity:\n")
+    line = _one_line_error(run_suite(tmp_path, "suites/phase3", "--profile", profile))
+    assert "skip.P3-PDB" in line
+
+
+def test_an_empty_list_in_the_profile_is_broken_with_the_fix(sandbox, tmp_path):
+    import yaml
+    from tests.suite_runner import ROOT
+    data = yaml.safe_load((ROOT / "profiles/sandbox.yaml").read_text())
+    data["phase3"]["hpas"] = []
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump(data))
+    run = run_suite(tmp_path, "suites/phase3", "--profile", str(path), "--criteria", "P3-HPA-CONFIG,P3-HPA-METRICS")
+    for cid in ("P3-HPA-CONFIG", "P3-HPA-METRICS"):
+        assert run.verdict(cid) == "broken", run.output[-2000:]
+        assert f"the profile lists no HPAs (phase3.hpas): list them, or add {cid} to skip with a reason" in \
+            run.reasons(cid)
+    data["skip"] = {"P3-HPA-CONFIG": "no autoscaling on this platform"}
+    path.write_text(yaml.safe_dump(data))
+    skipped = run_suite(tmp_path, "suites/phase3", "--profile", str(path), "--criteria", "P3-HPA-CONFIG")
+    assert skipped.verdict("P3-HPA-CONFIG") == "not_applicable"
+    assert "no autoscaling on this platform" in skipped.criterion("P3-HPA-CONFIG")["reasons"][0]
