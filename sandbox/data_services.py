@@ -57,8 +57,13 @@ def prepare(layout: Layout) -> None:
     if (kafka_dir(layout) / "meta.properties").exists():
         return
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-    subprocess.run([JAVA, "-cp", build_java.classpath("kafka"), "kafka.tools.StorageTool", "format",
-                    "-t", cluster_id, "-c", str(config)], check=True, capture_output=True, timeout=120)
+    # "--cluster-id=" keeps an ID that starts with "-" (one in 32 do) from being read as an option
+    proc = subprocess.run([JAVA, "-cp", build_java.classpath("kafka"), "kafka.tools.StorageTool", "format",
+                           f"--cluster-id={cluster_id}", "-c", str(config)], capture_output=True, text=True,
+                          timeout=120)
+    if proc.returncode != 0:
+        tail = [line for line in (proc.stderr + proc.stdout).splitlines() if not line.startswith("\tat ")][-3:]
+        raise RuntimeError(f"formatting Kafka's storage failed (exit {proc.returncode}): {' | '.join(tail)}")
 
 
 def _health_answers(layout: Layout) -> bool:
