@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -56,6 +57,12 @@ def test_fault_fails_its_criterion_then_heal_passes_it(sandbox, tmp_path, name):
     try:
         sandbox_cli("fault", name)
         broken = wait_for_verdict(tmp_path, fault.criterion, "failed", timeout, *extra, needle=needle)
+        if name == "worker-notready" and not (broken.summary and broken.verdict(fault.criterion) == "failed"):
+            # kwok v0.7.0 now and then keeps renewing the lease of a node it no longer manages (see the
+            # README); applying the fault once more lets it notice.
+            sandbox_cli("heal")
+            sandbox_cli("fault", name)
+            broken = wait_for_verdict(tmp_path, fault.criterion, "failed", timeout, *extra, needle=needle)
         assert broken.summary and broken.verdict(fault.criterion) == "failed", \
             f"{fault.criterion} did not fail under {name}:\n{broken.output[-3000:]}"
         assert needle in broken.reasons(fault.criterion), \
@@ -73,11 +80,17 @@ def test_log_agent_gap_loses_that_nodes_logs(sandbox, tmp_path):
     assert not unhealthy(wait_for_healthy(tmp_path, 180))
     try:
         sandbox_cli("fault", "log-agent-gap")
-        lost = wait_for_verdict(tmp_path, "P4-LOKI", "failed", 120, needle="no log lines")
-        reasons = lost.reasons("P4-LOKI")
-        assert lost.verdict("P4-LOKI") == "failed", lost.output[-3000:]
-        on_node = _pods_on(sandbox, "sandbox-worker-2")
-        named = set(re.findall(r"pod (\S+) container", reasons))
+        # The fault changes the DaemonSet's template, so every agent pod is replaced: until that rollout is
+        # over, the new agent pods elsewhere may lack logs too. Wait for it, then only worker-2's pods may.
+        deadline = time.monotonic() + 150
+        while True:
+            lost = wait_for_verdict(tmp_path, "P4-LOKI", "failed", 120, needle="no log lines")
+            assert lost.verdict("P4-LOKI") == "failed", lost.output[-3000:]
+            on_node = _pods_on(sandbox, "sandbox-worker-2")
+            named = set(re.findall(r"pod (\S+) container", lost.reasons("P4-LOKI")))
+            if (named and named <= on_node) or time.monotonic() > deadline:
+                break
+            time.sleep(5)
         assert named and named <= on_node, \
             f"P4-LOKI named pods that are not on sandbox-worker-2: {sorted(named - on_node)} (on it: {sorted(on_node)})"
     finally:
