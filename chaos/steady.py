@@ -8,17 +8,24 @@ from readiness.profile import Profile
 from readiness.verdict import CouldNotLook
 
 
+def _workload(live: LiveCluster, w) -> dict | None:
+    """The profile's workload as the API holds it now, with its kind (what readiness.ready keys on)."""
+    obj = live.workload(w.kind, w.namespace, w.name)
+    if obj is not None:
+        obj.setdefault("kind", w.kind)
+    return obj
+
+
 def ready_pods_off(live: LiveCluster, profile: Profile, failed_node: str | None = None) -> dict[str, tuple[int, int]]:
     """workload -> (ready pods not on ``failed_node``, desired replicas), for every workload of the profile;
     a workload that does not exist reads (0, -1)."""
     pods = live.pods()
     result = {}
     for w in profile.platform.workloads:
-        obj = live.workload(w.kind, w.namespace, w.name)
+        obj = _workload(live, w)
         if obj is None:
             result[w.ref] = (0, -1)
             continue
-        obj.setdefault("kind", w.kind)
         serving = [p for p in ready.pods_of(obj, pods) if ready.is_ready_pod(p)
                    and p["spec"].get("nodeName") != failed_node]
         result[w.ref] = (len(serving), ready.desired_replicas(obj))
@@ -30,9 +37,8 @@ def nodes_of_workloads(live: LiveCluster, profile: Profile, workloads) -> dict[s
     pods = live.pods()
     found = {}
     for w in workloads:
-        obj = live.workload(w.kind, w.namespace, w.name)
+        obj = _workload(live, w)
         if obj is not None:
-            obj.setdefault("kind", w.kind)
             found[w.ref] = {p["spec"]["nodeName"] for p in ready.pods_of(obj, pods) if p["spec"].get("nodeName")}
     return found
 
@@ -44,11 +50,10 @@ def stuck_pods(live: LiveCluster, profile: Profile, refs: set[str], failed_node:
     for w in profile.platform.workloads:
         if w.ref not in refs:
             continue
-        obj = live.workload(w.kind, w.namespace, w.name)
+        obj = _workload(live, w)
         if obj is None:
             lines.append(f"{w.kind} {w.ref}: not found")
             continue
-        obj.setdefault("kind", w.kind)
         for p in ready.pods_of(obj, pods):
             node = p["spec"].get("nodeName") or "unscheduled"
             if ready.is_ready_pod(p) and node != failed_node:
