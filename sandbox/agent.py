@@ -9,6 +9,7 @@
   a pod that is not running on a Ready node does not answer.
 - Applies simulated CPU load (``<root>/load.json``) as kwok usage annotations.
 - Marks pods Ready again once their node is back, as a kubelet would.
+- Keeps a stopped simulated kubelet's Lease from being renewed (sandbox/heartbeat.py).
 
     python -m sandbox.agent --root STATE_DIR
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from kubernetes import client, config
 
-from sandbox import logs
+from sandbox import heartbeat, logs
 from sandbox.layout import Layout
 from sandbox.platform import PLATFORM_NAMESPACES
 
@@ -59,7 +60,7 @@ class World:
         return None
 
 
-def refresh(core: client.CoreV1Api, world: World) -> None:
+def refresh(core: client.CoreV1Api, world: World) -> list[client.V1Node]:
     nodes = core.list_node().items
     ready = {n.metadata.name for n in nodes
              if any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or []))}
@@ -71,6 +72,7 @@ def refresh(core: client.CoreV1Api, world: World) -> None:
     with world.lock:
         world.pods, world.ready_nodes = pods, ready
         world.slices = [s for s in slices if s.metadata.namespace in PLATFORM_NAMESPACES]
+    return nodes
 
 
 def discovery(world: World, layout: Layout, namespace: str, service: str) -> list[dict]:
@@ -185,7 +187,7 @@ def main() -> None:
     layout = Layout(args.root)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)    # the promtail processes it starts are reaped by the kernel
     config.load_kube_config(str(layout.kubeconfig))
-    core = client.CoreV1Api()
+    core, coordination = client.CoreV1Api(), client.CoordinationV1Api()
     world = World()
     refresh(core, world)        # serve nothing before the first look: a Service answer must be true from the start
     server = ThreadingHTTPServer(("127.0.0.1", layout.ports.agent), _http(world, layout, time.time()))
@@ -193,7 +195,7 @@ def main() -> None:
     last_log, tick = 0.0, 0
     while True:
         try:
-            refresh(core, world)
+            heartbeat.sync_leases(coordination, refresh(core, world))
             apply_load(core, world, read_json(layout.root / "load.json", {}))
             sync_pod_readiness(core, world)
             with world.lock:
