@@ -20,7 +20,7 @@ TARGET_KEY = pytest.StashKey[object]()
 CACHE_DIR_KEY = pytest.StashKey[Path]()
 RESULTS_KEY = pytest.StashKey[list]()
 WAIVERS_KEY = pytest.StashKey[list]()
-ENDPOINT_NEEDS = ("prometheus", "alertmanager", "loki", "grafana")
+ENDPOINT_NEEDS = ("prometheus", "alertmanager", "loki", "grafana", "vault")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,6 +36,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                         help=f"{name} base URL (default: ${name.upper()}_URL, the profile, the sandbox)")
     group.addoption("--grafana-token", metavar="TOKEN", default=os.environ.get("GRAFANA_TOKEN"),
                     help="Grafana API token (default: $GRAFANA_TOKEN)")
+    group.addoption("--ca-bundle", metavar="PATH", default=None,
+                    help="PEM file of trusted roots for served certificates (default: $READINESS_CA_BUNDLE, the "
+                         "profile's phase2.certificates.ca_bundle, the sandbox's CA, the system's roots)")
     group.addoption("--criteria", metavar="IDS", default=None,
                     help="run only these criteria, comma-separated (e.g. P3-PDB,P4-LOKI)")
     group.addoption("--allow-chaos", action="store_true", default=False,

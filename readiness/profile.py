@@ -6,11 +6,14 @@ A wrong key or type is reported as one line naming the file, the line and the fi
 """
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator,
+                      model_validator)
 
 Severity = Literal["blocker", "critical", "normal", "minor"]
 
@@ -35,6 +38,7 @@ class Endpoints(Strict):
     alertmanager: str | None = None
     loki: str | None = None
     grafana: str | None = None
+    vault: str | None = None
 
 
 class Platform(Strict):
@@ -186,13 +190,142 @@ class Phase4(Strict):
     slo: Slo = Slo()
 
 
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+MINOR = re.compile(r"^1\.\d+$")
+
+
+class KubernetesVersion(Strict):
+    minimum: str = "1.27"                  # reference platform: "Kubernetes 1.27+"
+    end_of_support: dict[str, dt.date] = {}   # minor ("1.33") -> the day its upstream support ends
+    max_kubelet_skew: int = Field(3, ge=0, le=3)   # minors a kubelet may lag the API server (upstream policy)
+
+    @field_validator("minimum")
+    @classmethod
+    def _minor(cls, value: str) -> str:
+        if not MINOR.match(value):
+            raise ValueError(f"expected a minor version such as '1.27', got {value!r}")
+        return value
+
+    @field_validator("end_of_support")
+    @classmethod
+    def _minors(cls, value: dict) -> dict:
+        bad = [k for k in value if not MINOR.match(str(k))]
+        if bad:
+            raise ValueError(f"keys must be minor versions such as '1.33', got {bad}")
+        return value
+
+
+class NodeHealth(Strict):
+    allowed_cordoned: dict[str, Reason] = {}      # node name -> why it may be cordoned
+
+
+class System(Strict):
+    dns: Ref = Ref(namespace="kube-system", name="coredns")          # the DNS Deployment
+    dns_service: Ref = Ref(namespace="kube-system", name="kube-dns")
+    metrics_apiservice: str = "v1beta1.metrics.k8s.io"
+    workloads: list[Workload] = []         # further kube-system workloads that must be available
+
+
+class Services(Strict):
+    min_health_percent: float = Field(99.0, gt=0, le=100)   # ready of desired replicas, platform-wide
+
+
+class Storage(Strict):
+    max_failed_or_released_pvs: int = Field(0, ge=0)
+
+
+class Tunnel(Strict):
+    deployment: Ref = Ref(namespace="cloudflare-tunnel", name="cloudflared")
+    metric: str = "cloudflared_tunnel_ha_connections"
+    job: str = "cloudflared"               # the Prometheus job of the tunnel's metrics endpoint
+    min_connections: int = Field(4, ge=1)  # per connector; cloudflared opens 4 by default
+
+
+class Ingress(Strict):
+    tunnel: Tunnel = Tunnel()
+    ingresses: list[Ref] = []
+
+
+class Events(Strict):
+    lookback_s: int = Field(3600, ge=10)
+    reasons: list[str] = Field(["FailedScheduling", "BackOff", "OOMKilling", "FailedMount", "Unhealthy", "Evicted",
+                                "FailedCreate", "FailedAttachVolume"], min_length=1)
+    max_restarts: int = Field(3, ge=0)     # container restarts allowed within the lookback
+
+
+class Phase1(Strict):
+    kubernetes: KubernetesVersion = KubernetesVersion()
+    nodes: NodeHealth = NodeHealth()
+    system: System = System()
+    services: Services = Services()
+    storage: Storage = Storage()
+    ingress: Ingress = Ingress()
+    events: Events = Events()
+
+
+class ServedCertificate(Strict):
+    host: str                              # the name the certificate must be valid for (sent as SNI)
+    address: str | None = None             # host:port to connect to (default: host:443)
+
+    @property
+    def connect(self) -> tuple[str, int]:
+        host, _, port = (self.address or f"{self.host}:443").rpartition(":")
+        return host, int(port)
+
+    @property
+    def ref(self) -> str:
+        return self.host
+
+
 class Certificates(Strict):
     minimum: int = Field(9, ge=1)          # reference platform: 9 certificates
     min_days_left: int = Field(14, ge=0)
+    served: list[ServedCertificate] = []   # endpoints whose served chain is checked with a TLS handshake
+    ca_bundle: str | None = None           # PEM file of trusted roots (default: the system's)
+
+
+class SecretsStore(Strict):
+    standby_ok: bool = True                # a standby node (429) counts as healthy in an HA cluster
+
+
+class Exemption(Strict):
+    namespace: str
+    name: str                              # workload name
+    reason: Reason
+
+
+PsaLevel = Literal["privileged", "baseline", "restricted"]
+
+
+class PodSecurity(Strict):
+    level: Literal["baseline", "restricted"] = "restricted"
+    namespace_levels: dict[str, PsaLevel] = {}   # a namespace that needs another level, e.g. a log agent's
+    exemptions: list[Exemption] = []
+
+
+class Subject(Strict):
+    kind: Literal["User", "Group", "ServiceAccount"]
+    name: str
+    namespace: str | None = None
+    reason: Reason
+
+
+class Rbac(Strict):
+    admin_subjects: list[Subject] = [Subject(kind="Group", name="system:masters",
+                                             reason="kubeadm's break-glass administrators")]
+
+
+class Images(Strict):
+    allowed_registries: list[str] = []     # registry hosts (and optional path prefixes) images may come from
+    require_digest: bool = False           # images pinned by @sha256 digest
 
 
 class Phase2(Strict):
     certificates: Certificates = Certificates()
+    secrets_store: SecretsStore = SecretsStore()
+    pod_security: PodSecurity = PodSecurity()
+    rbac: Rbac = Rbac()
+    images: Images = Images()
 
 
 class Chaos(Strict):
@@ -218,6 +351,7 @@ class Profile(Strict):
     description: str = ""
     endpoints: Endpoints = Endpoints()
     platform: Platform
+    phase1: Phase1 = Phase1()
     phase2: Phase2 = Phase2()
     phase3: Phase3 = Phase3()
     phase4: Phase4

@@ -92,3 +92,15 @@ def running_longer_than(pod: dict, seconds: float, now: dt.datetime | None = Non
     now = now or dt.datetime.now(dt.timezone.utc)
     return (pod.get("status") or {}).get("phase") == "Running" and now - started_at(pod) >= dt.timedelta(
         seconds=seconds)
+
+
+def ready_for(obj: dict, now: dt.datetime | None = None) -> float | None:
+    """Seconds since the object's Ready condition turned True, or None when it is not Ready."""
+    cond = condition(obj, "Ready") or {}
+    if cond.get("status") != "True":
+        return None
+    stamp = cond.get("lastTransitionTime")
+    if not stamp:
+        return float("inf")
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return (now - dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds()

@@ -4,7 +4,8 @@
   promtail for each node that has a Ready log-agent pod (sandbox/logs.py): only promtail ships logs to Loki.
 - Answers for each Service at ``/services/<ns>/<name>`` (200 while a ready endpoint's pod is serving), which
   the blackbox exporter probes as a user would reach the Service: the SLO recording rules read those probes.
-- Serves each simulated pod's metrics endpoint (``/pods/<ns>/<pod>/metrics``),
+- Serves each simulated pod's metrics endpoint (``/pods/<ns>/<pod>/metrics``; cloudflared's connector adds
+  its edge connections, 4 while the tunnel's credentials Secret holds credentials, else 0),
   which Prometheus discovers through the real Kubernetes service discovery;
   a pod that is not running on a Ready node does not answer.
 - Applies simulated CPU load (``<root>/load.json``) as kwok usage annotations.
@@ -27,12 +28,14 @@ from kubernetes import client, config
 
 from sandbox import heartbeat, logs
 from sandbox.layout import Layout
+from sandbox.infrastructure import TUNNEL_NS, TUNNEL_SECRET
 from sandbox.platform import PLATFORM_NAMESPACES
 
 USAGE_CPU = "kwok.x-k8s.io/usage-cpu"
 BASELINE_CPU = "sandbox.platform-readiness.io/usage-cpu-baseline"
 LOG_INTERVAL_S = 5.0
 POLL_INTERVAL_S = 2.0
+TUNNEL_HA_CONNECTIONS = 4        # cloudflared's default number of edge connections per connector
 
 
 def read_json(path: Path, default):
@@ -50,6 +53,7 @@ class World:
         self.pods: dict[tuple[str, str], client.V1Pod] = {}
         self.ready_nodes: set[str] = set()
         self.slices: list[dict] = []
+        self.tunnel_credentials = False
 
     def serving(self, namespace: str, name: str) -> client.V1Pod | None:
         with self.lock:
@@ -69,7 +73,9 @@ def refresh(core: client.CoreV1Api, world: World) -> list[client.V1Node]:
         if pod.metadata.namespace in PLATFORM_NAMESPACES:
             pods[(pod.metadata.namespace, pod.metadata.name)] = pod
     slices = client.DiscoveryV1Api(core.api_client).list_endpoint_slice_for_all_namespaces().items
+    secrets = core.list_namespaced_secret(TUNNEL_NS, field_selector=f"metadata.name={TUNNEL_SECRET}").items
     with world.lock:
+        world.tunnel_credentials = bool(secrets and (secrets[0].data or {}).get("credentials.json"))
         world.pods, world.ready_nodes = pods, ready
         world.slices = [s for s in slices if s.metadata.namespace in PLATFORM_NAMESPACES]
     return nodes
@@ -141,6 +147,15 @@ def apply_load(core: client.CoreV1Api, world: World, load: dict[str, str]) -> No
                 "metadata": {"annotations": {USAGE_CPU: wanted, BASELINE_CPU: baseline}}})
 
 
+def tunnel_metrics(world: World) -> str:
+    """What a cloudflared connector reports: its connections to the edge, which it holds only while its
+    credentials are valid (the sandbox has no edge to reach: the credentials Secret stands for that path)."""
+    with world.lock:
+        connections = TUNNEL_HA_CONNECTIONS if world.tunnel_credentials else 0
+    return ("# TYPE cloudflared_tunnel_ha_connections gauge\n"
+            f"cloudflared_tunnel_ha_connections {connections}\n")
+
+
 def _http(world: World, layout: Layout, started: float):
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
@@ -155,6 +170,8 @@ def _http(world: World, layout: Layout, started: float):
                 body = (f"# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds {started}\n"
                         f"# TYPE http_requests_total counter\n"
                         f"http_requests_total{{code=\"200\"}} {int(time.time() - started) * 3}\n")
+                if (pod.metadata.labels or {}).get("app") == "cloudflared":
+                    body += tunnel_metrics(world)
                 return self._reply(200, body)
             if len(parts) == 3 and parts[0] == "services":
                 if service_available(world, parts[1], parts[2]):

@@ -15,11 +15,11 @@ from pathlib import Path
 import requests
 
 from readiness import ready
-from sandbox import components, configs, data_services, kube, platform
+from sandbox import components, configs, data_services, infrastructure, kube, platform
 from sandbox import build_java
 from sandbox.build import COMPONENTS, build_all
 from sandbox.layout import Layout
-from sandbox.pki import ensure_pki
+from sandbox.pki import ensure_pki, issue_served
 from sandbox.processes import ComponentError, ProcessSpec, Supervisor, port_open
 
 START_TIMEOUT_S = 60
@@ -119,6 +119,10 @@ def _bootstrap_api(layout: Layout, workers: int, progress) -> None:
     kube.apply(layout, [o for o in objects if o["kind"] == "Namespace"])
     kube.apply(layout, [o for o in objects if o["kind"] != "Namespace"])
     apply_certificates(layout)
+    kube.apply(layout, infrastructure.objects())
+    kube.apply(layout, infrastructure.ingresses()[1], subresource="status")
+    for host in platform.SERVED_HOSTS:
+        issue_served(layout.pki, host)
     extra = platform.backups_and_gitops(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
     kube.apply(layout, extra)
     progress(f"  {len(objects) + len(extra) + len(platform.CERTIFICATES)} platform objects applied")

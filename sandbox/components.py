@@ -9,7 +9,7 @@ import urllib3
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the sandbox CA is self-made
 
-from sandbox import data_services
+from sandbox import data_services, secrets_store
 from sandbox.layout import Layout
 from sandbox.processes import ProcessSpec
 
@@ -138,6 +138,11 @@ def monitoring(layout: Layout) -> list[ProcessSpec]:
                     cwd=Path(__file__).resolve().parent.parent),
         ProcessSpec("agent", [py, "-m", "sandbox.agent", "--root", str(layout.root)],
                     port=p.agent, cwd=Path(__file__).resolve().parent.parent),
+        ProcessSpec("edge", [py, "-m", "sandbox.edge", "--root", str(layout.root)],
+                    port=p.edge, cwd=Path(__file__).resolve().parent.parent),
+        ProcessSpec("vault", secrets_store.argv(layout, py), port=p.vault,
+                    ready=lambda: _get_ok(f"http://127.0.0.1:{p.vault}/v1/sys/health", layout),
+                    cwd=Path(__file__).resolve().parent.parent),
         ProcessSpec("prometheus", ["/usr/bin/prometheus", f"--config.file={cfg / 'prometheus.yml'}",
                                    f"--storage.tsdb.path={data / 'prometheus'}",
                                    f"--web.listen-address=127.0.0.1:{p.prometheus}", "--web.enable-lifecycle",

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from typing import Callable
 
 import requests
 
 from sandbox import configs, data_services, kube, platform
 from sandbox.cluster import apply_certificates, specs
+from sandbox.fault import Fault
+from sandbox.infra_faults import INFRA_FAULTS
 from sandbox.layout import Layout
 from sandbox.processes import Supervisor
 
@@ -23,13 +24,6 @@ DEGRADED = ("cloudflare-tunnel", "cloudflared")
 QUOTA_NS = "vault-prod"
 
 
-@dataclass(frozen=True)
-class Fault:
-    name: str
-    criterion: str
-    description: str
-    apply: Callable[[Layout], None]
-    heal: Callable[[Layout], None]
 
 
 def _restart(layout: Layout, name: str) -> None:
@@ -240,6 +234,7 @@ FAULTS = {f.name: f for f in [
           lambda layout: _rules(layout, "slo", None), lambda layout: _rules(layout, "slo", configs.slo_rules())),
     Fault("cert-expiring", "P2-CERTIFICATES", "data-platform/portal-tls expires in 5 days",
           lambda layout: apply_certificates(layout, {"portal": 5}), lambda layout: apply_certificates(layout)),
+    *INFRA_FAULTS,
 ]}
 
 

@@ -36,6 +36,8 @@ class Ports:
     opensearch: int = 19200
     opensearch_transport: int = 19300
     elasticsearch_exporter: int = 19114
+    edge: int = 18443
+    vault: int = 18200
 
 
 @dataclass(frozen=True)
@@ -86,5 +88,7 @@ class Layout:
             "ALERTMANAGER_URL": self.url("alertmanager"),
             "LOKI_URL": self.url("loki"),
             "GRAFANA_URL": self.url("grafana"),
+            "VAULT_URL": self.url("vault"),
+            "READINESS_CA_BUNDLE": str(self.pki / "ca.crt"),
             "READINESS_SANDBOX_SINKS": self.url("sinks_http"),
         }

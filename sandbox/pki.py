@@ -49,3 +49,26 @@ def ensure_pki(pki: Path) -> Path:
     _openssl("rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=pki)
     (pki / "complete").write_text("ok\n")
     return pki
+
+
+def served_dir(pki: Path) -> Path:
+    return pki / "served"
+
+
+def issue_served(pki: Path, host: str, days: int = 90) -> Path:
+    """A serving certificate for ``host`` from the sandbox CA, valid for ``days`` (90, as an ACME CA issues),
+    for the edge server (sandbox/edge.py) to present for that name."""
+    out = served_dir(pki)
+    out.mkdir(parents=True, exist_ok=True)
+    ext = ("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+           f"subjectAltName=DNS:{host}\n")
+    (out / f"{host}.ext").write_text(ext)
+    _openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", f"served/{host}.key.new",
+             "-subj", f"/CN={host}", "-out", f"served/{host}.csr", cwd=pki)
+    _openssl("x509", "-req", "-in", f"served/{host}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+             "-days", str(days), "-sha256", "-extfile", f"served/{host}.ext", "-out", f"served/{host}.crt.new",
+             cwd=pki)
+    # key first, then certificate: the edge server loads the pair when the certificate changes
+    (out / f"{host}.key.new").replace(out / f"{host}.key")
+    (out / f"{host}.crt.new").replace(out / f"{host}.crt")
+    return out / f"{host}.crt"

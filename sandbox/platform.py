@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sandbox.build import KUBERNETES
 from sandbox.components import KWOK_MANAGED_LABEL
 
 
@@ -51,6 +52,7 @@ PLATFORM_NAMESPACES = sorted({s.namespace for s in SERVICES} | {MONITORING_NS})
 HPAS = {"trino": (2, 5, 70), "superset": (2, 4, 75)}
 PDBS = {"datahub": "datahub-pdb", "portal": "portal-pdb"}
 CERTIFICATES = ["portal", "superset", "trino", "datahub", "grafana", "vault", "minio", "mlflow", "api"]
+SERVED_HOSTS = [f"{name}.254carbon.com" for name in ("portal", "superset", "datahub")]   # behind the TLS edge
 NODE_CPU, NODE_MEMORY, NODE_PODS = "16", "64Gi", "110"
 
 
@@ -71,7 +73,11 @@ def node(name: str, control_plane: bool = False) -> dict:
             "status": {"allocatable": {"cpu": NODE_CPU, "memory": NODE_MEMORY, "pods": NODE_PODS},
                        "capacity": {"cpu": NODE_CPU, "memory": NODE_MEMORY, "pods": NODE_PODS},
                        "addresses": [{"type": "InternalIP", "address": "127.0.0.1"},
-                                     {"type": "Hostname", "address": name}]}}
+                                     {"type": "Hostname", "address": name}],
+                       # kwok keeps a kubelet version the node registers with (else it reports its own)
+                       "nodeInfo": {"kubeletVersion": KUBERNETES, "kubeProxyVersion": KUBERNETES,
+                                    "containerRuntimeVersion": "containerd://1.7.24", "operatingSystem": "linux",
+                                    "architecture": "amd64"}}}
 
 
 def nodes(workers: int) -> list[dict]:
@@ -88,8 +94,14 @@ def _meta(name: str, namespace: str | None = None, **labels: str) -> dict:
     return meta
 
 
-def _container(name: str, image: str, cpu: str, memory: str, port: int) -> dict:
+# What Pod Security Admission's "restricted" level asks of every container.
+RESTRICTED = {"runAsNonRoot": True, "runAsUser": 10001, "allowPrivilegeEscalation": False,
+              "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def container(name: str, image: str, cpu: str, memory: str, port: int) -> dict:
     return {"name": name, "image": image, "ports": [{"name": "http", "containerPort": port}],
+            "securityContext": dict(RESTRICTED),
             "resources": {"requests": {"cpu": cpu, "memory": memory},
                           "limits": {"cpu": cpu, "memory": memory}}}
 
@@ -100,7 +112,7 @@ def workload(svc: Service) -> list[dict]:
         "metadata": {"labels": labels, "annotations": {"kwok.x-k8s.io/usage-cpu": svc.usage_cpu,
                                                        "kwok.x-k8s.io/usage-memory": "200Mi"}},
         "spec": {
-            "containers": [_container(svc.name, f"registry.local/254carbon/{svc.name}:1.0", svc.cpu,
+            "containers": [container(svc.name, f"registry.local/254carbon/{svc.name}:1.0", svc.cpu,
                                       svc.memory, svc.port)],
             "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
                 "weight": 100, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname",
@@ -131,8 +143,12 @@ def monitoring_stack() -> list[dict]:
         "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _meta("promtail", ns, app="promtail"),
         "spec": {"selector": {"matchLabels": {"app": "promtail"}}, "template": {
             "metadata": {"labels": {"app": "promtail", "app.kubernetes.io/name": "promtail"}},
-            "spec": {"containers": [_container("promtail", "registry.local/grafana/promtail:3.0", "50m",
-                                               "64Mi", 3101)],
+            "spec": {"containers": [{**container("promtail", "registry.local/grafana/promtail:2.2.1", "50m",
+                                                  "64Mi", 3101),
+                                     "volumeMounts": [{"name": "pods", "mountPath": "/var/log/pods",
+                                                       "readOnly": True}]}],
+                     # A log agent reads the node's log files: the one hostPath the profile exempts.
+                     "volumes": [{"name": "pods", "hostPath": {"path": "/var/log/pods"}}],
                      "nodeSelector": {"type": "kwok"},
                      "tolerations": [{"operator": "Exists"}]}}}}
     operator = Service("prometheus-operator", ns, cpu="100m", memory="128Mi", usage_cpu="10m", replicas=1)
@@ -236,8 +252,13 @@ def backups_and_gitops(now: dt.datetime) -> list[dict]:
     return objs
 
 
+PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
+PSA_LEVELS = {MONITORING_NS: "privileged"}      # the log agent's hostPath needs it; the profile exempts it
+
+
 def namespaces() -> list[dict]:
-    return [{"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(ns, None, **{"platform": "254carbon"})}
+    return [{"apiVersion": "v1", "kind": "Namespace",
+             "metadata": _meta(ns, None, **{"platform": "254carbon", PSA_ENFORCE: PSA_LEVELS.get(ns, "restricted")})}
             for ns in PLATFORM_NAMESPACES] + [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(ns)} for ns in (BACKUP_NS, GITOPS_NS)]
 

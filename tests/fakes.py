@@ -15,7 +15,8 @@ import pytest
 
 from fixtures.cache import SharedCache
 from fixtures.kube import KINDS, Snapshot, _path
-from fixtures.monitoring import Alertmanager, Grafana, Loki, Prometheus
+from fixtures.monitoring import Alertmanager, Grafana, Loki, Prometheus, SecretsStore
+from fixtures.tls import TlsProbe
 from readiness.verdict import CouldNotLook
 
 EMPTY_ALERTMANAGER_CONFIG = "route:\n  receiver: 'null'\nreceivers:\n- name: 'null'\n"
@@ -102,6 +103,33 @@ class FakeGrafana(Grafana):
         return self.health_of.get(uid, {"status": "ERROR", "message": "no answer recorded"})
 
 
+class FakeVault(SecretsStore):
+    """A recorded /v1/sys/health answer: (status, body); the default is an answer without Vault's fields."""
+
+    def __init__(self, status: int = 200, body: dict | None = None):
+        super().__init__("http://vault.fake", SharedCache())
+        self.answer = (status, body or {})
+
+    def health(self):
+        status, body = self.answer
+        if not isinstance(body.get("initialized"), bool) or not isinstance(body.get("sealed"), bool):
+            raise CouldNotLook("vault", f"HTTP {status} without Vault's health fields", "invalid")
+        return status, body
+
+
+class FakeTls(TlsProbe):
+    """Recorded handshakes: server name -> result; a name with none recorded could not be reached."""
+
+    def __init__(self, results: dict | None = None):
+        super().__init__(SharedCache())
+        self.results = results or {}
+
+    def served(self, host, port, server_name):
+        if server_name not in self.results:
+            raise CouldNotLook("tls", f"{server_name} at {host}:{port}: connection refused", "unreachable")
+        return self.results[server_name]
+
+
 class FakeLive:
     """The live cluster chaos reads and writes: nodes, pods, workloads and PDBs from recorded lists."""
 
@@ -148,7 +176,8 @@ def empty_world(profile) -> dict:
     logs, dashboards or datasources, and an Alertmanager with nothing but a default route."""
     live = FakeLive()
     return {"snapshot": FakeSnapshot(), "prometheus": FakePrometheus(), "alertmanager": FakeAlertmanager(),
-            "loki": FakeLoki(), "grafana": FakeGrafana(), "profile": profile, "node_chaos": FakeNodeChaos(live)}
+            "loki": FakeLoki(), "grafana": FakeGrafana(), "profile": profile, "node_chaos": FakeNodeChaos(live),
+            "vault": FakeVault(), "tls": FakeTls()}
 
 
 def run_check(fn, fixtures: dict, param=None) -> tuple[str, str]:

@@ -1,5 +1,6 @@
 """P3-METRICS-API: the resource metrics API (metrics-server) serves every node and the platform's pods."""
 from fixtures.kube import by_ref, condition, is_true
+from readiness.ready import ready_for
 from readiness.criteria import criterion
 from readiness.evidence import attach_table
 from readiness.verdict import CouldNotLook, fail, require_data
@@ -9,9 +10,9 @@ APISERVICE = "v1beta1.metrics.k8s.io"
 
 
 @criterion("P3-METRICS-API", 3, "Resource metrics API serving", severity="critical",
-           requirement="The APIService v1beta1.metrics.k8s.io is Available and returns metrics for every Ready "
-                       "node and for every pod of the profile's workloads running longer than the profile's grace "
-                       "period (what kubectl top and the HPA controller need).",
+           requirement="The APIService v1beta1.metrics.k8s.io is Available and returns metrics for every node "
+                       "Ready, and every pod of the profile's workloads running, for longer than the profile's "
+                       "grace period (what kubectl top and the HPA controller need).",
            next_step="Check the metrics-server Deployment and its logs (kubelet scrape errors, TLS flags).",
            profile_keys=("phase3.metrics_grace_s",))
 def test_metrics_api_serves_nodes_and_pods(snapshot, profile):
@@ -33,8 +34,15 @@ def test_metrics_api_serves_nodes_and_pods(snapshot, profile):
     ready_nodes = [n["metadata"]["name"] for n in nodes if is_true(n, "Ready")]
     if not ready_nodes:
         problems.append(f"cluster: no Ready node of {len(nodes)}, so no node can have metrics")
-    for name in ready_nodes:
+    grace = profile.phase3.metrics_grace_s
+    for node in nodes:
+        name, since = node["metadata"]["name"], ready_for(node)
+        if since is None:
+            continue
         rows.append(["node", name, name in node_metrics])
+        if since < grace:
+            rows[-1].append(f"Ready for {since:.0f}s, within the {grace}s grace")
+            continue        # a node back from an outage needs a metric resolution or two
         if name not in node_metrics:
             problems.append(f"node {name}: Ready but no metrics from metrics.k8s.io")
     for workload in profile.platform.workloads:
@@ -49,5 +57,5 @@ def test_metrics_api_serves_nodes_and_pods(snapshot, profile):
             rows.append(["pod", ref, ref in pod_metrics])
             if ref not in pod_metrics:
                 problems.append(f"pod {ref}: running but no metrics from metrics.k8s.io")
-    attach_table("metrics.k8s.io coverage", ["kind", "object", "has metrics"], rows)
+    attach_table("metrics.k8s.io coverage", ["kind", "object", "has metrics", "note"], rows)
     fail(problems)

@@ -1,0 +1,150 @@
+"""Faults of phases 1 and 2: each changes the cluster (or a platform process) as it goes wrong in life."""
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+from sandbox import infrastructure, kube, platform
+from sandbox.build import KUBERNETES
+from sandbox.fault import Fault
+from sandbox.layout import Layout
+from sandbox.pki import issue_served
+from sandbox.secrets_store import seal, unseal
+
+OLD_KUBELET_NODE, OLD_KUBELET = "sandbox-worker-1", "v1.29.4"     # four minors behind 1.33: beyond the skew
+PRESSURE_NODE = "sandbox-worker-2"
+SHORT_STATEFULSET = "minio"
+EXTRA_CLAIM = "data-minio-archive"
+STUCK_POD = "nightly-report"
+PRIVILEGED = ("ingress-nginx", "ingress-nginx-controller")
+ADMIN_BINDING = "superset-cluster-admin"
+UNLISTED_IMAGE = ("mlflow", "docker.io/mlflow/mlflow:latest")
+NO_SUCH_NODE = "sandbox.platform-readiness.io/no-such-node"
+
+
+def _kubectl(*args: str, check: bool = True) -> Callable[[Layout], None]:
+    return lambda layout: kube.kubectl(layout, *args, check=check)
+
+
+def _node_status(node: str, status: dict) -> Callable[[Layout], None]:
+    return _kubectl("patch", "node", node, "--subresource=status", "--type=strategic", "-p",
+                    json.dumps({"status": status}))
+
+
+def _memory_pressure(on: bool) -> Callable[[Layout], None]:
+    condition = {"type": "MemoryPressure", "status": "True" if on else "False",
+                 "reason": "KubeletHasInsufficientMemory" if on else "KubeletHasSufficientMemory",
+                 "message": "available memory 180Mi is below the eviction threshold 256Mi" if on
+                 else "kubelet has sufficient memory available"}
+    return _node_status(PRESSURE_NODE, {"conditions": [condition]})
+
+
+def _short_statefulset(layout: Layout) -> None:
+    """A rollout whose new pods cannot be scheduled (a node selector no node matches): the StatefulSet
+    replaces its last pod with one that stays Pending."""
+    kube.kubectl(layout, "-n", "data-platform", "patch", "statefulset", SHORT_STATEFULSET, "--type=merge", "-p",
+                 json.dumps({"spec": {"template": {"spec": {"nodeSelector": {NO_SUCH_NODE: "true"}}}}}))
+
+
+def _heal_statefulset(layout: Layout) -> None:
+    kube.kubectl(layout, "-n", "data-platform", "patch", "statefulset", SHORT_STATEFULSET, "--type=json", "-p",
+                 json.dumps([{"op": "remove", "path": f"/spec/template/spec/nodeSelector/{NO_SUCH_NODE.replace('/', '~1')}"}]),
+                 check=False)
+    # A StatefulSet does not replace a Pending pod of a bad revision by itself (forced rollback): delete it.
+    pods = kube.get_json(layout, "pods", "-n", "data-platform", "-l", f"app={SHORT_STATEFULSET}")["items"]
+    stuck = [p["metadata"]["name"] for p in pods if p["status"].get("phase") == "Pending"]
+    if stuck:
+        kube.kubectl(layout, "-n", "data-platform", "delete", "pod", *stuck, "--wait=false")
+    kube.kubectl(layout, "-n", "data-platform", "rollout", "status", f"statefulset/{SHORT_STATEFULSET}",
+                 "--timeout=90s")
+
+
+def _stuck_pod(layout: Layout) -> None:
+    """A one-off pod asking for more CPU than any node has: the real scheduler reports FailedScheduling."""
+    container = platform.container("report", "registry.local/254carbon/report:1.0", "64", "1Gi", 8080)
+    kube.apply(layout, [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": STUCK_POD, "namespace": "data-platform"},
+                         "spec": {"containers": [container], "restartPolicy": "Never",
+                                  "nodeSelector": {"type": "kwok"},
+                                  "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists",
+                                                   "effect": "NoSchedule"}]}}])
+
+
+def _served_cert(days: int) -> Callable[[Layout], None]:
+    return lambda layout: issue_served(layout.pki, platform.SERVED_HOSTS[0], days)
+
+
+def _privileged(on: bool) -> Callable[[Layout], None]:
+    namespace, name = PRIVILEGED
+
+    def act(layout: Layout) -> None:
+        if on:       # what it takes in life: relax the namespace first, or admission rejects the pods
+            kube.kubectl(layout, "label", "namespace", namespace, f"{platform.PSA_ENFORCE}=privileged", "--overwrite")
+        context = {"privileged": True, "allowPrivilegeEscalation": True} if on else \
+            {"privileged": None, "allowPrivilegeEscalation": False}
+        kube.kubectl(layout, "-n", namespace, "patch", "deployment", name, "--type=strategic", "-p", json.dumps(
+            {"spec": {"template": {"spec": {"containers": [{"name": name, "securityContext": context}]}}}}))
+        kube.kubectl(layout, "-n", namespace, "rollout", "status", f"deployment/{name}", "--timeout=90s")
+        if not on:
+            kube.kubectl(layout, "label", "namespace", namespace, f"{platform.PSA_ENFORCE}=restricted", "--overwrite")
+    return act
+
+
+def _admin_binding(layout: Layout) -> None:
+    kube.apply(layout, [{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                         "metadata": {"name": ADMIN_BINDING},
+                         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                     "name": "cluster-admin"},
+                         "subjects": [{"kind": "ServiceAccount", "name": "superset", "namespace": "data-platform"}]}])
+
+
+def _image(image: str) -> Callable[[Layout], None]:
+    name = UNLISTED_IMAGE[0]
+
+    def act(layout: Layout) -> None:
+        kube.kubectl(layout, "-n", "data-platform", "set", "image", f"deployment/{name}", f"{name}={image}")
+        kube.kubectl(layout, "-n", "data-platform", "rollout", "status", f"deployment/{name}", "--timeout=90s")
+    return act
+
+
+def _reapply(objects: Callable[[], list[dict]]) -> Callable[[Layout], None]:
+    return lambda layout: kube.apply(layout, objects())
+
+
+def _default_deny(namespace: str) -> list[dict]:
+    return [o for o in platform.policies(namespace) if o["metadata"]["name"] == "default-deny-ingress"]
+
+
+INFRA_FAULTS = [
+    Fault("kubelet-old", "P1-K8S-VERSION", f"{OLD_KUBELET_NODE} reports kubelet {OLD_KUBELET}, beyond the skew",
+          _node_status(OLD_KUBELET_NODE, {"nodeInfo": {"kubeletVersion": OLD_KUBELET}}),
+          _node_status(OLD_KUBELET_NODE, {"nodeInfo": {"kubeletVersion": KUBERNETES}})),
+    Fault("node-memory-pressure", "P1-NODES-READY", f"{PRESSURE_NODE} reports MemoryPressure",
+          _memory_pressure(True), _memory_pressure(False)),
+    Fault("dns-down", "P1-SYSTEM", "kube-system/coredns scaled to zero",
+          _kubectl("-n", "kube-system", "scale", "deployment", "coredns", "--replicas=0"),
+          _kubectl("-n", "kube-system", "scale", "deployment", "coredns", "--replicas=2")),
+    Fault("workload-short", "P1-SERVICES", f"data-platform/{SHORT_STATEFULSET}: a rollout whose new pod cannot be "
+          "scheduled", _short_statefulset, _heal_statefulset),
+    Fault("pvc-pending", "P1-STORAGE", f"data-platform/{EXTRA_CLAIM}: a claim no volume can satisfy",
+          _reapply(lambda: [infrastructure.claim(EXTRA_CLAIM, "500Gi")]),
+          _kubectl("-n", "data-platform", "delete", "pvc", EXTRA_CLAIM, "--ignore-not-found")),
+    Fault("tunnel-down", "P1-INGRESS", "the tunnel's credentials deleted: its connectors hold no edge connection",
+          _kubectl("-n", infrastructure.TUNNEL_NS, "delete", "secret", infrastructure.TUNNEL_SECRET,
+                   "--ignore-not-found"),
+          _reapply(lambda: [infrastructure.tunnel_secret()])),
+    Fault("scheduling-failures", "P1-EVENTS", f"data-platform/{STUCK_POD}: a pod no node can run (FailedScheduling)",
+          _stuck_pod, _kubectl("-n", "data-platform", "delete", "pod", STUCK_POD, "--ignore-not-found",
+                               "--wait=false")),
+    Fault("served-cert-expiring", "P2-CERTIFICATES", f"{platform.SERVED_HOSTS[0]}: the edge serves a certificate "
+          "expiring in 5 days", _served_cert(5), _served_cert(90)),
+    Fault("vault-sealed", "P2-SECRETS-STORE", "the secrets store sealed (vault operator seal)", seal, unseal),
+    Fault("netpol-missing", "P2-NETPOL", "vault-prod/default-deny-ingress deleted",
+          _kubectl("-n", "vault-prod", "delete", "networkpolicy", "default-deny-ingress", "--ignore-not-found"),
+          _reapply(lambda: _default_deny("vault-prod"))),
+    Fault("privileged-container", "P2-POD-SECURITY", f"{PRIVILEGED[0]}: namespace relaxed to privileged and "
+          f"{PRIVILEGED[1]} made privileged", _privileged(True), _privileged(False)),
+    Fault("admin-bound", "P2-RBAC", "cluster-admin bound to the service account data-platform/superset",
+          _admin_binding, _kubectl("delete", "clusterrolebinding", ADMIN_BINDING, "--ignore-not-found")),
+    Fault("image-unlisted", "P2-IMAGES", f"data-platform/{UNLISTED_IMAGE[0]} runs {UNLISTED_IMAGE[1]}",
+          _image(UNLISTED_IMAGE[1]), _image(f"registry.local/254carbon/{UNLISTED_IMAGE[0]}:1.0")),
+]

@@ -1,0 +1,143 @@
+"""Phases 1 and 2 on recorded answers: the edges that decide a verdict (extra proof; each criterion is also
+proven against the sandbox in test_faults.py)."""
+from __future__ import annotations
+
+from readiness.profile import load_profile
+from suites.phase1.test_events import test_no_warning_events_or_restart_loops as events_check
+from suites.phase1.test_nodes_ready import test_every_node_ready_without_pressure_or_cordon as nodes_check
+from suites.phase1.test_storage import test_default_storage_class_claims_bound_volumes_healthy as storage_check
+from suites.phase1.test_version import test_kubernetes_version_supported_and_kubelets_within_skew as version_check
+from suites.phase2.test_certificates import test_served_certificate_verifies_and_is_not_expiring as served_check
+from suites.phase2.test_images import parse
+from suites.phase2.test_network_policies import is_default_deny_ingress
+from suites.phase2.test_pod_security import violations
+from suites.phase2.test_rbac import test_admin_bindings_allowed_and_default_accounts_unbound as rbac_check
+from suites.phase2.test_secrets_store import test_secrets_store_initialized_unsealed_active as vault_check
+from tests.builders import cond, node, pod, stamp
+from tests.fakes import FakeSnapshot, FakeTls, FakeVault, empty_world, run_check
+from tests.suite_runner import ROOT
+
+PROFILE = load_profile(ROOT / "profiles" / "sandbox.yaml")
+CARBON = load_profile(ROOT / "profiles" / "254carbon.yaml")
+
+
+def world(profile=PROFILE, **objects) -> dict:
+    raw = objects.pop("raw", {})
+    return {**empty_world(profile), "snapshot": FakeSnapshot(objects, raw=raw)}
+
+
+def versioned(name: str, kubelet: str) -> dict:
+    n = node(name)
+    n["status"]["nodeInfo"] = {"kubeletVersion": kubelet}
+    return n
+
+
+def test_kubelet_skew_and_end_of_support():
+    fine = world(nodes=[versioned("a", "v1.33.13"), versioned("b", "v1.30.2")], raw={"/version": {"gitVersion": "v1.33.13"}})
+    assert run_check(version_check, fine) == ("passed", "")
+    verdict, message = run_check(version_check, world(nodes=[versioned("b", "v1.29.4"), versioned("c", "v1.34.0")],
+                                                      raw={"/version": {"gitVersion": "v1.33.13"}}))
+    assert verdict == "failed" and "node b: kubelet v1.29.4 is 4 minor versions behind" in message \
+        and "node c: kubelet v1.34.0 is newer" in message
+    verdict, message = run_check(version_check, world(CARBON, nodes=[versioned("a", "v1.33.13")],
+                                                      raw={"/version": {"gitVersion": "v1.33.13"}}))
+    assert verdict == "failed" and "support for 1.33 ended on 2026-06-28" in message
+    verdict, message = run_check(version_check, world(nodes=[versioned("a", "kwok-v0.7.0")],
+                                                      raw={"/version": {"gitVersion": "v1.33.13"}}))
+    assert verdict == "failed" and "'kwok-v0.7.0' is not a Kubernetes version" in message
+
+
+def test_node_pressure_and_unexplained_cordon_fail():
+    pressured = node("w1")
+    pressured["status"]["conditions"].append(cond("MemoryPressure", True))
+    cordoned = node("w2")
+    cordoned["spec"]["unschedulable"] = True
+    verdict, message = run_check(nodes_check, world(nodes=[pressured, cordoned, node("w3", ready=False)]))
+    assert verdict == "failed"
+    assert "node w1: MemoryPressure=True" in message and "node w2: cordoned" in message and "node w3: Ready=False" in message
+
+
+def test_two_default_storage_classes_and_a_pending_claim_fail():
+    default = {"metadata": {"name": "a", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}}
+    other = {"metadata": {"name": "b", "annotations": {"storageclass.beta.kubernetes.io/is-default-class": "true"}}}
+    claim = {"metadata": {"namespace": "data-platform", "name": "data-x"}, "spec": {"resources": {"requests": {
+        "storage": "500Gi"}}}, "status": {"phase": "Pending"}}
+    verdict, message = run_check(storage_check, world(storageclasses=[default, other], persistentvolumeclaims=[claim]))
+    assert verdict == "failed" and "2 default StorageClasses (a, b)" in message \
+        and "pvc data-platform/data-x: Pending (requests 500Gi" in message
+
+
+def test_events_outside_the_window_or_of_other_reasons_do_not_count():
+    platform_pod = pod("data-platform", "p", "w1", {"app": "x"})
+
+    def event(reason: str, seconds_ago: float, kind: str = "Warning") -> dict:
+        return {"type": kind, "reason": reason, "metadata": {"namespace": "data-platform", "name": f"e-{reason}"},
+                "involvedObject": {"kind": "Pod", "name": "p"}, "lastTimestamp": stamp(seconds_ago), "count": 7,
+                "message": "0/4 nodes are available"}
+    quiet = world(pods=[platform_pod], events=[event("FailedScheduling", 3600), event("Pulled", 1, "Normal"),
+                                               event("SomethingElse", 1)])
+    assert run_check(events_check, quiet) == ("passed", "")
+    verdict, message = run_check(events_check, world(pods=[platform_pod], events=[event("FailedScheduling", 5)]))
+    assert verdict == "failed" and "pod data-platform/p: FailedScheduling x7" in message
+
+
+def test_vault_codes_each_mean_something():
+    body = {"initialized": True, "sealed": False, "standby": False}
+    assert run_check(vault_check, {**empty_world(PROFILE), "vault": FakeVault(200, body)}) == ("passed", "")
+    assert run_check(vault_check, {**empty_world(PROFILE), "vault": FakeVault(429, {**body, "standby": True})}) \
+        == ("passed", "")
+    for status, sealed, words in ((503, True, "sealed"), (501, False, "not initialized"),
+                                  (472, False, "disaster-recovery secondary")):
+        verdict, message = run_check(vault_check, {**empty_world(PROFILE),
+                                                   "vault": FakeVault(status, {**body, "sealed": sealed})})
+        assert verdict == "failed" and words in message, (status, message)
+    assert run_check(vault_check, {**empty_world(PROFILE), "vault": FakeVault(418, body)})[0] == "broken"
+
+
+def test_served_certificate_that_does_not_verify_or_expires_soon_fails():
+    endpoint = PROFILE.phase2.certificates.served[0]
+    bad = FakeTls({endpoint.host: {"verified": False, "error": "Hostname mismatch"}})
+    verdict, message = run_check(served_check, {**empty_world(PROFILE), "tls": bad}, endpoint)
+    assert verdict == "failed" and "does not verify: Hostname mismatch" in message
+    soon = FakeTls({endpoint.host: {"verified": True, "not_after": stamp(-3 * 86400).replace("Z", "+00:00")}})
+    verdict, message = run_check(served_check, {**empty_world(PROFILE), "tls": soon}, endpoint)
+    assert verdict == "failed" and "expires in 3.0 days" in message
+
+
+def test_admin_binding_outside_the_list_and_bound_default_account_fail():
+    admin = {"metadata": {"name": "cluster-admin"}, "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}
+    reader = {"metadata": {"name": "view"}, "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}
+    bindings = [
+        {"metadata": {"name": "cluster-admin"}, "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
+         "subjects": [{"kind": "Group", "name": "system:masters"}]},
+        {"metadata": {"name": "oops"}, "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
+         "subjects": [{"kind": "ServiceAccount", "name": "superset", "namespace": "data-platform"}]}]
+    role_bindings = [{"metadata": {"name": "viewers", "namespace": "vault-prod"},
+                      "roleRef": {"kind": "ClusterRole", "name": "view"},
+                      "subjects": [{"kind": "ServiceAccount", "name": "default"}]}]
+    verdict, message = run_check(rbac_check, world(clusterroles=[admin, reader], clusterrolebindings=bindings,
+                                                   rolebindings=role_bindings))
+    assert verdict == "failed"
+    assert "ClusterRoleBinding oops: grants cluster-admin" in message and "ServiceAccount data-platform/superset" in message
+    assert "RoleBinding vault-prod/viewers: binds ClusterRole view to the default service account of vault-prod" in message
+    assert "system:masters" not in message
+
+
+def test_image_references_parse_as_docker_does():
+    assert parse("nginx") == ("docker.io", "library/nginx", None, None)
+    assert parse("registry.local/254carbon/trino:1.0") == ("registry.local", "254carbon/trino", "1.0", None)
+    assert parse("localhost:5000/a/b@sha256:abc") == ("localhost:5000", "a/b", None, "sha256:abc")
+    assert parse("mlflow/mlflow:latest") == ("docker.io", "mlflow/mlflow", "latest", None)
+
+
+def test_default_deny_and_pod_security_rules():
+    assert is_default_deny_ingress({"spec": {"podSelector": {}, "policyTypes": ["Ingress"]}})
+    assert not is_default_deny_ingress({"spec": {"podSelector": {}, "ingress": [{}]}})
+    assert not is_default_deny_ingress({"spec": {"podSelector": {"matchLabels": {"a": "b"}}}})
+    found = violations({"hostNetwork": True, "volumes": [{"name": "logs", "hostPath": {"path": "/var/log"}}],
+                        "containers": [{"name": "a", "securityContext": {"privileged": True, "runAsUser": 0}},
+                                       {"name": "b"}]})
+    assert found == ["hostNetwork", "hostPath volume logs", "container a privileged",
+                     "container a runs as root (runAsUser 0)", "container b may run as root (no runAsNonRoot or "
+                     "runAsUser)"]
+    assert violations({"securityContext": {"runAsNonRoot": True}, "containers": [{"name": "a"}]}) == []
