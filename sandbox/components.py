@@ -140,7 +140,7 @@ def monitoring(layout: Layout) -> list[ProcessSpec]:
                     port=p.agent, cwd=Path(__file__).resolve().parent.parent),
         ProcessSpec("edge", [py, "-m", "sandbox.edge", "--root", str(layout.root)],
                     port=p.edge, cwd=Path(__file__).resolve().parent.parent),
-        ProcessSpec("vault", secrets_store.argv(layout, py), port=p.vault,
+        ProcessSpec("vault", secrets_store.argv(layout), port=p.vault,
                     ready=lambda: _get_ok(f"http://127.0.0.1:{p.vault}/v1/sys/health", layout),
                     cwd=Path(__file__).resolve().parent.parent),
         ProcessSpec("prometheus", ["/usr/bin/prometheus", f"--config.file={cfg / 'prometheus.yml'}",

@@ -61,7 +61,8 @@ def _heal_statefulset(layout: Layout) -> None:
 
 def _stuck_pod(layout: Layout) -> None:
     """A one-off pod asking for more CPU than any node has: the real scheduler reports FailedScheduling."""
-    container = platform.container("report", "registry.local/254carbon/report:1.0", "64", "1Gi", 8080)
+    # more CPU than any node has (16), within the namespace quota
+    container = platform.container("report", "registry.local/254carbon/report:1.0", "20", "1Gi", 8080)
     kube.apply(layout, [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": STUCK_POD, "namespace": "data-platform"},
                          "spec": {"containers": [container], "restartPolicy": "Never",
                                   "nodeSelector": {"type": "kwok"},

@@ -38,6 +38,21 @@ EXPECTED = {
     "dashboards-missing": ("grafana: 2 dashboards, expected at least 6", 30, ()),
     "slo-rules-missing": ("no slo:service_availability:ratio_rate5m series", 90, ()),
     "cert-expiring": ("certificate data-platform/portal-tls: expires in", 30, ()),
+    "kubelet-old": ("node sandbox-worker-1: kubelet v1.29.4 is 4 minor versions behind", 30, ()),
+    "node-memory-pressure": ("node sandbox-worker-2: MemoryPressure=True", 30, ()),
+    "dns-down": ("Deployment kube-system/coredns (cluster DNS): scaled to zero replicas", 60, ()),
+    "workload-short": ("StatefulSet data-platform/minio: 1/2 replicas ready", 90, ()),
+    "pvc-pending": ("pvc data-platform/data-minio-archive: Pending", 30, ()),
+    "tunnel-down": ("cloudflared_tunnel_ha_connections=0, expected at least 4", 60, ()),
+    "scheduling-failures": ("pod data-platform/nightly-report: FailedScheduling", 60, ()),
+    "served-cert-expiring": ("served certificate portal.254carbon.com (127.0.0.1:18443): expires in", 30, ()),
+    "vault-sealed": ("sealed (HTTP 503", 30, ()),
+    "netpol-missing": ("namespace vault-prod: no default-deny ingress NetworkPolicy", 30, ()),
+    "privileged-container": ("Deployment ingress-nginx/ingress-nginx-controller: container ingress-nginx-controller "
+                             "privileged", 60, ()),
+    "admin-bound": ("ClusterRoleBinding superset-cluster-admin: grants cluster-admin", 30, ()),
+    "image-unlisted": ("Deployment data-platform/mlflow container mlflow: image 'docker.io/mlflow/mlflow:latest': "
+                       "registry docker.io is not allowed; tag latest", 60, ()),
 }
 # Criteria whose fault belongs to a later issue's suite (chaos, security) are proven in their own tests.
 NOT_HERE = {"pdb-blocks-drain"}
