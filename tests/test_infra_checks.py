@@ -141,3 +141,12 @@ def test_default_deny_and_pod_security_rules():
                      "container a runs as root (runAsUser 0)", "container b may run as root (no runAsNonRoot or "
                      "runAsUser)"]
     assert violations({"securityContext": {"runAsNonRoot": True}, "containers": [{"name": "a"}]}) == []
+
+
+def test_a_policy_allowing_other_ports_only_does_not_count():
+    from suites.phase2.test_network_policies import allows_ingress
+    other_port = {"spec": {"ingress": [{"ports": [{"port": 5432}]}]}}
+    assert not allows_ingress(other_port, {8080, "http"})
+    assert allows_ingress({"spec": {"ingress": [{"ports": [{"port": "http"}]}]}}, {8080, "http"})
+    assert allows_ingress({"spec": {"ingress": [{"from": [{"podSelector": {}}]}]}}, {8080})
+    assert not allows_ingress({"spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}, {8080})

@@ -12,8 +12,22 @@ def is_default_deny_ingress(policy: dict) -> bool:
     return not (spec.get("podSelector") or {}) and "Ingress" in types and not spec.get("ingress")
 
 
-def allows_ingress(policy: dict) -> bool:
-    return bool((policy.get("spec") or {}).get("ingress"))
+def declared_ports(workload: dict) -> set:
+    """The ports a workload declares: numbers and names of its containers' ports."""
+    found = set()
+    for container in workload["spec"]["template"]["spec"].get("containers") or []:
+        for port in container.get("ports") or []:
+            found |= {port.get("containerPort"), port.get("name")} - {None}
+    return found
+
+
+def allows_ingress(policy: dict, ports: set) -> bool:
+    """Whether a rule of the policy lets traffic in to one of ``ports`` (a rule without ports allows all)."""
+    for rule in (policy.get("spec") or {}).get("ingress") or []:
+        allowed = {p.get("port") for p in rule.get("ports") or []}
+        if not rule.get("ports") or not ports or allowed & ports or None in allowed:
+            return True
+    return False
 
 
 def policy_selects(policy: dict, labels: dict) -> bool:
@@ -27,8 +41,8 @@ def pod_labels(workload: dict) -> dict:
 
 @criterion("P2-NETPOL", 2, "Network policies isolate the platform", severity="critical",
            requirement="Every platform namespace has a default-deny ingress NetworkPolicy (empty pod selector, no "
-                       "ingress rule), and every workload of the profile is selected by a policy that allows it "
-                       "some ingress.",
+                       "ingress rule), and every workload of the profile is selected by a policy that allows "
+                       "ingress to one of the ports its containers declare.",
            next_step="Apply a default-deny-ingress policy to the namespace, then policies that allow each "
                      "workload's declared callers (namespace and pod selectors, ports).",
            profile_keys=("platform.namespaces", "platform.workloads"))
@@ -54,12 +68,12 @@ def test_default_deny_and_allowing_policy_per_workload(snapshot, profile):
         if obj is None:
             problems.append(f"{workload.kind} {workload.ref}: not found")
             continue
-        labels = pod_labels(obj)
+        labels, ports = pod_labels(obj), declared_ports(obj)
         allowing = [p["metadata"]["name"] for p in by_namespace.get(workload.namespace, [])
-                    if allows_ingress(p) and policy_selects(p, labels)]
+                    if policy_selects(p, labels) and allows_ingress(p, ports)]
         rows.append(["workload", workload.ref, ", ".join(allowing) or "-"])
         if not allowing:
-            problems.append(f"{workload.kind} {workload.ref}: no NetworkPolicy allows it any ingress, so it "
-                            "cannot be reached (or isolation was never declared for it)")
+            problems.append(f"{workload.kind} {workload.ref}: no NetworkPolicy allows ingress to its declared ports "
+                            f"({', '.join(map(str, sorted(ports, key=str))) or 'none'}), so it cannot be reached")
     attach_table("network policies", ["kind", "object", "policies"], rows)
     fail(problems)
