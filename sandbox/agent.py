@@ -50,7 +50,8 @@ class World:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.pods: dict[tuple[str, str], client.V1Pod] = {}
+        self.pods: dict[tuple[str, str], client.V1Pod] = {}      # the platform's
+        self.all_pods: list[client.V1Pod] = []                    # every namespace's, kube-system's included
         self.ready_nodes: set[str] = set()
         self.slices: list[dict] = []
         self.tunnel_credentials = False
@@ -69,14 +70,15 @@ def refresh(core: client.CoreV1Api, world: World) -> list[client.V1Node]:
     ready = {n.metadata.name for n in nodes
              if any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or []))}
     pods = {}
-    for pod in core.list_pod_for_all_namespaces().items:
+    everything = core.list_pod_for_all_namespaces().items
+    for pod in everything:
         if pod.metadata.namespace in PLATFORM_NAMESPACES:
             pods[(pod.metadata.namespace, pod.metadata.name)] = pod
     slices = client.DiscoveryV1Api(core.api_client).list_endpoint_slice_for_all_namespaces().items
     secrets = core.list_namespaced_secret(TUNNEL_NS, field_selector=f"metadata.name={TUNNEL_SECRET}").items
     with world.lock:
         world.tunnel_credentials = bool(secrets and (secrets[0].data or {}).get("credentials.json"))
-        world.pods, world.ready_nodes = pods, ready
+        world.pods, world.all_pods, world.ready_nodes = pods, everything, ready
         world.slices = [s for s in slices if s.metadata.namespace in PLATFORM_NAMESPACES]
     return nodes
 
@@ -124,7 +126,7 @@ def sync_pod_readiness(core: client.CoreV1Api, world: World) -> None:
     that tolerate the outage (DaemonSets) would stay NotReady for ever.
     """
     with world.lock:
-        pods = [p for p in world.pods.values() if p.spec.node_name in world.ready_nodes
+        pods = [p for p in world.all_pods if p.spec.node_name in world.ready_nodes
                 and p.status.phase == "Running" and p.metadata.deletion_timestamp is None]
     for pod in pods:
         conditions = {c.type: c.status for c in pod.status.conditions or []}
