@@ -194,7 +194,9 @@ def up(layout: Layout, workers: int = 3, progress=print) -> None:
     progress(f"sandbox: starting in {layout.root}")
     _prepare(layout, progress)
     by_name = {spec.name: spec for spec in specs(layout)}
-    groups = [["etcd"], ["kube-apiserver"], ["kube-controller-manager", "kube-scheduler", "kwok"]]
+    # metrics-server starts with the control plane: it needs two scrapes per node before the metrics API (and
+    # the HPAs) have anything, and those can happen while the platform's objects are applied.
+    groups = [["etcd"], ["kube-apiserver"], ["kube-controller-manager", "kube-scheduler", "kwok", "metrics-server"]]
     for group in groups:
         _start_group(sup, [by_name[n] for n in group], progress)
     if not (layout.root / "bootstrapped").exists():

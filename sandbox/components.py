@@ -89,7 +89,7 @@ def control_plane(layout: Layout) -> list[ProcessSpec]:
             str(b / "metrics-server"), *_secure_component_flags(layout, p.metrics_server),
             f"--tls-cert-file={pki / 'kubelet.crt'}", f"--tls-private-key-file={pki / 'kubelet.key'}",
             "--kubelet-insecure-tls", "--kubelet-preferred-address-types=InternalIP",
-            "--kubelet-use-node-status-port", "--metric-resolution=15s", "--kubelet-request-timeout=5s"],
+            "--kubelet-use-node-status-port", "--metric-resolution=10s", "--kubelet-request-timeout=5s"],
             port=p.metrics_server,
             ready=lambda: _get_ok(f"https://127.0.0.1:{p.metrics_server}/livez", layout)),
     ]
