@@ -328,6 +328,21 @@ class Phase2(Strict):
     images: Images = Images()
 
 
+class Phase5(Strict):
+    namespaces: list[str] | None = None           # to be covered by backup schedules (default: the platform's)
+    location_max_age_s: int = Field(3600, ge=60)  # a storage location validated at most this long ago
+    min_ttl_hours: float = Field(720, gt=0)       # backups kept at least this long (30 days)
+    backup_max_age_s: int = Field(86400, ge=60)   # each schedule's latest backup completed within this
+    restore_max_age_days: float = Field(30, gt=0)  # a restore from a scheduled backup completed within this
+
+
+class Phase7(Strict):
+    projects: list[str] = ["default"]              # Argo CD projects whose Applications are checked
+    require_prune: bool = True
+    require_self_heal: bool = True
+    unmanaged: list[Exemption] = []                # workloads allowed outside GitOps, each with a reason
+
+
 class Chaos(Strict):
     allowed_contexts: list[str] = []
     min_ready_nodes: int = Field(2, ge=1)
@@ -355,6 +370,8 @@ class Profile(Strict):
     phase2: Phase2 = Phase2()
     phase3: Phase3 = Phase3()
     phase4: Phase4
+    phase5: Phase5 = Phase5()
+    phase7: Phase7 = Phase7()
     chaos: Chaos = Chaos()
     gate: Gate = Gate()
     severity: dict[str, Severity] = {}      # criterion ID -> severity, overrides the criterion's own
@@ -369,6 +386,10 @@ class Profile(Strict):
                 raise ValueError(f"phase3.hpas[{i}] ({h.ref}): min_replicas {h.min_replicas} "
                                  f"is above max_replicas {h.max_replicas}")
         return self
+
+    @property
+    def backup_namespaces(self) -> list[str]:
+        return self.phase5.namespaces or self.platform.namespaces
 
     @property
     def log_namespaces(self) -> list[str]:

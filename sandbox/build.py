@@ -95,7 +95,7 @@ COMPONENTS = [
               assets={"deploy/crds/cert-manager.io_certificates.yaml": "crds/certificates.yaml"}),
     Component("velero-crds", "github.com/vmware-tanzu/velero", VELERO, [], [], assets={
         f"config/crd/v1/bases/velero.io_{kind}.yaml": f"crds/velero-{kind}.yaml"
-        for kind in ("schedules", "backups", "backupstoragelocations")}),
+        for kind in ("schedules", "backups", "backupstoragelocations", "restores")}),
     Component("argocd-crds", "github.com/argoproj/argo-cd/v3", ARGO_CD, [], [],
               assets={"manifests/crds/application-crd.yaml": "crds/argocd-applications.yaml"}),
     Component("loki", "github.com/grafana/loki", LOKI,

@@ -15,6 +15,7 @@ from sandbox import configs, data_services, kube, platform
 from sandbox.cluster import apply_certificates, specs
 from sandbox.fault import Fault
 from sandbox.infra_faults import INFRA_FAULTS
+from sandbox.ops_faults import OPS_FAULTS
 from sandbox.layout import Layout
 from sandbox.processes import Supervisor
 
@@ -235,6 +236,7 @@ FAULTS = {f.name: f for f in [
     Fault("cert-expiring", "P2-CERTIFICATES", "data-platform/portal-tls expires in 5 days",
           lambda layout: apply_certificates(layout, {"portal": 5}), lambda layout: apply_certificates(layout)),
     *INFRA_FAULTS,
+    *OPS_FAULTS,
 ]}
 
 

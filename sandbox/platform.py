@@ -106,8 +106,16 @@ def container(name: str, image: str, cpu: str, memory: str, port: int) -> dict:
                           "limits": {"cpu": cpu, "memory": memory}}}
 
 
+# The Argo CD Application that deploys each namespace's workloads (its tracking label is on what it manages).
+APP_OF_NAMESPACE = {"data-platform": "data-platform", "monitoring": "monitoring", "vault-prod": "vault",
+                    "cloudflare-tunnel": "cloudflare-tunnel", "ingress-nginx": "ingress-nginx",
+                    "cert-manager": "cert-manager"}
+TRACKING_LABEL = "app.kubernetes.io/instance"
+
+
 def workload(svc: Service) -> list[dict]:
-    labels = {"app.kubernetes.io/name": svc.name, "app": svc.name, "app.kubernetes.io/part-of": "254carbon"}
+    labels = {"app.kubernetes.io/name": svc.name, "app": svc.name, "app.kubernetes.io/part-of": "254carbon",
+              TRACKING_LABEL: APP_OF_NAMESPACE[svc.namespace]}
     template = {
         "metadata": {"labels": labels, "annotations": {"kwok.x-k8s.io/usage-cpu": svc.usage_cpu,
                                                        "kwok.x-k8s.io/usage-memory": "200Mi"}},
@@ -140,7 +148,8 @@ def workload(svc: Service) -> list[dict]:
 def monitoring_stack() -> list[dict]:
     ns = MONITORING_NS
     log_agent = {
-        "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _meta("promtail", ns, app="promtail"),
+        "apiVersion": "apps/v1", "kind": "DaemonSet",
+        "metadata": _meta("promtail", ns, app="promtail", **{TRACKING_LABEL: APP_OF_NAMESPACE[ns]}),
         "spec": {"selector": {"matchLabels": {"app": "promtail"}}, "template": {
             "metadata": {"labels": {"app": "promtail", "app.kubernetes.io/name": "promtail"}},
             "spec": {"containers": [{**container("promtail", "registry.local/grafana/promtail:2.2.1", "50m",
@@ -210,7 +219,7 @@ BACKUP_NS, GITOPS_NS = "velero", "argocd"
 ARGO_APPS = ["data-platform", "monitoring", "vault", "cloudflare-tunnel", "ingress-nginx", "cert-manager"]
 
 
-def _stamp(when: dt.datetime) -> str:
+def stamp(when: dt.datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -221,22 +230,23 @@ def backups_and_gitops(now: dt.datetime) -> list[dict]:
     objs: list[dict] = [
         {"apiVersion": velero, "kind": "BackupStorageLocation", "metadata": _meta("default", BACKUP_NS),
          "spec": {"provider": "aws", "default": True, "objectStorage": {"bucket": "254carbon-backups"}},
-         "status": {"phase": "Available", "lastValidationTime": _stamp(now)}}]
+         "status": {"phase": "Available", "lastValidationTime": stamp(now)}}]
     for name, cron in (("daily-platform", "0 2 * * *"), ("weekly-full", "0 3 * * 0")):
         objs.append({"apiVersion": velero, "kind": "Schedule", "metadata": _meta(name, BACKUP_NS),
                      "spec": {"schedule": cron, "template": {"includedNamespaces": list(PLATFORM_NAMESPACES),
                                                              "ttl": "720h0m0s"}},
-                     "status": {"phase": "Enabled", "lastBackup": _stamp(now - dt.timedelta(hours=6))}})
+                     "status": {"phase": "Enabled", "lastBackup": stamp(now - dt.timedelta(hours=6))}})
         for days in (0, 1):
             started = now - dt.timedelta(days=days, hours=6)
             objs.append({"apiVersion": velero, "kind": "Backup",
                          "metadata": _meta(f"{name}-{started:%Y%m%d%H%M%S}", BACKUP_NS,
                                            **{"velero.io/schedule-name": name}),
                          "spec": {"includedNamespaces": list(PLATFORM_NAMESPACES), "ttl": "720h0m0s"},
-                         "status": {"phase": "Completed", "startTimestamp": _stamp(started),
-                                    "completionTimestamp": _stamp(started + dt.timedelta(minutes=12)),
-                                    "expiration": _stamp(started + dt.timedelta(days=30)),
+                         "status": {"phase": "Completed", "startTimestamp": stamp(started),
+                                    "completionTimestamp": stamp(started + dt.timedelta(minutes=12)),
+                                    "expiration": stamp(started + dt.timedelta(days=30)),
                                     "errors": 0, "warnings": 0}})
+    objs.append(restore(now, days_ago=3))
     for app in ARGO_APPS:
         objs.append({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": _meta(app, GITOPS_NS),
                      "spec": {"project": "default", "destination": {"server": "https://kubernetes.default.svc",
@@ -247,13 +257,26 @@ def backups_and_gitops(now: dt.datetime) -> list[dict]:
                      "status": {"sync": {"status": "Synced", "revision": "4f2a9c1"},
                                 "health": {"status": "Healthy"},
                                 "operationState": {"phase": "Succeeded", "operation": {"sync": {"revision": "4f2a9c1"}},
-                                                   "startedAt": _stamp(now - dt.timedelta(minutes=2)),
-                                                   "finishedAt": _stamp(now)}}})
+                                                   "startedAt": stamp(now - dt.timedelta(minutes=2)),
+                                                   "finishedAt": stamp(now)}}})
     return objs
 
 
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
 PSA_LEVELS = {MONITORING_NS: "privileged"}      # the log agent's hostPath needs it; the profile exempts it
+
+
+RESTORE_TEST = "restore-test-daily-platform"
+
+
+def restore(now: dt.datetime, days_ago: float) -> dict:
+    """The last restore test: the daily schedule's backup of that day restored into a scratch namespace."""
+    started = now - dt.timedelta(days=days_ago)
+    return {"apiVersion": "velero.io/v1", "kind": "Restore", "metadata": _meta(RESTORE_TEST, BACKUP_NS),
+            "spec": {"scheduleName": "daily-platform", "namespaceMapping": {"data-platform": "restore-test"}},
+            "status": {"phase": "Completed", "startTimestamp": stamp(started),
+                       "completionTimestamp": stamp(started + dt.timedelta(minutes=9)), "errors": 0,
+                       "warnings": 0}}
 
 
 def namespaces() -> list[dict]:

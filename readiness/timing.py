@@ -1,0 +1,36 @@
+"""Timestamps and durations as Kubernetes objects carry them."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)")
+UNIT_S = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def parse(stamp: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+
+
+def age_s(stamp: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds since ``stamp`` (RFC 3339), or None without one."""
+    when = parse(stamp)
+    return None if when is None else ((now or dt.datetime.now(dt.timezone.utc)) - when).total_seconds()
+
+
+def go_duration_s(text: str | None) -> float | None:
+    """A Go duration (``720h0m0s``) in seconds; None when it is not one."""
+    if not text or GO_DURATION.sub("", text) != "":
+        return None
+    return sum(float(n) * UNIT_S[u] for n, u in GO_DURATION.findall(text))
+
+
+def shown(seconds: float) -> str:
+    """A human-sized duration: 40s, 12m, 5.2h, 3.1d."""
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"

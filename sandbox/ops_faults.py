@@ -1,0 +1,97 @@
+"""Faults of phases 5 and 7 (backup and GitOps).
+
+There is no Velero or Argo CD controller in the sandbox: their objects carry the status those controllers write
+(sandbox/platform.py). A fault therefore writes what the controller would write when the thing breaks (a
+bucket that stops answering, a backup that partly fails, an Application that drifts), or does what an
+operator does (pause a schedule, deploy by hand).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Callable
+
+from sandbox import kube, platform
+from sandbox.fault import Fault
+from sandbox.layout import Layout
+
+VELERO, ARGO = platform.BACKUP_NS, platform.GITOPS_NS
+DRIFTED_APP, DRIFTED = "data-platform", ("Deployment", "data-platform", "superset")
+UNMANAGED = "debug-toolbox"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _patch(kind: str, namespace: str, name: str, body: dict, status: bool = False) -> Callable[[Layout], None]:
+    def act(layout: Layout) -> None:
+        args = ["-n", namespace, "patch", kind, name, "--type=merge", "-p", json.dumps(body)]
+        kube.kubectl(layout, *args, *(["--subresource=status"] if status else []))
+    return act
+
+
+def _location(available: bool) -> Callable[[Layout], None]:
+    def act(layout: Layout) -> None:
+        status = {"phase": "Available", "lastValidationTime": platform.stamp(_now()), "message": None} if available \
+            else {"phase": "Unavailable", "message": "BackupStorageLocation \"default\" is unavailable: rpc error: "
+                                                     "NoSuchBucket: The specified bucket does not exist"}
+        _patch("backupstoragelocation", VELERO, "default", {"status": status}, status=True)(layout)
+    return act
+
+
+def _failed_backup(layout: Layout) -> None:
+    started = _now()
+    kube.apply(layout, [{
+        "apiVersion": "velero.io/v1", "kind": "Backup",
+        "metadata": {"name": "daily-platform-failed", "namespace": VELERO,
+                     "labels": {"velero.io/schedule-name": "daily-platform"}},
+        "spec": {"includedNamespaces": list(platform.PLATFORM_NAMESPACES), "ttl": "720h0m0s"},
+        "status": {"phase": "PartiallyFailed", "startTimestamp": platform.stamp(started),
+                   "completionTimestamp": platform.stamp(started), "errors": 3, "warnings": 1}}])
+
+
+def _restore_age(days: float) -> Callable[[Layout], None]:
+    return lambda layout: kube.apply(layout, [platform.restore(_now(), days_ago=days)])
+
+
+def _drift(on: bool) -> Callable[[Layout], None]:
+    kind, namespace, name = DRIFTED
+    resource = {"group": "apps", "version": "v1", "kind": kind, "namespace": namespace, "name": name,
+                "status": "OutOfSync" if on else "Synced", "health": {"status": "Healthy"}}
+    return _patch("application", ARGO, DRIFTED_APP, {"status": {
+        "sync": {"status": "OutOfSync" if on else "Synced", "revision": "4f2a9c1"}, "resources": [resource]}})
+
+
+def _unmanaged(layout: Layout) -> None:
+    labels = {"app": UNMANAGED}
+    kube.apply(layout, [{"apiVersion": "apps/v1", "kind": "Deployment",
+                         "metadata": {"name": UNMANAGED, "namespace": "data-platform", "labels": labels},
+                         "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
+                             "metadata": {"labels": labels},
+                             "spec": {"containers": [platform.container(UNMANAGED, "registry.local/254carbon/toolbox:1.0",
+                                                                        "50m", "64Mi", 8080)],
+                                      "nodeSelector": {"type": "kwok"},
+                                      "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists",
+                                                       "effect": "NoSchedule"}]}}}}])
+
+
+OPS_FAULTS = [
+    Fault("backup-location-unavailable", "P5-BACKUP-LOCATION", "velero/default: the bucket stopped answering",
+          _location(False), _location(True)),
+    Fault("schedule-paused", "P5-BACKUP-SCHEDULE", "velero/daily-platform paused (velero schedule pause)",
+          _patch("schedule", VELERO, "daily-platform", {"spec": {"paused": True}}),
+          _patch("schedule", VELERO, "daily-platform", {"spec": {"paused": False}})),
+    Fault("backup-failed", "P5-BACKUP-RECENT", "the daily schedule's newest backup PartiallyFailed with 3 errors",
+          _failed_backup,
+          lambda layout: kube.kubectl(layout, "-n", VELERO, "delete", "backup", "daily-platform-failed",
+                                      "--ignore-not-found")),
+    Fault("restore-stale", "P5-RESTORE-TEST", "the last restore test was 45 days ago",
+          _restore_age(45), _restore_age(3)),
+    Fault("application-out-of-sync", "P7-SYNCED", f"argocd/{DRIFTED_APP}: {DRIFTED[0]} {DRIFTED[2]} drifted "
+          "from git", _drift(True), _drift(False)),
+    Fault("unmanaged-workload", "P7-NO-DRIFT", f"data-platform/{UNMANAGED} deployed by hand, outside any "
+          "Application", _unmanaged,
+          lambda layout: kube.kubectl(layout, "-n", "data-platform", "delete", "deployment", UNMANAGED,
+                                      "--ignore-not-found")),
+]
