@@ -334,6 +334,8 @@ class Phase5(Strict):
     min_ttl_hours: float = Field(720, gt=0)       # backups kept at least this long (30 days)
     backup_max_age_s: int = Field(86400, ge=60)   # each schedule's latest backup completed within this
     restore_max_age_days: float = Field(30, gt=0)  # a restore from a scheduled backup completed within this
+    db_backups: list[Ref] = []                     # database backup CronJobs
+    db_backup_max_age_s: int = Field(86400, ge=60)  # each one's last successful Job finished within this
 
 
 class Phase7(Strict):

@@ -121,6 +121,9 @@ def _bootstrap_api(layout: Layout, workers: int, progress) -> None:
     apply_certificates(layout)
     kube.apply(layout, infrastructure.objects())
     kube.apply(layout, infrastructure.ingresses()[1], subresource="status")
+    # the first backup now, as an operator takes one when installing, instead of waiting for the schedule
+    kube.kubectl(layout, "-n", "data-platform", "create", "job", f"--from=cronjob/{infrastructure.DB_BACKUP}",
+                 f"{infrastructure.DB_BACKUP}-initial")
     for host in platform.SERVED_HOSTS:
         issue_served(layout.pki, host)
     extra = platform.backups_and_gitops(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))

@@ -107,6 +107,17 @@ def _image(image: str) -> Callable[[Layout], None]:
     return act
 
 
+BACKUP_POOL = "sandbox.platform-readiness.io/backup-pool"
+
+
+def _backup_pool(present: bool) -> Callable[[Layout], None]:
+    """The backup Jobs pinned to a node pool that no longer exists: each new Job waits, then fails its deadline."""
+    path = f"/spec/jobTemplate/spec/template/spec/nodeSelector/{BACKUP_POOL.replace('/', '~1')}"
+    ops = [{"op": "remove", "path": path}] if present else [{"op": "add", "path": path, "value": "true"}]
+    return lambda layout: kube.kubectl(layout, "-n", "data-platform", "patch", "cronjob", infrastructure.DB_BACKUP,
+                                       "--type=json", "-p", json.dumps(ops), check=not present)
+
+
 def _reapply(objects: Callable[[], list[dict]]) -> Callable[[Layout], None]:
     return lambda layout: kube.apply(layout, objects())
 
@@ -146,6 +157,8 @@ INFRA_FAULTS = [
           f"{PRIVILEGED[1]} made privileged", _privileged(True), _privileged(False)),
     Fault("admin-bound", "P2-RBAC", "cluster-admin bound to the service account data-platform/superset",
           _admin_binding, _kubectl("delete", "clusterrolebinding", ADMIN_BINDING, "--ignore-not-found")),
+    Fault("db-backup-failing", "P5-DB-BACKUP", f"data-platform/{infrastructure.DB_BACKUP}: its Jobs pinned to a "
+          "node pool that is gone, so each fails its deadline", _backup_pool(False), _backup_pool(True)),
     Fault("image-unlisted", "P2-IMAGES", f"data-platform/{UNLISTED_IMAGE[0]} runs {UNLISTED_IMAGE[1]}",
           _image(UNLISTED_IMAGE[1]), _image(f"registry.local/254carbon/{UNLISTED_IMAGE[0]}:1.0")),
 ]

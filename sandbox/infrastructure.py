@@ -91,6 +91,26 @@ def rbac() -> list[dict]:
     ]
 
 
+DB_BACKUP = "postgresql-backup"
+DB_BACKUP_DEADLINE_S = 30       # a backup Job that cannot finish in this time fails (DeadlineExceeded)
+
+
+def db_backup() -> dict:
+    """The database backup CronJob; the real CronJob and Job controllers run it, kwok completes its pods."""
+    return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": _meta(DB_BACKUP, "data-platform",
+                                                                           app=DB_BACKUP),
+            "spec": {"schedule": "* * * * *", "concurrencyPolicy": "Forbid", "successfulJobsHistoryLimit": 3,
+                     "failedJobsHistoryLimit": 3, "jobTemplate": {"spec": {
+                         "backoffLimit": 0, "activeDeadlineSeconds": DB_BACKUP_DEADLINE_S,
+                         "template": {"metadata": {"labels": {"app": DB_BACKUP}}, "spec": {
+                             "restartPolicy": "Never",
+                             "containers": [container("pg-dump", "registry.local/254carbon/pg-backup:1.0", "100m",
+                                                      "128Mi", 8080)],
+                             "nodeSelector": {"type": "kwok"},
+                             "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists",
+                                              "effect": "NoSchedule"}]}}}}}}
+
+
 def objects() -> list[dict]:
     """Every object of this module, Ingress statuses aside."""
-    return dns() + storage() + ingresses()[0] + [tunnel_secret()] + rbac()
+    return dns() + storage() + ingresses()[0] + [tunnel_secret()] + rbac() + [db_backup()]

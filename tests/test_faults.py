@@ -60,6 +60,7 @@ EXPECTED = {
     "restore-stale": ("the last completed restore from a scheduled backup was 45.0d ago", 30, ()),
     "application-out-of-sync": ("application argocd/data-platform: OutOfSync at 4f2a9c1 (Deployment "
                                 "data-platform/superset out of sync)", 30, ()),
+    "db-backup-failing": ("failed (DeadlineExceeded", 150, ()),
     "unmanaged-workload": ("Deployment data-platform/debug-toolbox: not managed by any Argo CD Application", 30, ()),
 }
 # Criteria whose fault belongs to a later issue's suite (chaos, security) are proven in their own tests.
