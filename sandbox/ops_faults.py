@@ -24,11 +24,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
-def _patch(kind: str, namespace: str, name: str, body: dict, status: bool = False) -> Callable[[Layout], None]:
-    def act(layout: Layout) -> None:
-        args = ["-n", namespace, "patch", kind, name, "--type=merge", "-p", json.dumps(body)]
-        kube.kubectl(layout, *args, *(["--subresource=status"] if status else []))
-    return act
+def _patch(kind: str, namespace: str, name: str, body: dict) -> Callable[[Layout], None]:
+    """A merge patch, status included: these CRDs have no status subresource (``subresources: {}``)."""
+    return lambda layout: kube.kubectl(layout, "-n", namespace, "patch", kind, name, "--type=merge", "-p",
+                                       json.dumps(body))
 
 
 def _location(available: bool) -> Callable[[Layout], None]:
@@ -36,7 +35,7 @@ def _location(available: bool) -> Callable[[Layout], None]:
         status = {"phase": "Available", "lastValidationTime": platform.stamp(_now()), "message": None} if available \
             else {"phase": "Unavailable", "message": "BackupStorageLocation \"default\" is unavailable: rpc error: "
                                                      "NoSuchBucket: The specified bucket does not exist"}
-        _patch("backupstoragelocation", VELERO, "default", {"status": status}, status=True)(layout)
+        _patch("backupstoragelocation", VELERO, "default", {"status": status})(layout)
     return act
 
 
