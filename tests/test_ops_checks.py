@@ -74,3 +74,11 @@ def test_tracking_annotation_names_its_application_and_unknown_applications_fail
                              "labels": {"app.kubernetes.io/instance": "gone"}}, "spec": {}}
     verdict, message = run_check(drift_check, world(applications=[app], deployments=[workload]))
     assert verdict == "failed" and "tracked by Application gone, which does not exist" in message
+
+
+def test_a_schedule_without_location_needs_a_default_one():
+    from suites.phase5.test_backups import test_backup_storage_locations_available_and_validated as location_check
+    bsl = {"metadata": {"namespace": "velero", "name": "secondary"}, "spec": {"default": False},
+           "status": {"phase": "Available", "lastValidationTime": stamp(60)}}
+    verdict, message = run_check(location_check, world(backupstoragelocations=[bsl], schedules=[schedule("daily")]))
+    assert verdict == "failed" and "schedule velero/daily: names no storage location and none is the default" in message

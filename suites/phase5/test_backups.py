@@ -37,11 +37,15 @@ def test_backup_storage_locations_available_and_validated(snapshot, profile):
     locations = {_ref(bsl): bsl for bsl in snapshot.items("backupstoragelocations")}
     require_data(locations, "velero backupstoragelocations", "GET /apis/velero.io/v1/backupstoragelocations")
     defaults = [ref for ref, bsl in locations.items() if bsl["spec"].get("default")]
-    used = set()
+    used, problems, rows = set(), [], []
     for schedule in _schedules(snapshot):
         name = (schedule["spec"].get("template") or {}).get("storageLocation")
-        used |= {f"{schedule['metadata']['namespace']}/{name}"} if name else set(defaults) or {"(no default)"}
-    problems, rows = [], []
+        if name:
+            used.add(f"{schedule['metadata']['namespace']}/{name}")
+        elif defaults:
+            used |= set(defaults)
+        else:
+            problems.append(f"schedule {_ref(schedule)}: names no storage location and none is the default")
     for ref in sorted(used):
         bsl = locations.get(ref)
         if bsl is None:
