@@ -23,7 +23,7 @@ from suites.phase4 import test_dashboards as dashboards
 from suites.phase4 import test_exporters as exporters
 from suites.phase4 import test_loki as loki_checks
 from suites.phase4 import test_service_monitors as service_monitors
-from tests.builders import NOW, cond, node, pod, sample, target, workload
+from tests.builders import cond, now, node, pod, sample, target, workload
 from tests.fakes import (FakeAlertmanager, FakeGrafana, FakeLive, FakeLoki, FakeNodeChaos, FakePrometheus,
                          FakeSnapshot, empty_world, run_check)
 from tests.suite_runner import ROOT
@@ -202,13 +202,13 @@ def test_exporter_reading_is_compared_as_the_profile_says():
 def test_restarted_pod_does_not_pass_on_its_predecessors_logs():
     profile = profile_with({"phase4.loki.lookback_s": 600, "phase4.loki.new_pod_grace_s": 60})
     restarted = pod("data-platform", "kafka-0", "w1", {"app": "kafka"}, started_s_ago=120, containers=("kafka",))
-    now = NOW.timestamp()
-    old_lines = [[now - 300, "4"], [now - 270, "4"]]        # before the pod's current start (120 s ago)
+    at = now().timestamp()
+    old_lines = [[at - 300, "4"], [at - 270, "4"]]        # before the pod's current start (120 s ago)
     series = [{"metric": {"namespace": "data-platform", "pod": "kafka-0", "container": "kafka"}, "values": old_lines}]
     fn = loki_checks.test_every_running_pod_has_recent_logs
     verdict, message = check(fn, profile=profile, snapshot=FakeSnapshot({"pods": [restarted]}), loki=FakeLoki(series))
     assert verdict == "failed" and "only lines from before it started" in message
-    series[0]["values"] = old_lines + [[now - 10, "2"]]
+    series[0]["values"] = old_lines + [[at - 10, "2"]]
     assert check(fn, profile=profile, snapshot=FakeSnapshot({"pods": [restarted]}), loki=FakeLoki(series))[0] == "passed"
 
 
@@ -216,7 +216,7 @@ def test_each_container_needs_its_own_logs():
     profile = profile_with({"phase4.loki.lookback_s": 600, "phase4.loki.new_pod_grace_s": 60})
     two = pod("data-platform", "trino-1", "w1", {"app": "trino"}, containers=("trino", "sidecar"))
     series = [{"metric": {"namespace": "data-platform", "pod": "trino-1", "container": "trino"},
-               "values": [[NOW.timestamp() - 5, "3"]]}]
+               "values": [[now().timestamp() - 5, "3"]]}]
     verdict, message = check(loki_checks.test_every_running_pod_has_recent_logs, profile=profile,
                              snapshot=FakeSnapshot({"pods": [two]}), loki=FakeLoki(series))
     assert verdict == "failed" and "container sidecar: no log lines" in message

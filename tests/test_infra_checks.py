@@ -2,8 +2,6 @@
 proven against the sandbox in test_faults.py)."""
 from __future__ import annotations
 
-import datetime as dt
-
 from readiness.profile import load_profile
 from suites.phase1.test_events import test_no_warning_events_or_restart_loops as events_check
 from suites.phase1.test_nodes_ready import test_every_node_ready_without_pressure_or_cordon as nodes_check
@@ -15,16 +13,12 @@ from suites.phase2.test_network_policies import is_default_deny_ingress
 from suites.phase2.test_pod_security import violations
 from suites.phase2.test_rbac import test_admin_bindings_allowed_and_default_accounts_unbound as rbac_check
 from suites.phase2.test_secrets_store import test_secrets_store_initialized_unsealed_active as vault_check
-from tests.builders import cond, node, pod
+from tests.builders import cond, node, pod, stamp
 from tests.fakes import FakeSnapshot, FakeTls, FakeVault, empty_world, run_check
 from tests.suite_runner import ROOT
 
 PROFILE = load_profile(ROOT / "profiles" / "sandbox.yaml")
 
-
-def stamp(seconds_ago: float) -> str:
-    """Relative to now, not to when the test session began: the lookback windows here are a minute long."""
-    return (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 CARBON = load_profile(ROOT / "profiles" / "254carbon.yaml")
 
 
