@@ -1,10 +1,15 @@
-"""A named fault: how it breaks the platform, which criterion it breaks, and how it is undone."""
+"""A named fault: how it breaks the platform, which criterion it breaks, and how it is undone; and the small
+steps faults are made of (each returns a function of the sandbox's layout)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Callable
 
+from sandbox import kube
 from sandbox.layout import Layout
+
+Step = Callable[[Layout], None]
 
 
 @dataclass(frozen=True)
@@ -12,5 +17,30 @@ class Fault:
     name: str
     criterion: str
     description: str
-    apply: Callable[[Layout], None]
-    heal: Callable[[Layout], None]
+    apply: Step
+    heal: Step
+
+
+def kubectl(*args: str, check: bool = True) -> Step:
+    return lambda layout: kube.kubectl(layout, *args, check=check)
+
+
+def merge_patch(kind: str, namespace: str, name: str, body: dict) -> Step:
+    return kubectl("-n", namespace, "patch", kind, name, "--type=merge", "-p", json.dumps(body))
+
+
+def delete(kind: str, namespace: str, name: str) -> Step:
+    return kubectl("-n", namespace, "delete", kind, name, "--ignore-not-found")
+
+
+def scale(namespace: str, name: str, replicas: int) -> Step:
+    return kubectl("-n", namespace, "scale", "deployment", name, f"--replicas={replicas}")
+
+
+def apply(objects: Callable[[], list[dict]]) -> Step:
+    return lambda layout: kube.apply(layout, objects())
+
+
+def wait_rollout(layout: Layout, namespace: str, workload: str, timeout_s: int = 90) -> None:
+    """``workload`` as kubectl names it: deployment/x, statefulset/y."""
+    kube.kubectl(layout, "-n", namespace, "rollout", "status", workload, f"--timeout={timeout_s}s")

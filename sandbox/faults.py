@@ -13,7 +13,7 @@ import requests
 
 from sandbox import configs, data_services, kube, platform
 from sandbox.cluster import apply_certificates, specs
-from sandbox.fault import Fault
+from sandbox.fault import Fault, delete, merge_patch, scale, wait_rollout
 from sandbox.infra_faults import INFRA_FAULTS
 from sandbox.ops_faults import OPS_FAULTS
 from sandbox.layout import Layout
@@ -60,28 +60,14 @@ def _spread_break(layout: Layout) -> None:
         {"op": "remove", "path": "/spec/template/spec/affinity"},
         {"op": "add", "path": "/spec/template/spec/nodeSelector/kubernetes.io~1hostname",
          "value": "sandbox-worker-1"}]))
-    kube.kubectl(layout, "-n", "data-platform", "rollout", "status", f"deployment/{SPREAD_APP}", "--timeout=60s")
+    wait_rollout(layout, "data-platform", f"deployment/{SPREAD_APP}", 60)
 
 
 def _spread_heal(layout: Layout) -> None:
     kube.kubectl(layout, "-n", "data-platform", "patch", "deployment", SPREAD_APP, "--type=json", "-p", json.dumps([
         {"op": "remove", "path": "/spec/template/spec/nodeSelector/kubernetes.io~1hostname"}]), check=False)
     _reapply(("Deployment", SPREAD_APP))(layout)
-    kube.kubectl(layout, "-n", "data-platform", "rollout", "status", f"deployment/{SPREAD_APP}", "--timeout=60s")
-
-
-def _scale(namespace: str, name: str, replicas: int) -> Callable[[Layout], None]:
-    return lambda layout: kube.kubectl(layout, "-n", namespace, "scale", "deployment", name,
-                                       f"--replicas={replicas}")
-
-
-def _patch(kind: str, namespace: str, name: str, patch: dict) -> Callable[[Layout], None]:
-    return lambda layout: kube.kubectl(layout, "-n", namespace, "patch", kind, name, "--type=merge",
-                                       "-p", json.dumps(patch))
-
-
-def _delete(kind: str, namespace: str, name: str) -> Callable[[Layout], None]:
-    return lambda layout: kube.kubectl(layout, "-n", namespace, "delete", kind, name, "--ignore-not-found")
+    wait_rollout(layout, "data-platform", f"deployment/{SPREAD_APP}", 60)
 
 
 def _reload_prometheus(layout: Layout) -> None:
@@ -98,7 +84,7 @@ def _write_prometheus(layout: Layout, monitors: list[tuple[str, str]]) -> None:
 
 
 def _unmonitor(layout: Layout) -> None:
-    _delete("servicemonitor", "data-platform", "superset")(layout)
+    delete("servicemonitor", "data-platform", "superset")(layout)
     _write_prometheus(layout, [m for m in configs.monitored() if m != ("data-platform", "superset")])
 
 
@@ -153,7 +139,7 @@ def _dashboards_back(layout: Layout) -> None:
 
 def _quota_full(layout: Layout) -> None:
     pods = kube.get_json(layout, "pods", "-n", QUOTA_NS)["items"]
-    _patch("resourcequota", QUOTA_NS, f"{QUOTA_NS}-quota", {"spec": {"hard": {"pods": str(len(pods))}}})(layout)
+    merge_patch("resourcequota", QUOTA_NS, f"{QUOTA_NS}-quota", {"spec": {"hard": {"pods": str(len(pods))}}})(layout)
 
 
 def _node_metrics_path(present: bool) -> Callable[[Layout], None]:
@@ -169,7 +155,7 @@ def _log_agent_gap(present: bool) -> Callable[[Layout], None]:
     affinity = None if present else {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
         "nodeSelectorTerms": [{"matchExpressions": [
             {"key": "kubernetes.io/hostname", "operator": "NotIn", "values": ["sandbox-worker-2"]}]}]}}}
-    return _patch("daemonset", platform.MONITORING_NS, "promtail", {"spec": {"template": {"spec": {
+    return merge_patch("daemonset", platform.MONITORING_NS, "promtail", {"spec": {"template": {"spec": {
         "affinity": affinity}}}})
 
 
@@ -187,20 +173,20 @@ FAULTS = {f.name: f for f in [
     Fault("hpa-no-metrics", "P3-HPA-METRICS", "metrics-server stopped: HPAs have no CPU metric",
           _stop("metrics-server"), lambda layout: _restart(layout, "metrics-server")),
     Fault("hpa-misconfigured", "P3-HPA-CONFIG", "data-platform/trino-hpa: maxReplicas lowered to 3",
-          _patch("hpa", "data-platform", "trino-hpa", {"spec": {"maxReplicas": 3}}),
+          merge_patch("hpa", "data-platform", "trino-hpa", {"spec": {"maxReplicas": 3}}),
           _reapply(("HorizontalPodAutoscaler", "trino-hpa"))),
     Fault("pdb-deleted", "P3-PDB", "data-platform/datahub-pdb deleted",
-          _delete("pdb", "data-platform", "datahub-pdb"), _reapply(("PodDisruptionBudget", "datahub-pdb"))),
+          delete("pdb", "data-platform", "datahub-pdb"), _reapply(("PodDisruptionBudget", "datahub-pdb"))),
     Fault("pdb-blocks-drain", "P3-DRAIN", "data-platform/portal-pdb: minAvailable equals replicas (no disruption)",
-          _patch("pdb", "data-platform", "portal-pdb", {"spec": {"minAvailable": 2}}),
+          merge_patch("pdb", "data-platform", "portal-pdb", {"spec": {"minAvailable": 2}}),
           _reapply(("PodDisruptionBudget", "portal-pdb"))),
     Fault("service-degraded", "P3-SERVICE-HA", f"{DEGRADED[0]}/{DEGRADED[1]} scaled to one replica",
-          _scale(*DEGRADED, 1), _scale(*DEGRADED, 2)),
+          scale(*DEGRADED, 1), scale(*DEGRADED, 2)),
     Fault("quota-exhausted", "P3-RESOURCES", f"{QUOTA_NS}/{QUOTA_NS}-quota: pods quota 100% used",
           _quota_full, _reapply(("ResourceQuota", f"{QUOTA_NS}-quota"))),
     Fault("operator-down", "P4-OPERATOR", "monitoring/prometheus-operator scaled to zero",
-          _scale(platform.MONITORING_NS, "prometheus-operator", 0),
-          _scale(platform.MONITORING_NS, "prometheus-operator", 1)),
+          scale(platform.MONITORING_NS, "prometheus-operator", 0),
+          scale(platform.MONITORING_NS, "prometheus-operator", 1)),
     Fault("servicemonitor-missing", "P4-SERVICEMONITORS", "data-platform/superset: ServiceMonitor and job removed",
           _unmonitor, _remonitor),
     Fault("scrape-target-down", "P4-TARGETS", "pushgateway stopped: its target is down",

@@ -6,7 +6,7 @@ from typing import Callable
 
 from sandbox import infrastructure, kube, platform
 from sandbox.build import KUBERNETES
-from sandbox.fault import Fault
+from sandbox.fault import Fault, apply, delete, kubectl, scale, wait_rollout
 from sandbox.layout import Layout
 from sandbox.pki import issue_served
 from sandbox.secrets_store import seal, unseal
@@ -22,12 +22,8 @@ UNLISTED_IMAGE = ("mlflow", "docker.io/mlflow/mlflow:latest")
 NO_SUCH_NODE = "sandbox.platform-readiness.io/no-such-node"
 
 
-def _kubectl(*args: str, check: bool = True) -> Callable[[Layout], None]:
-    return lambda layout: kube.kubectl(layout, *args, check=check)
-
-
 def _node_status(node: str, status: dict) -> Callable[[Layout], None]:
-    return _kubectl("patch", "node", node, "--subresource=status", "--type=strategic", "-p",
+    return kubectl("patch", "node", node, "--subresource=status", "--type=strategic", "-p",
                     json.dumps({"status": status}))
 
 
@@ -55,8 +51,7 @@ def _heal_statefulset(layout: Layout) -> None:
     stuck = [p["metadata"]["name"] for p in pods if p["status"].get("phase") == "Pending"]
     if stuck:
         kube.kubectl(layout, "-n", "data-platform", "delete", "pod", *stuck, "--wait=false")
-    kube.kubectl(layout, "-n", "data-platform", "rollout", "status", f"statefulset/{SHORT_STATEFULSET}",
-                 "--timeout=90s")
+    wait_rollout(layout, "data-platform", f"statefulset/{SHORT_STATEFULSET}")
 
 
 def _stuck_pod(layout: Layout) -> None:
@@ -64,10 +59,7 @@ def _stuck_pod(layout: Layout) -> None:
     # more CPU than any node has (16), within the namespace quota
     container = platform.container("report", "registry.local/254carbon/report:1.0", "20", "1Gi", 8080)
     kube.apply(layout, [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": STUCK_POD, "namespace": "data-platform"},
-                         "spec": {"containers": [container], "restartPolicy": "Never",
-                                  "nodeSelector": {"type": "kwok"},
-                                  "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists",
-                                                   "effect": "NoSchedule"}]}}])
+                         "spec": platform.pod_spec(container, restartPolicy="Never")}])
 
 
 def _served_cert(days: int) -> Callable[[Layout], None]:
@@ -84,7 +76,7 @@ def _privileged(on: bool) -> Callable[[Layout], None]:
             {"privileged": None, "allowPrivilegeEscalation": False}
         kube.kubectl(layout, "-n", namespace, "patch", "deployment", name, "--type=strategic", "-p", json.dumps(
             {"spec": {"template": {"spec": {"containers": [{"name": name, "securityContext": context}]}}}}))
-        kube.kubectl(layout, "-n", namespace, "rollout", "status", f"deployment/{name}", "--timeout=90s")
+        wait_rollout(layout, namespace, f"deployment/{name}")
         if not on:
             kube.kubectl(layout, "label", "namespace", namespace, f"{platform.PSA_ENFORCE}=restricted", "--overwrite")
     return act
@@ -103,7 +95,7 @@ def _image(image: str) -> Callable[[Layout], None]:
 
     def act(layout: Layout) -> None:
         kube.kubectl(layout, "-n", "data-platform", "set", "image", f"deployment/{name}", f"{name}={image}")
-        kube.kubectl(layout, "-n", "data-platform", "rollout", "status", f"deployment/{name}", "--timeout=90s")
+        wait_rollout(layout, "data-platform", f"deployment/{name}")
     return act
 
 
@@ -118,10 +110,6 @@ def _backup_pool(present: bool) -> Callable[[Layout], None]:
                                        "--type=json", "-p", json.dumps(ops), check=not present)
 
 
-def _reapply(objects: Callable[[], list[dict]]) -> Callable[[Layout], None]:
-    return lambda layout: kube.apply(layout, objects())
-
-
 def _default_deny(namespace: str) -> list[dict]:
     return [o for o in platform.policies(namespace) if o["metadata"]["name"] == "default-deny-ingress"]
 
@@ -133,30 +121,28 @@ INFRA_FAULTS = [
     Fault("node-memory-pressure", "P1-NODES-READY", f"{PRESSURE_NODE} reports MemoryPressure",
           _memory_pressure(True), _memory_pressure(False)),
     Fault("dns-down", "P1-SYSTEM", "kube-system/coredns scaled to zero",
-          _kubectl("-n", "kube-system", "scale", "deployment", "coredns", "--replicas=0"),
-          _kubectl("-n", "kube-system", "scale", "deployment", "coredns", "--replicas=2")),
+          scale("kube-system", "coredns", 0), scale("kube-system", "coredns", 2)),
     Fault("workload-short", "P1-SERVICES", f"data-platform/{SHORT_STATEFULSET}: a rollout whose new pod cannot be "
           "scheduled", _short_statefulset, _heal_statefulset),
     Fault("pvc-pending", "P1-STORAGE", f"data-platform/{EXTRA_CLAIM}: a claim no volume can satisfy",
-          _reapply(lambda: [infrastructure.claim(EXTRA_CLAIM, "500Gi")]),
-          _kubectl("-n", "data-platform", "delete", "pvc", EXTRA_CLAIM, "--ignore-not-found")),
+          apply(lambda: [infrastructure.claim(EXTRA_CLAIM, "500Gi")]),
+          delete("pvc", "data-platform", EXTRA_CLAIM)),
     Fault("tunnel-down", "P1-INGRESS", "the tunnel's credentials deleted: its connectors hold no edge connection",
-          _kubectl("-n", infrastructure.TUNNEL_NS, "delete", "secret", infrastructure.TUNNEL_SECRET,
-                   "--ignore-not-found"),
-          _reapply(lambda: [infrastructure.tunnel_secret()])),
+          delete("secret", infrastructure.TUNNEL_NS, infrastructure.TUNNEL_SECRET),
+          apply(lambda: [infrastructure.tunnel_secret()])),
     Fault("scheduling-failures", "P1-EVENTS", f"data-platform/{STUCK_POD}: a pod no node can run (FailedScheduling)",
-          _stuck_pod, _kubectl("-n", "data-platform", "delete", "pod", STUCK_POD, "--ignore-not-found",
+          _stuck_pod, kubectl("-n", "data-platform", "delete", "pod", STUCK_POD, "--ignore-not-found",
                                "--wait=false")),
     Fault("served-cert-expiring", "P2-CERTIFICATES", f"{platform.SERVED_HOSTS[0]}: the edge serves a certificate "
           "expiring in 5 days", _served_cert(5), _served_cert(90)),
     Fault("vault-sealed", "P2-SECRETS-STORE", "the secrets store sealed (vault operator seal)", seal, unseal),
     Fault("netpol-missing", "P2-NETPOL", "vault-prod/default-deny-ingress deleted",
-          _kubectl("-n", "vault-prod", "delete", "networkpolicy", "default-deny-ingress", "--ignore-not-found"),
-          _reapply(lambda: _default_deny("vault-prod"))),
+          delete("networkpolicy", "vault-prod", "default-deny-ingress"),
+          apply(lambda: _default_deny("vault-prod"))),
     Fault("privileged-container", "P2-POD-SECURITY", f"{PRIVILEGED[0]}: namespace relaxed to privileged and "
           f"{PRIVILEGED[1]} made privileged", _privileged(True), _privileged(False)),
     Fault("admin-bound", "P2-RBAC", "cluster-admin bound to the service account data-platform/superset",
-          _admin_binding, _kubectl("delete", "clusterrolebinding", ADMIN_BINDING, "--ignore-not-found")),
+          _admin_binding, kubectl("delete", "clusterrolebinding", ADMIN_BINDING, "--ignore-not-found")),
     Fault("db-backup-failing", "P5-DB-BACKUP", f"data-platform/{infrastructure.DB_BACKUP}: its Jobs pinned to a "
           "node pool that is gone, so each fails its deadline", _backup_pool(False), _backup_pool(True)),
     Fault("image-unlisted", "P2-IMAGES", f"data-platform/{UNLISTED_IMAGE[0]} runs {UNLISTED_IMAGE[1]}",

@@ -6,7 +6,7 @@ address their controller writes, the tunnel's credentials, and RBAC for the moni
 """
 from __future__ import annotations
 
-from sandbox.platform import container, _meta
+from sandbox.platform import _meta, container, pod_spec
 
 KUBE_SYSTEM = "kube-system"
 STORAGE_CLASS = "standard"
@@ -24,10 +24,8 @@ def dns() -> list[dict]:
         {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta("coredns", KUBE_SYSTEM, **labels),
          "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {
              "metadata": {"labels": labels, "annotations": {"kwok.x-k8s.io/usage-cpu": "5m"}},
-             "spec": {"containers": [container("coredns", "registry.k8s.io/coredns/coredns:v1.12.0", "100m",
-                                                "70Mi", 53)],
-                      "nodeSelector": {"type": "kwok"},
-                      "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}]}}}},
+             "spec": pod_spec(container("coredns", "registry.k8s.io/coredns/coredns:v1.12.0", "100m", "70Mi",
+                                        53))}}},
         {"apiVersion": "v1", "kind": "Service", "metadata": _meta("kube-dns", KUBE_SYSTEM, **labels),
          "spec": {"selector": labels, "ports": [{"name": "dns-tcp", "port": 53, "protocol": "TCP",
                                                  "targetPort": 53}]}},
@@ -102,13 +100,9 @@ def db_backup() -> dict:
             "spec": {"schedule": "* * * * *", "concurrencyPolicy": "Forbid", "successfulJobsHistoryLimit": 3,
                      "failedJobsHistoryLimit": 3, "jobTemplate": {"spec": {
                          "backoffLimit": 0, "activeDeadlineSeconds": DB_BACKUP_DEADLINE_S,
-                         "template": {"metadata": {"labels": {"app": DB_BACKUP}}, "spec": {
-                             "restartPolicy": "Never",
-                             "containers": [container("pg-dump", "registry.local/254carbon/pg-backup:1.0", "100m",
-                                                      "128Mi", 8080)],
-                             "nodeSelector": {"type": "kwok"},
-                             "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists",
-                                              "effect": "NoSchedule"}]}}}}}}
+                         "template": {"metadata": {"labels": {"app": DB_BACKUP}}, "spec": pod_spec(
+                             container("pg-dump", "registry.local/254carbon/pg-backup:1.0", "100m", "128Mi", 8080),
+                             restartPolicy="Never")}}}}}
 
 
 def objects() -> list[dict]:

@@ -3,16 +3,16 @@
 There is no Velero or Argo CD controller in the sandbox: their objects carry the status those controllers write
 (sandbox/platform.py). A fault therefore writes what the controller would write when the thing breaks (a
 bucket that stops answering, a backup that partly fails, an Application that drifts), or does what an
-operator does (pause a schedule, deploy by hand).
+operator does (pause a schedule, deploy by hand). Their CRDs have no status subresource (``subresources: {}``),
+so a merge patch of the object writes its status too.
 """
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Callable
 
 from sandbox import kube, platform
-from sandbox.fault import Fault
+from sandbox.fault import Fault, delete, merge_patch
 from sandbox.layout import Layout
 
 VELERO, ARGO = platform.BACKUP_NS, platform.GITOPS_NS
@@ -24,18 +24,12 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
-def _patch(kind: str, namespace: str, name: str, body: dict) -> Callable[[Layout], None]:
-    """A merge patch, status included: these CRDs have no status subresource (``subresources: {}``)."""
-    return lambda layout: kube.kubectl(layout, "-n", namespace, "patch", kind, name, "--type=merge", "-p",
-                                       json.dumps(body))
-
-
 def _location(available: bool) -> Callable[[Layout], None]:
     def act(layout: Layout) -> None:
         status = {"phase": "Available", "lastValidationTime": platform.stamp(_now()), "message": None} if available \
             else {"phase": "Unavailable", "message": "BackupStorageLocation \"default\" is unavailable: rpc error: "
                                                      "NoSuchBucket: The specified bucket does not exist"}
-        _patch("backupstoragelocation", VELERO, "default", {"status": status})(layout)
+        merge_patch("backupstoragelocation", VELERO, "default", {"status": status})(layout)
     return act
 
 
@@ -58,7 +52,7 @@ def _drift(on: bool) -> Callable[[Layout], None]:
     kind, namespace, name = DRIFTED
     resource = {"group": "apps", "version": "v1", "kind": kind, "namespace": namespace, "name": name,
                 "status": "OutOfSync" if on else "Synced", "health": {"status": "Healthy"}}
-    return _patch("application", ARGO, DRIFTED_APP, {"status": {
+    return merge_patch("application", ARGO, DRIFTED_APP, {"status": {
         "sync": {"status": "OutOfSync" if on else "Synced", "revision": "4f2a9c1"}, "resources": [resource]}})
 
 
@@ -68,29 +62,24 @@ def _unmanaged(layout: Layout) -> None:
                          "metadata": {"name": UNMANAGED, "namespace": "data-platform", "labels": labels},
                          "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
                              "metadata": {"labels": labels},
-                             "spec": {"containers": [platform.container(UNMANAGED, "registry.local/254carbon/toolbox:1.0",
-                                                                        "50m", "64Mi", 8080)],
-                                      "nodeSelector": {"type": "kwok"},
-                                      "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists",
-                                                       "effect": "NoSchedule"}]}}}}])
+                             "spec": platform.pod_spec(platform.container(
+                                 UNMANAGED, "registry.local/254carbon/toolbox:1.0", "50m", "64Mi", 8080))}}}])
 
 
 OPS_FAULTS = [
     Fault("backup-location-unavailable", "P5-BACKUP-LOCATION", "velero/default: the bucket stopped answering",
           _location(False), _location(True)),
     Fault("schedule-paused", "P5-BACKUP-SCHEDULE", "velero/daily-platform paused (velero schedule pause)",
-          _patch("schedule", VELERO, "daily-platform", {"spec": {"paused": True}}),
-          _patch("schedule", VELERO, "daily-platform", {"spec": {"paused": False}})),
+          merge_patch("schedule", VELERO, "daily-platform", {"spec": {"paused": True}}),
+          merge_patch("schedule", VELERO, "daily-platform", {"spec": {"paused": False}})),
     Fault("backup-failed", "P5-BACKUP-RECENT", "the daily schedule's newest backup PartiallyFailed with 3 errors",
           _failed_backup,
-          lambda layout: kube.kubectl(layout, "-n", VELERO, "delete", "backup", "daily-platform-failed",
-                                      "--ignore-not-found")),
+          delete("backup", VELERO, "daily-platform-failed")),
     Fault("restore-stale", "P5-RESTORE-TEST", "the last restore test was 45 days ago",
           _restore_age(45), _restore_age(3)),
     Fault("application-out-of-sync", "P7-SYNCED", f"argocd/{DRIFTED_APP}: {DRIFTED[0]} {DRIFTED[2]} drifted "
           "from git", _drift(True), _drift(False)),
     Fault("unmanaged-workload", "P7-NO-DRIFT", f"data-platform/{UNMANAGED} deployed by hand, outside any "
           "Application", _unmanaged,
-          lambda layout: kube.kubectl(layout, "-n", "data-platform", "delete", "deployment", UNMANAGED,
-                                      "--ignore-not-found")),
+          delete("deployment", "data-platform", UNMANAGED)),
 ]

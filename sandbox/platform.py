@@ -113,21 +113,23 @@ APP_OF_NAMESPACE = {"data-platform": "data-platform", "monitoring": "monitoring"
 TRACKING_LABEL = "app.kubernetes.io/instance"
 
 
+def pod_spec(*containers: dict, **fields) -> dict:
+    """A pod spec that runs on the simulated (kwok) nodes, whose taint it tolerates."""
+    return {"containers": list(containers), "nodeSelector": {"type": "kwok"},
+            "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}], **fields}
+
+
 def workload(svc: Service) -> list[dict]:
     labels = {"app.kubernetes.io/name": svc.name, "app": svc.name, "app.kubernetes.io/part-of": "254carbon",
               TRACKING_LABEL: APP_OF_NAMESPACE[svc.namespace]}
     template = {
         "metadata": {"labels": labels, "annotations": {"kwok.x-k8s.io/usage-cpu": svc.usage_cpu,
                                                        "kwok.x-k8s.io/usage-memory": "200Mi"}},
-        "spec": {
-            "containers": [container(svc.name, f"registry.local/254carbon/{svc.name}:1.0", svc.cpu,
-                                      svc.memory, svc.port)],
-            "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+        "spec": pod_spec(
+            container(svc.name, f"registry.local/254carbon/{svc.name}:1.0", svc.cpu, svc.memory, svc.port),
+            affinity={"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
                 "weight": 100, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname",
-                                                   "labelSelector": {"matchLabels": {"app": svc.name}}}}]}},
-            "nodeSelector": {"type": "kwok"},
-            "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}],
-        }}
+                                                   "labelSelector": {"matchLabels": {"app": svc.name}}}}]}})}
     spec = {"replicas": svc.replicas, "selector": {"matchLabels": {"app": svc.name}}, "template": template}
     if svc.kind == "StatefulSet":
         spec["serviceName"] = svc.name
