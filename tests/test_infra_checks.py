@@ -13,7 +13,7 @@ from suites.phase2.test_network_policies import is_default_deny_ingress
 from suites.phase2.test_pod_security import violations
 from suites.phase2.test_rbac import test_admin_bindings_allowed_and_default_accounts_unbound as rbac_check
 from suites.phase2.test_secrets_store import test_secrets_store_initialized_unsealed_active as vault_check
-from tests.builders import cond, node, pod, stamp
+from tests.builders import cond, node, pod, stamp, workload
 from tests.fakes import FakeSnapshot, FakeTls, FakeVault, empty_world, run_check
 from tests.suite_runner import ROOT
 
@@ -151,3 +151,23 @@ def test_a_policy_allowing_other_ports_only_does_not_count():
     assert allows_ingress({"spec": {"ingress": [{"ports": [{"port": "http"}]}]}}, {8080, "http"})
     assert allows_ingress({"spec": {"ingress": [{"from": [{"podSelector": {}}]}]}}, {8080})
     assert not allows_ingress({"spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}, {8080})
+
+
+def test_no_cluster_role_bindings_is_not_an_answer():
+    admin = {"metadata": {"name": "cluster-admin"}, "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}
+    assert run_check(rbac_check, world(clusterroles=[admin]))[0] == "broken"
+
+
+def test_metrics_api_with_only_nodes_in_their_grace_is_broken():
+    from suites.phase3.test_metrics_api import test_metrics_api_serves_nodes_and_pods as metrics_check
+    fresh = node("w1")
+    fresh["status"]["conditions"][0]["lastTransitionTime"] = stamp(5)
+    service = {"metadata": {"name": "v1beta1.metrics.k8s.io"}, "status": {"conditions": [cond("Available", True)]}}
+    one = PROFILE.model_copy(update={"platform": PROFILE.platform.model_copy(update={
+        "workloads": [PROFILE.platform.workloads[0]]})})
+    w = PROFILE.platform.workloads[0]
+    deployment = workload("Deployment", w.namespace, w.name, {"app": w.name})
+    young = pod(w.namespace, f"{w.name}-1", "w1", {"app": w.name}, started_s_ago=5)
+    verdict, message = run_check(metrics_check, {**world(one, nodes=[fresh], apiservices=[service],
+                                                         deployments=[deployment], pods=[young])})
+    assert verdict == "broken" and "nothing is old enough" in message

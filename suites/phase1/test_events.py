@@ -2,19 +2,16 @@
 import datetime as dt
 
 from readiness.criteria import criterion
+from readiness.timing import parse
 from readiness.evidence import attach_table
 from readiness.verdict import fail, require_data
-
-
-def _when(stamp: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
 
 
 def last_seen(event: dict) -> dt.datetime | None:
     """When an event last happened: events.k8s.io writers fill series/eventTime, core writers lastTimestamp."""
     series = event.get("series") or {}
-    return (_when(series.get("lastObservedTime")) or _when(event.get("lastTimestamp"))
-            or _when(event.get("eventTime")) or _when(event["metadata"].get("creationTimestamp")))
+    return (parse(series.get("lastObservedTime")) or parse(event.get("lastTimestamp"))
+            or parse(event.get("eventTime")) or parse(event["metadata"].get("creationTimestamp")))
 
 
 def times(event: dict) -> int:
@@ -42,7 +39,7 @@ def _restarts(pods: list[dict], since: dt.datetime, allowed: int) -> list[str]:
     for pod in pods:
         for status in (pod.get("status") or {}).get("containerStatuses") or []:
             last = (status.get("lastState") or {}).get("terminated") or {}
-            finished = _when(last.get("finishedAt"))
+            finished = parse(last.get("finishedAt"))
             if status.get("restartCount", 0) > allowed and finished and finished >= since:
                 problems.append(f"pod {pod['metadata']['namespace']}/{pod['metadata']['name']} container "
                                 f"{status['name']}: {status['restartCount']} restarts, the last at {last['finishedAt']} "

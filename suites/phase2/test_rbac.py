@@ -31,7 +31,10 @@ def test_admin_bindings_allowed_and_default_accounts_unbound(snapshot, profile):
     require_data(cluster_roles, "kubernetes clusterroles", "GET /apis/rbac.authorization.k8s.io/v1/clusterroles")
     roles = {(r["metadata"]["namespace"], r["metadata"]["name"]): r for r in snapshot.items("roles")}
     platform = set(profile.platform.namespaces)
-    bindings = [("ClusterRoleBinding", b) for b in snapshot.items("clusterrolebindings")] + \
+    cluster_bindings = snapshot.items("clusterrolebindings")
+    require_data(cluster_bindings, "kubernetes clusterrolebindings",
+                 "GET /apis/rbac.authorization.k8s.io/v1/clusterrolebindings")
+    bindings = [("ClusterRoleBinding", b) for b in cluster_bindings] + \
                [("RoleBinding", b) for b in snapshot.items("rolebindings")]
     problems, rows = [], []
     for kind, binding in bindings:
