@@ -44,8 +44,11 @@ class FakePrometheus(Prometheus):
         super().__init__("http://prometheus.fake", SharedCache())
         self.targets, self.rules, self.series = targets or [], rules or [], series or {}
 
-    def _api(self, path: str, params=None):
-        return {"/api/v1/targets": {"activeTargets": self.targets}, "/api/v1/rules": {"groups": self.rules}}[path]
+    def _get(self, path: str, params=None):
+        targets = self.targets           # or a list of answers, one per read, the last one repeated
+        if targets and isinstance(targets[0], list):
+            targets = self.targets.pop(0) if len(self.targets) > 1 else self.targets[0]
+        return {"/api/v1/targets": {"activeTargets": targets}, "/api/v1/rules": {"groups": self.rules}}[path]
 
     def query(self, promql: str) -> list[dict]:
         return self.series.get(promql, [])

@@ -31,6 +31,7 @@ def test_enough_targets_up_and_required_jobs_healthy(prometheus, profile):
     for t in targets:
         job = t["labels"].get("job")
         if job in spec.required_jobs and t["health"] != "up":
-            problems.append(f"job {job} target {t['labels'].get('instance')}: {t['health']} "
-                            f"({t.get('lastError') or 'no error reported'})")
+            seen = ("never scraped, one scrape interval after it was found" if t["health"] == "unknown"
+                    else t.get("lastError") or "no error reported")
+            problems.append(f"job {job} target {t['labels'].get('instance')}: {t['health']} ({seen})")
     fail(problems)
