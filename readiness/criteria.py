@@ -29,6 +29,7 @@ class Criterion:
     notifies: bool = False               # sends a real notification (opt-in, like disruptive)
     profile_keys: tuple[str, ...] = ()   # the profile settings it reads, shown with their values in the report
     tags: tuple[str, ...] = field(default=())
+    derived_from: tuple[int, ...] = ()   # phases whose verdicts in the same run complete this one's
 
     @property
     def opt_in(self) -> bool:
@@ -49,7 +50,7 @@ REGISTRY: dict[str, Criterion] = {}
 
 def criterion(id: str, phase: int, title: str, *, severity: str = "critical", requirement: str,
               next_step: str, needs: tuple[str, ...] = ("kube",), disruptive: bool = False, notifies: bool = False,
-              profile_keys: tuple[str, ...] = ()):
+              profile_keys: tuple[str, ...] = (), derived_from: tuple[int, ...] = ()):
     """Mark a test as the check of one success criterion.
 
     Titles and requirements name no thresholds: those come from the profile (``profile_keys``), whose values
@@ -58,7 +59,7 @@ def criterion(id: str, phase: int, title: str, *, severity: str = "critical", re
     if id in REGISTRY and REGISTRY[id].title != title:
         raise ValueError(f"criterion {id} declared twice with different titles")
     meta = Criterion(id, phase, title, severity, " ".join(requirement.split()), next_step, tuple(needs), disruptive,
-                     notifies, tuple(profile_keys))
+                     notifies, tuple(profile_keys), derived_from=tuple(derived_from))
     REGISTRY[id] = meta
 
     def mark(fn):

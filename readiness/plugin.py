@@ -380,6 +380,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if alluredir:
         allure_files.write_environment(Path(alluredir), _environment(config, profile, target))
         allure_files.write_summary_result(Path(alluredir), summary, summary_mod.to_markdown(summary))
+        allure_files.amend_derived(Path(alluredir), summary, {c for c, m in catalog.items() if m.derived_from})
     if config.getoption("write_baseline"):
         Path(config.getoption("write_baseline")).write_text(waivers.baseline(summary))
     if config.getoption("report_only"):

@@ -174,7 +174,6 @@ class Dashboards(Strict):
 class Slo(Strict):
     record: str = "slo:service_availability:ratio_rate5m"
     service_label: str = "service"
-    objective: float = Field(0.999, gt=0, le=1)
     dashboard: str = "slo-tracking"
 
 
@@ -345,6 +344,100 @@ class Phase7(Strict):
     unmanaged: list[Exemption] = []                # workloads allowed outside GitOps, each with a reason
 
 
+class ApiLatency(Strict):
+    """Kubernetes' API call latency SLO (as its scalability tests measure it): per resource and verb, the
+    quantile of non-streaming requests over the window, bounded by the kind of call."""
+    selector: str = '{job="apiserver"}'           # the API server's series (the label set of its scrape job)
+    window: str = "1h"                            # PromQL range
+    quantile: float = Field(0.99, gt=0, lt=1)
+    mutating_s: float = Field(1.0, gt=0)          # POST, PUT, PATCH, DELETE of one object
+    read_s: float = Field(1.0, gt=0)              # GET of one object
+    namespace_list_s: float = Field(5.0, gt=0)    # LIST within a namespace
+    cluster_list_s: float = Field(30.0, gt=0)     # LIST across the cluster
+
+
+class Saturation(Strict):
+    node_cpu_max: float = Field(0.8, gt=0, le=1)      # share of a node's allocatable CPU in use
+    node_memory_max: float = Field(0.85, gt=0, le=1)  # share of its allocatable memory
+    hpa_at_max_s: int = Field(1800, ge=0)             # an HPA may be held at maxReplicas this long
+    oom_window_s: int = Field(3600, ge=60)            # no container OOM-killed within this
+
+
+class Threshold(Strict):
+    """A PromQL query with a bound: every series it returns must be within it."""
+    name: str
+    query: str
+    max: float | None = None
+    min: float | None = None
+    unit: str = ""
+
+    @model_validator(mode="after")
+    def _bounded(self) -> "Threshold":
+        if self.max is None and self.min is None:
+            raise ValueError(f"threshold {self.name!r}: give max, min or both")
+        return self
+
+
+class Benchmark(Strict):
+    """The latest load-test result: when it was produced (a Prometheus series of Unix times, such as the
+    Pushgateway's push_time_seconds) and what it measured."""
+    timestamp_query: str
+    max_age_s: int = Field(7 * 86400, ge=60)
+    thresholds: list[Threshold] = Field(min_length=1)
+
+
+class Phase6(Strict):
+    api_latency: ApiLatency = ApiLatency()
+    saturation: Saturation = Saturation()
+    service_latency: list[Threshold] = []
+    benchmark: Benchmark | None = None
+
+
+class Availability(Strict):
+    """Availability of each critical service over a long window, as its probes saw it."""
+    series: str = 'probe_success{job="service-probes"}'   # 1 when a probe succeeded, 0 when not
+    service_label: str = "service"
+    window: str = "30d"                                    # or as much of it as Prometheus retains
+    min_coverage_s: int = Field(86400, ge=30)             # data must span at least this much of the window
+    objective: float = Field(0.999, gt=0, le=1)
+
+
+class Attestation(Strict):
+    """A human sign-off: who, by whom, when, until when (like a waiver)."""
+    person: str
+    trained_by: str
+    on: dt.date
+    expires: dt.date
+    runbooks: str = ""
+
+
+class Training(Strict):
+    rotation: list[str] = []                       # on-call members who must be trained
+    attestations: list[Attestation] = []
+    configmap: Ref | None = None    # or kept in the cluster: this ConfigMap's attestations.yaml lists them
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "Training":
+        if self.attestations and self.configmap:
+            raise ValueError("phase8.training: give attestations or configmap, not both")
+        return self
+
+
+class AuditRecord(Strict):
+    date: dt.date
+    auditor: str
+    report: str                                    # a link to the report
+    valid_days: int = Field(365, ge=1)
+
+
+class Phase8(Strict):
+    availability: Availability = Availability()
+    alert_severities: list[str] = ["critical"]     # firing alerts of these severities fail P8-NO-CRITICAL-ALERTS
+    heartbeat_alert: str = "Watchdog"   # always firing while alerts reach Alertmanager (kube-prometheus' name)
+    security_audit: AuditRecord | None = None
+    training: Training = Training()
+
+
 class Chaos(Strict):
     allowed_contexts: list[str] = []
     min_ready_nodes: int = Field(2, ge=1)
@@ -373,7 +466,9 @@ class Profile(Strict):
     phase3: Phase3 = Phase3()
     phase4: Phase4
     phase5: Phase5 = Phase5()
+    phase6: Phase6 = Phase6()
     phase7: Phase7 = Phase7()
+    phase8: Phase8 = Phase8()
     chaos: Chaos = Chaos()
     gate: Gate = Gate()
     severity: dict[str, Severity] = {}      # criterion ID -> severity, overrides the criterion's own

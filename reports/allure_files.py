@@ -73,3 +73,27 @@ def write_summary_result(results: Path, summary: dict, markdown: str) -> None:
               "attachments": [{"name": "summary.md", "source": ids["md"], "type": "text/markdown"},
                               {"name": "summary.json", "source": ids["json"], "type": "application/json"}]}
     (results / f"{result['uuid']}-result.json").write_text(json.dumps(result))
+
+
+ALLURE_STATUS = {"passed": "passed", "failed": "failed", "broken": "broken", "not_evaluated": "skipped"}
+
+
+def amend_derived(results: Path, summary: dict, derived: set[str]) -> int:
+    """Give the Allure results of criteria the summary completed (``derived_from``) the summary's verdict;
+    returns how many results changed. Their test only checked their own inputs; the verdict is the summary's."""
+    final = {e["id"]: e for e in summary["criteria"] if e["id"] in derived}
+    changed = 0
+    for path in results.glob("*-result.json"):
+        try:
+            result = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        cid = next((lab["value"] for lab in result.get("labels", []) if lab.get("name") == "criterion"), None)
+        entry = final.get(cid)
+        if entry is None or ALLURE_STATUS.get(entry["verdict"], result.get("status")) == result.get("status"):
+            continue
+        result["status"] = ALLURE_STATUS[entry["verdict"]]
+        result["statusDetails"] = {"message": "\n".join(entry.get("reasons", []))}
+        path.write_text(json.dumps(result))
+        changed += 1
+    return changed

@@ -41,7 +41,7 @@ def case_from_report(report) -> CaseResult | None:
     if "criterion_meta" not in props:     # only the report that decided the verdict carries the metadata
         return None
     raw = dict(props["criterion_meta"])
-    meta = Criterion(**{**raw, **{k: tuple(raw[k]) for k in ("needs", "tags", "profile_keys")}})
+    meta = Criterion(**{**raw, **{k: tuple(raw[k]) for k in ("needs", "tags", "profile_keys", "derived_from") if k in raw}})
     return CaseResult(report.nodeid, props["criterion"], props["verdict"], props.get("message", ""),
                       getattr(report, "duration", 0.0), meta)
 

@@ -71,6 +71,8 @@ def build(results: dict[str, CriterionResult], catalog: dict[str, Criterion], *,
             entry["reasons"] = sorted({c.message for c in res.cases if c.message and c.verdict == res.verdict})
         if adjust:
             adjust(entry)
+        if meta.derived_from and entry["verdict"] == "passed":
+            _derive(entry, meta, entries, catalog)
         if entry["verdict"] in ("failed", "broken", "not_evaluated"):
             entry.update(next_step=meta.next_step, runbook=runbook_of(meta))
         entries.append(entry)
@@ -82,6 +84,25 @@ def build(results: dict[str, CriterionResult], catalog: dict[str, Criterion], *,
     summary["headline"] = headline(summary)
     summary["changes"] = _changes(summary, previous)
     return summary
+
+
+SETTLED = ("passed", "waived", "not_applicable")
+
+
+def _derive(entry: dict, meta: Criterion, earlier: list[dict], catalog: dict[str, Criterion]) -> None:
+    """Complete a criterion made of other phases' verdicts (already counted: they sort before it)."""
+    seen = {e["id"]: e for e in earlier}
+    wanted = sorted(c for c, m in catalog.items() if m.phase in meta.derived_from)
+    missing = [c for c in wanted if c not in seen]
+    unmet = [seen[c] for c in wanted if c in seen and seen[c]["verdict"] in ("failed", "broken")]
+    unseen = [c for c in wanted if c in seen and seen[c]["verdict"] == "not_evaluated"]
+    if unmet:
+        entry["verdict"] = "failed"
+        entry["reasons"] = [f"{e['id']} {e['verdict']}"
+                            + (f": {e['reasons'][0].splitlines()[0]}" if e.get("reasons") else "") for e in unmet]
+    elif missing or unseen:
+        entry["verdict"] = "not_evaluated"
+        entry["reasons"] = [f"evaluate {', '.join(missing + unseen)} first (its verdict is made of theirs)"]
 
 
 def _ids(entries: list[dict]) -> str:

@@ -2,8 +2,9 @@
 
 - Writes each running container's log lines to kubelet-style files on its node's directory, and runs a real
   promtail for each node that has a Ready log-agent pod (sandbox/logs.py): only promtail ships logs to Loki.
-- Answers for each Service at ``/services/<ns>/<name>`` (200 while a ready endpoint's pod is serving), which
-  the blackbox exporter probes as a user would reach the Service: the SLO recording rules read those probes.
+- Answers for each Service at ``/services/<ns>/<name>`` (200 while a ready endpoint's pod is serving, after
+  the delay its pod's response-delay annotation gives), which the blackbox exporter probes and the load test
+  measures as a user would reach the Service: the SLO recording rules read those probes.
 - Serves each simulated pod's metrics endpoint (``/pods/<ns>/<pod>/metrics``; cloudflared's connector adds
   its edge connections, 4 while the tunnel's credentials Secret holds credentials, else 0),
   which Prometheus discovers through the real Kubernetes service discovery;
@@ -35,6 +36,7 @@ USAGE_CPU = "kwok.x-k8s.io/usage-cpu"
 BASELINE_CPU = "sandbox.platform-readiness.io/usage-cpu-baseline"
 LOG_INTERVAL_S = 5.0
 POLL_INTERVAL_S = 2.0
+RESPONSE_DELAY = "sandbox.platform-readiness.io/response-delay-ms"
 TUNNEL_HA_CONNECTIONS = 4        # cloudflared's default number of edge connections per connector
 
 
@@ -108,14 +110,27 @@ def serving_pods(world: World) -> list[client.V1Pod]:
     return [p for p in pods if world.serving(p.metadata.namespace, p.metadata.name) is not None]
 
 
-def service_available(world: World, namespace: str, service: str) -> bool:
-    """What a client of the Service sees: an answer while one of its ready endpoints' pods is serving."""
+def serving_endpoint(world: World, namespace: str, service: str) -> client.V1Pod | None:
+    """What a client of the Service reaches: one of its ready endpoints' pods that is serving, or none."""
     with world.lock:
         slices = [s for s in world.slices if s.metadata.namespace == namespace
                   and (s.metadata.labels or {}).get("kubernetes.io/service-name") == service]
-    return any(e.conditions and e.conditions.ready and e.target_ref and e.target_ref.kind == "Pod"
-               and world.serving(namespace, e.target_ref.name) is not None
-               for piece in slices for e in piece.endpoints or [])
+    for e in (e for piece in slices for e in piece.endpoints or []):
+        if e.conditions and e.conditions.ready and e.target_ref and e.target_ref.kind == "Pod":
+            pod = world.serving(namespace, e.target_ref.name)
+            if pod is not None:
+                return pod
+    return None
+
+
+def response_delay_s(pod: client.V1Pod) -> float:
+    """How long the simulated service takes to answer: its pod's RESPONSE_DELAY annotation (milliseconds),
+    like kwok's usage annotations the simulated behaviour of a release."""
+    value = (pod.metadata.annotations or {}).get(RESPONSE_DELAY, "0")
+    try:
+        return max(float(value), 0.0) / 1000
+    except ValueError:
+        return 0.0
 
 
 def sync_pod_readiness(core: client.CoreV1Api, world: World) -> None:
@@ -176,9 +191,11 @@ def _http(world: World, layout: Layout, started: float):
                     body += tunnel_metrics(world)
                 return self._reply(200, body)
             if len(parts) == 3 and parts[0] == "services":
-                if service_available(world, parts[1], parts[2]):
-                    return self._reply(200, "ok\n")
-                return self._reply(503, "no ready endpoint\n")
+                pod = serving_endpoint(world, parts[1], parts[2])
+                if pod is None:
+                    return self._reply(503, "no ready endpoint\n")
+                time.sleep(min(response_delay_s(pod), 10.0))
+                return self._reply(200, "ok\n")
             if parts == ["metrics"]:
                 with world.lock:
                     count = len(world.pods)

@@ -175,20 +175,35 @@ def _cluster_ready(layout: Layout) -> tuple[bool, str]:
     return True, f"{len(nodes)} nodes Ready, {len(workloads)} workloads ready, metrics API and HPAs serving"
 
 
+PROBES = 'probe_success{job="service-probes"}'
+PROBE_SPAN_S = 35
+
+
 def _monitoring_ready(layout: Layout) -> tuple[bool, str]:
     targets = requests.get(layout.url("prometheus") + "/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
     up = sum(t["health"] == "up" for t in targets)
     platform_down = [t["labels"].get("pod") for t in targets if t["labels"].get("tier") == "platform"
                      and t["health"] != "up"]
-    rules = requests.get(layout.url("prometheus") + "/api/v1/query",
-                         params={"query": "count(slo:service_availability:ratio_rate5m)"}, timeout=5).json()
-    has_slo = bool(rules["data"]["result"])
+    def value(promql: str) -> float | None:
+        result = requests.get(layout.url("prometheus") + "/api/v1/query", params={"query": promql},
+                              timeout=5).json()["data"]["result"]
+        return float(result[0]["value"][1]) if result else None
+
+    has_slo = value("count(slo:service_availability:ratio_rate5m)") is not None
+    benchmark = value('count(push_time_seconds{job="loadtest"})') is not None
+    # P8-AVAILABILITY needs probe data spanning the sandbox profile's minimum coverage (30 s).
+    probed_s = value(f"min(time() - min_over_time(timestamp({PROBES})[2m:1s]))") or 0.0
     streams = requests.get(layout.url("loki") + "/loki/api/v1/series",
                            params={"match[]": '{namespace=~".+"}', "start": str(int(time.time() - 120) * 10**9)},
                            timeout=5).json().get("data", [])
-    ok = up >= 15 and not platform_down and has_slo and len(streams) > 0
+    alerts = requests.get(layout.url("alertmanager") + "/api/v2/alerts", timeout=5).json()
+    heartbeat = any(a["labels"].get("alertname") == "Watchdog" for a in alerts)
+    ok = (up >= 15 and not platform_down and has_slo and len(streams) > 0 and benchmark
+          and probed_s >= PROBE_SPAN_S and heartbeat)
     return ok, (f"{up}/{len(targets)} targets up, {len(platform_down)} platform targets not up, "
-                f"SLO rules {'evaluated' if has_slo else 'not yet evaluated'}, {len(streams)} log streams")
+                f"SLO rules {'evaluated' if has_slo else 'not yet evaluated'}, {len(streams)} log streams, "
+                f"load test {'pushed' if benchmark else 'not pushed yet'}, probes span {probed_s:.0f}s, "
+                f"Watchdog {'in' if heartbeat else 'not yet in'} Alertmanager")
 
 
 def up(layout: Layout, workers: int = 3, progress=print) -> None:
@@ -217,7 +232,7 @@ def up(layout: Layout, workers: int = 3, progress=print) -> None:
     for spec in slow:
         sup.wait_ready(spec, started + START_TIMEOUT_S)
         progress(f"  {spec.name:24} ready at {time.monotonic() - started:4.1f}s")
-    progress("sandbox: waiting for scrape targets, SLO rules and log streams")
+    progress("sandbox: waiting for scrape targets, SLO rules, log streams, the load test and 35 s of probes")
     seen = kube.wait_for("monitoring ready", lambda: _monitoring_ready(layout), READY_TIMEOUT_S, 2)
     # The HPA controller's first syncs can miss metrics of pods that just started: ready means ready twice.
     kube.wait_for("nodes, workloads and HPAs still ready", lambda: _cluster_ready(layout), READY_TIMEOUT_S, 2)

@@ -136,6 +136,9 @@ def monitoring(layout: Layout) -> list[ProcessSpec]:
                                 "--dashboards", str(cfg / "dashboards")],
                     port=p.grafana, ready=lambda: _get_ok(f"http://127.0.0.1:{p.grafana}/api/health", layout),
                     cwd=Path(__file__).resolve().parent.parent),
+        ProcessSpec("loadtest", [py, "-m", "sandbox.loadtest", "--agent", layout.url("agent"),
+                                 "--pushgateway", f"http://127.0.0.1:{p.pushgateway}"],
+                    cwd=Path(__file__).resolve().parent.parent),
         ProcessSpec("agent", [py, "-m", "sandbox.agent", "--root", str(layout.root)],
                     port=p.agent, cwd=Path(__file__).resolve().parent.parent),
         ProcessSpec("edge", [py, "-m", "sandbox.edge", "--root", str(layout.root)],
@@ -146,7 +149,10 @@ def monitoring(layout: Layout) -> list[ProcessSpec]:
         ProcessSpec("prometheus", ["/usr/bin/prometheus", f"--config.file={cfg / 'prometheus.yml'}",
                                    f"--storage.tsdb.path={data / 'prometheus'}",
                                    f"--web.listen-address=127.0.0.1:{p.prometheus}", "--web.enable-lifecycle",
-                                   "--storage.tsdb.retention.time=2d"],
+                                   "--storage.tsdb.retention.time=2d",
+                                   # Firing alerts are re-sent every 5 s, not every minute: one dropped while
+                                   # Alertmanager starts is there within a scrape.
+                                   "--rules.alert.resend-delay=5s"],
                     port=p.prometheus,
                     ready=lambda: _get_ok(f"http://127.0.0.1:{p.prometheus}/-/ready", layout)),
     ]

@@ -86,7 +86,8 @@ def prometheus_config(layout: Layout, monitors: list[tuple[str, str]]) -> dict:
             _job("prometheus", p.prometheus), _job("alertmanager", p.alertmanager),
             _job("node-exporter", p.node_exporter), _job("postgres-exporter", p.postgres_exporter),
             _job("kafka-exporter", p.kafka_exporter), _job("elasticsearch-exporter", p.elasticsearch_exporter),
-            _job("pushgateway", p.pushgateway), _job("loki", p.loki), _job("etcd", p.etcd),
+            {**_job("pushgateway", p.pushgateway), "honor_labels": True},    # pushed groups keep their job
+            _job("loki", p.loki), _job("etcd", p.etcd),
             _job("grafana", p.grafana), _job("blackbox-exporter", p.blackbox_exporter),
             _https_job("kube-apiserver", p.apiserver, layout),
             _https_job("kube-controller-manager", p.controller_manager, layout),
@@ -130,7 +131,9 @@ def alert_rules(critical: list[str]) -> dict:
     return {"groups": [{"name": "platform-availability", "rules": rules},
                        {"name": "monitoring-stack", "rules": [
                            {"alert": "PrometheusTargetMissing", "expr": "up == 0", "for": "5m",
-                            "labels": {"severity": "warning"}}]}]}
+                            "labels": {"severity": "warning"}},
+                           {"alert": "Watchdog", "expr": "vector(1)", "labels": {"severity": "none"},
+                            "annotations": {"summary": "Always firing: proves alerts reach Alertmanager"}}]}]}
 
 
 def slo_rules() -> dict:
@@ -147,7 +150,8 @@ def slo_rules() -> dict:
 
 def alertmanager_config(layout: Layout, with_pagerduty_route: bool = True) -> dict:
     sinks = layout.url("sinks_http")
-    routes = []
+    # The always-firing Watchdog proves the alerting pipeline works; like kube-prometheus, it notifies nobody.
+    routes = [{"receiver": "null", "matchers": ['alertname="Watchdog"']}]
     if with_pagerduty_route:
         routes.append({"receiver": "pagerduty-critical", "matchers": ['severity="critical"'], "continue": True})
     routes += [{"receiver": "slack-platform", "matchers": ['severity=~"critical|warning"'], "continue": True},
@@ -158,6 +162,7 @@ def alertmanager_config(layout: Layout, with_pagerduty_route: bool = True) -> di
         "route": {"receiver": "email-platform-team", "group_by": ["alertname", "namespace"],
                   "group_wait": "1s", "group_interval": "5s", "repeat_interval": "4h", "routes": routes},
         "receivers": [
+            {"name": "null"},
             {"name": "email-platform-team", "email_configs": [{"to": "platform-team@254carbon.local"}]},
             {"name": "email-oncall", "email_configs": [{"to": "oncall@254carbon.local"}]},
             {"name": "pagerduty-critical", "pagerduty_configs": [

@@ -12,12 +12,12 @@ from typing import Callable
 import requests
 
 from sandbox import configs, data_services, kube, platform
-from sandbox.cluster import apply_certificates, specs
-from sandbox.fault import Fault, delete, merge_patch, scale, wait_rollout
+from sandbox.cluster import apply_certificates
+from sandbox.fault import Fault, delete, merge_patch, restart, scale, stop, wait_rollout
+from sandbox.audit_faults import AUDIT_FAULTS
 from sandbox.infra_faults import INFRA_FAULTS
 from sandbox.ops_faults import OPS_FAULTS
 from sandbox.layout import Layout
-from sandbox.processes import Supervisor
 
 FAILED_WORKER = "sandbox-worker-3"
 SPREAD_APP = "datahub"
@@ -27,15 +27,6 @@ QUOTA_NS = "vault-prod"
 
 
 
-def _restart(layout: Layout, name: str) -> None:
-    sup = Supervisor(layout.root)
-    spec = next(s for s in specs(layout) if s.name == name)
-    sup.start(spec)
-    sup.wait_ready(spec, time.monotonic() + 60)
-
-
-def _stop(name: str) -> Callable[[Layout], None]:
-    return lambda layout: Supervisor(layout.root).stop(name)
 
 
 def _reapply(*kinds_names: tuple[str, str]) -> Callable[[Layout], None]:
@@ -171,7 +162,7 @@ FAULTS = {f.name: f for f in [
     Fault("node-metrics-missing", "P3-METRICS-API", "metrics-server cannot scrape sandbox-worker-2",
           _node_metrics_path(False), _node_metrics_path(True)),
     Fault("hpa-no-metrics", "P3-HPA-METRICS", "metrics-server stopped: HPAs have no CPU metric",
-          _stop("metrics-server"), lambda layout: _restart(layout, "metrics-server")),
+          stop("metrics-server"), lambda layout: restart(layout, "metrics-server")),
     Fault("hpa-misconfigured", "P3-HPA-CONFIG", "data-platform/trino-hpa: maxReplicas lowered to 3",
           merge_patch("hpa", "data-platform", "trino-hpa", {"spec": {"maxReplicas": 3}}),
           _reapply(("HorizontalPodAutoscaler", "trino-hpa"))),
@@ -190,21 +181,21 @@ FAULTS = {f.name: f for f in [
     Fault("servicemonitor-missing", "P4-SERVICEMONITORS", "data-platform/superset: ServiceMonitor and job removed",
           _unmonitor, _remonitor),
     Fault("scrape-target-down", "P4-TARGETS", "pushgateway stopped: its target is down",
-          _stop("pushgateway"), lambda layout: _restart(layout, "pushgateway")),
+          stop("pushgateway"), lambda layout: restart(layout, "pushgateway")),
     Fault("exporter-down", "P4-EXPORTERS", "postgres-exporter stopped: its target is down",
-          _stop("postgres-exporter"), lambda layout: _restart(layout, "postgres-exporter")),
+          stop("postgres-exporter"), lambda layout: restart(layout, "postgres-exporter")),
     Fault("exporter-backend-down", "P4-EXPORTERS", "PostgreSQL stopped: the exporter reports pg_up 0",
-          _stop("postgres"), lambda layout: _restart(layout, "postgres")),
+          stop("postgres"), lambda layout: restart(layout, "postgres")),
     Fault("kafka-broker-down", "P4-EXPORTERS", "the Kafka broker stopped; its exporter keeps answering",
-          _stop("kafka"), lambda layout: _restart(layout, "kafka")),
+          stop("kafka"), lambda layout: restart(layout, "kafka")),
     Fault("kafka-exporter-down", "P4-EXPORTERS", "the Kafka exporter stopped: its target is down",
-          _stop("kafka-exporter"), lambda layout: _restart(layout, "kafka-exporter")),
+          stop("kafka-exporter"), lambda layout: restart(layout, "kafka-exporter")),
     Fault("opensearch-red", "P4-EXPORTERS", "an OpenSearch index whose primary cannot be allocated: cluster red",
           data_services.make_red, data_services.heal_red),
     Fault("opensearch-down", "P4-EXPORTERS", "OpenSearch stopped; its exporter keeps answering",
-          _stop("opensearch"), lambda layout: _restart(layout, "opensearch")),
+          stop("opensearch"), lambda layout: restart(layout, "opensearch")),
     Fault("elasticsearch-exporter-down", "P4-EXPORTERS", "the Elasticsearch exporter stopped: its target is down",
-          _stop("elasticsearch-exporter"), lambda layout: _restart(layout, "elasticsearch-exporter")),
+          stop("elasticsearch-exporter"), lambda layout: restart(layout, "elasticsearch-exporter")),
     Fault("logs-missing", "P4-LOKI", "Loki's ingestion limit lowered at run time: every push is refused (429)",
           _loki_refuses(True), _loki_refuses(False)),
     Fault("log-agent-gap", "P4-LOG-AGENT", "monitoring/promtail excluded from sandbox-worker-2",
@@ -223,7 +214,19 @@ FAULTS = {f.name: f for f in [
           lambda layout: apply_certificates(layout, {"portal": 5}), lambda layout: apply_certificates(layout)),
     *INFRA_FAULTS,
     *OPS_FAULTS,
+    *AUDIT_FAULTS,
 ]}
+
+
+def _through(name: str, fault: str, criterion: str, description: str) -> Fault:
+    """A criterion made of other criteria's verdicts breaks through one of them."""
+    return Fault(name, criterion, description, FAULTS[fault].apply, FAULTS[fault].heal)
+
+
+FAULTS.update({f.name: f for f in [
+    _through("audit-finding", "vault-sealed", "P8-SECURITY-AUDIT", "a phase 2 finding: Vault sealed"),
+    _through("phase-incomplete", "pvc-pending", "P8-ALL-PHASES", "a phase 1 finding: a claim Pending"),
+]})
 
 
 def active(layout: Layout) -> dict[str, dict]:

@@ -2,9 +2,14 @@
 
 Cluster DNS (CoreDNS and the kube-dns Service), a default StorageClass with statically created volumes that the
 real PV binder binds to the StatefulSets' claims, the Ingresses of the portal, Superset and DataHub with the
-address their controller writes, the tunnel's credentials, and RBAC for the monitoring operator.
+address their controller writes, the tunnel's credentials, RBAC for the monitoring operator, and the on-call
+rotation's training attestations (P8-TEAM-TRAINED).
 """
 from __future__ import annotations
+
+import datetime as dt
+
+import yaml
 
 from sandbox.platform import _meta, container, pod_spec
 
@@ -105,6 +110,23 @@ def db_backup() -> dict:
                              restartPolicy="Never")}}}}}
 
 
+TRAINING = ("monitoring", "oncall-training")           # the ConfigMap of the sandbox profile's phase8.training
+ON_CALL = ("alice", "bikram", "chen")
+
+
+def training(expired: str | None = None) -> dict:
+    """Training attestations of the on-call rotation, a month old and valid for a year; ``expired`` names one
+    member whose attestation ran out yesterday."""
+    today = dt.date.today()
+    listed = [{"person": p, "trained_by": "dana", "runbooks": "docs/runbooks",
+               "on": str(today - dt.timedelta(days=400 if p == expired else 30)),
+               "expires": str(today - dt.timedelta(days=1) if p == expired else today + dt.timedelta(days=335))}
+              for p in ON_CALL]
+    namespace, name = TRAINING
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace},
+            "data": {"attestations.yaml": yaml.safe_dump(listed, sort_keys=False)}}
+
+
 def objects() -> list[dict]:
     """Every object of this module, Ingress statuses aside."""
-    return dns() + storage() + ingresses()[0] + [tunnel_secret()] + rbac() + [db_backup()]
+    return dns() + storage() + ingresses()[0] + [tunnel_secret()] + rbac() + [db_backup(), training()]

@@ -10,6 +10,7 @@ import contextlib
 import inspect
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -56,9 +57,16 @@ class FakePrometheus(Prometheus):
 
 class FakeAlertmanager(Alertmanager):
     def __init__(self, config: str = EMPTY_ALERTMANAGER_CONFIG, counters: list[dict] | None = None,
-                 alerts: list | None = None):
+                 alerts: list | None = None, held: list | None = None, silences: list | None = None):
         super().__init__("http://alertmanager.fake", SharedCache())
-        self.config, self.counter_steps, self.alerts, self.posted = config, counters or [{}], alerts, []
+        self.config, self.counter_steps, self.live_answer, self.posted = config, counters or [{}], alerts, []
+        self.held, self.silence_list = held or [], silences or []
+
+    def alerts(self) -> list[dict]:
+        return self.held
+
+    def silences(self) -> list[dict]:
+        return self.silence_list
 
     def status(self) -> dict:
         return {"config": {"original": self.config}}
@@ -69,8 +77,8 @@ class FakeAlertmanager(Alertmanager):
         return self.counter_steps.pop(0) if len(self.counter_steps) > 1 else self.counter_steps[0]
 
     def live_alerts(self, alertname: str) -> list[dict]:
-        if self.alerts is not None:
-            return self.alerts
+        if self.live_answer is not None:
+            return self.live_answer
         return [{"labels": labels, "status": {"state": "active"}} for labels in self.posted
                 if labels.get("alertname") == alertname]
 
@@ -171,13 +179,24 @@ class FakeNodeChaos:
     cordon = fail
 
 
+class FakeRequest:
+    """pytest's ``request`` as far as a check reads it: the run's items, here one per criterion of the catalog
+    (every criterion in the run) or those of ``criteria``."""
+    def __init__(self, criteria: list[str] | None = None):
+        from readiness.catalog import load_all
+        catalog = load_all()
+        self.session = SimpleNamespace(items=[
+            SimpleNamespace(get_closest_marker=lambda name, meta=catalog[c]: SimpleNamespace(args=(meta,)))
+            for c in (catalog if criteria is None else criteria)])
+
+
 def empty_world(profile) -> dict:
     """Every fixture a check may ask for, answering as an empty platform: no objects, targets, rules, series,
     logs, dashboards or datasources, and an Alertmanager with nothing but a default route."""
     live = FakeLive()
     return {"snapshot": FakeSnapshot(), "prometheus": FakePrometheus(), "alertmanager": FakeAlertmanager(),
             "loki": FakeLoki(), "grafana": FakeGrafana(), "profile": profile, "node_chaos": FakeNodeChaos(live),
-            "vault": FakeVault(), "tls": FakeTls()}
+            "vault": FakeVault(), "tls": FakeTls(), "request": FakeRequest()}
 
 
 def run_check(fn, fixtures: dict, param=None) -> tuple[str, str]:
@@ -219,3 +238,28 @@ def checks() -> dict[str, list]:
                     if mark.name == "criterion":
                         found.setdefault(mark.args[0].id, []).append(fn)
     return found
+
+
+def judged(cid: str, fn, world: dict, param) -> tuple[str, str]:
+    """The verdict the run reports: a criterion made of other phases' verdicts (``derived_from``) is completed
+    by the status summary from those criteria, each judged on the same world."""
+    verdict, message = run_check(fn, world, param)
+    from readiness.catalog import load_all
+    from reports.results import CaseResult, by_criterion
+    from reports.summary import build
+    catalog = load_all()
+    if not catalog[cid].derived_from or verdict != "passed":
+        return verdict, message
+    cases = [CaseResult(f"{cid}::own", cid, verdict, message, 0.0, catalog[cid])]
+    for other, meta in catalog.items():
+        if meta.phase in catalog[cid].derived_from:
+            for check in checks()[other]:
+                spec = getattr(check, "per_profile", None)
+                for p in (list(world["profile"].at(spec.path) or []) if spec else [None]):
+                    v, m = run_check(check, world, p)
+                    cases.append(CaseResult(f"{other}::{p}", other, "not_evaluated" if v == "skipped" else v, m,
+                                            0.0, meta))
+    summary = build(by_criterion(cases), catalog, profile_name="x", severity_of=lambda m: m.severity,
+                    runbook_of=lambda m: m.runbook, target="fake", previous=None)
+    entry = next(e for e in summary["criteria"] if e["id"] == cid)
+    return entry["verdict"], "; ".join(entry.get("reasons", []))

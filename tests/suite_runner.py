@@ -47,9 +47,13 @@ def wait_for_verdict(tmp: Path, cid: str, wanted: str, timeout: float, *args: st
     """Re-run one criterion until it reaches ``wanted`` (with ``needle`` among its reasons, if given) or
     ``timeout`` passes; returns the last run. A fault can take a scrape or two to show, and a transient
     problem elsewhere must not be mistaken for it."""
+    from readiness.catalog import load_all
+    catalog = load_all()
+    # A criterion made of other phases' verdicts runs with them.
+    selected = [cid] + [c for c, m in catalog.items() if m.phase in catalog[cid].derived_from]
     deadline = time.monotonic() + timeout
     while True:
-        run = run_suite(tmp, "suites", "--criteria", cid, *args)
+        run = run_suite(tmp, "suites", "--criteria", ",".join(selected), *args)
         reached = run.summary and run.verdict(cid) == wanted and needle in run.reasons(cid)
         if reached or time.monotonic() > deadline:
             return run

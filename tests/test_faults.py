@@ -62,6 +62,16 @@ EXPECTED = {
                                 "data-platform/superset out of sync)", 30, ()),
     "db-backup-failing": ("failed (DeadlineExceeded", 150, ()),
     "unmanaged-workload": ("Deployment data-platform/debug-toolbox: not managed by any Argo CD Application", 30, ()),
+    "etcd-stalls": ("(mutating, scope resource): p99", 90, ()),
+    "node-saturated": ("node sandbox-worker-2: cpu", 60, ()),
+    "portal-slow": ('objective probe-duration-max {namespace="data-platform", service="portal"}: 0.8', 60, ()),
+    "benchmark-stale": ('benchmark {instance="sandbox", job="loadtest"}: last result', 120, ()),
+    "portal-outage": ("service data-platform/portal: availability", 60, ()),
+    "critical-alert-firing": ("alert PostgresqlReplicationLagHigh (critical; namespace=data-platform, "
+                              "service=postgresql): firing since", 30, ()),
+    "training-expired": ("on-call bikram: training by dana on", 30, ()),
+    "audit-finding": ("P2-SECRETS-STORE failed", 30, ()),
+    "phase-incomplete": ("P1-STORAGE failed", 30, ()),
 }
 # Criteria whose fault belongs to a later issue's suite (chaos, security) are proven in their own tests.
 NOT_HERE = {"pdb-blocks-drain"}

@@ -11,7 +11,7 @@ import pytest
 from readiness.catalog import load_all
 from readiness.profile import load_profile
 from tests.fakes import (FakeAlertmanager, FakeGrafana, FakeLoki, FakeNodeChaos, FakeLive, FakePrometheus,
-                         FakeSnapshot, checks, empty_world, run_check)
+                         FakeSnapshot, checks, empty_world, judged)
 from tests.suite_runner import ROOT
 
 PROFILES = {name: load_profile(ROOT / "profiles" / f"{name}.yaml") for name in ("254carbon", "sandbox")}
@@ -35,7 +35,7 @@ def test_every_criterion_has_a_check():
 
 @pytest.mark.parametrize(("cid", "fn", "profile", "param"), list(_cases()))
 def test_empty_platform_is_never_a_pass(cid, fn, profile, param):
-    verdict, message = run_check(fn, empty_world(profile), param)
+    verdict, message = judged(cid, fn, empty_world(profile), param)
     assert verdict in ("failed", "broken"), f"{cid} {verdict} on an empty platform: {message!r}"
 
 
@@ -60,7 +60,7 @@ def test_other_kinds_of_nothing_are_never_a_pass(variant):
         for fn in CHECKS[cid]:
             spec = getattr(fn, "per_profile", None)
             for param in (list(profile.at(spec.path)) if spec else [None]):
-                verdict, message = run_check(fn, OTHER_EMPTINESS[variant](profile), param)
+                verdict, message = judged(cid, fn, OTHER_EMPTINESS[variant](profile), param)
                 assert verdict in ("failed", "broken"), f"{cid} {verdict} with {variant}: {message!r}"
 
 

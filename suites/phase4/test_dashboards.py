@@ -44,10 +44,11 @@ def test_dashboards_present_and_datasources_healthy(grafana, profile):
 
 
 @criterion("P4-SLO", 4, "SLO tracking dashboard active", severity="critical",
-           requirement="The profile's SLO recording rule returns a number for each critical service, at or above "
-                       "the profile's objective, and the SLO dashboard exists in Grafana.",
-           next_step="Load the SLO recording rules (PrometheusRule) and import the SLO dashboard; a service below "
-                     "its objective is burning its error budget: see its availability panel.",
+           requirement="The profile's SLO recording rule returns a number for each critical service, and the SLO "
+                       "dashboard exists in Grafana (whether the objective is met is P8-AVAILABILITY's question, "
+                       "over its longer window).",
+           next_step="Load the SLO recording rules (PrometheusRule) and import the SLO dashboard; a NaN means the "
+                     "rule's window holds no probe or request at all.",
            needs=("prometheus", "grafana"), profile_keys=("phase4.slo",))
 def test_slo_recorded_for_critical_services_and_dashboard_exists(prometheus, grafana, profile):
     spec = profile.phase4.slo
@@ -67,9 +68,6 @@ def test_slo_recorded_for_critical_services_and_dashboard_exists(prometheus, gra
         for value in seen:
             if math.isnan(value):
                 problems.append(f"service {w.ref}: {spec.record} is NaN (no requests counted in its window)")
-            elif value < spec.objective:
-                problems.append(f"service {w.ref}: {spec.record} = {value:.5f}, below the objective "
-                                f"{spec.objective:g}")
     try:
         boards = grafana.dashboards()
         require_data(boards, "grafana dashboards", "/api/search")

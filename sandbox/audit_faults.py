@@ -1,0 +1,144 @@
+"""Faults of phases 6 and 8 (performance and final audit): each breaks the platform as it breaks in life.
+
+- ``etcd-stalls``: etcd freezes for 2 s in every 3 (as on a saturated disk): every write through the API
+  server waits, and its latency histogram shows it.
+- ``node-saturated``: a runaway batch job without a sensible limit uses most of one node's CPU.
+- ``portal-slow``: a release of the portal answers after 800 ms (its pods' response-delay annotation, read
+  by the agent that stands in for the service, like kwok's usage annotations).
+- ``benchmark-stale``: the load-test job stops; its last result ages out.
+- ``portal-outage``: the portal had no serving pod for a few probes (scaled to zero, then back): over now,
+  but inside the availability window.
+- ``critical-alert-firing``: an alert source fires a critical alert into Alertmanager's API, as any
+  Prometheus does.
+- ``training-expired``: one on-call member's training attestation ran out yesterday.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from sandbox import infrastructure, platform
+from sandbox.agent import RESPONSE_DELAY
+from sandbox.fault import Fault, apply, delete, merge_patch, restart, scale, stop, wait_rollout
+from sandbox.layout import Layout
+from sandbox.processes import ProcessSpec, Supervisor
+
+STALL = "etcd-stall"
+STALL_S, RUN_S = 2.0, 1.0
+SLOW, SLOW_MS = ("data-platform", "portal"), 800
+HOG = ("default", "etl-backfill")
+HOG_NODE, HOG_CPU = "sandbox-worker-2", "14"
+ALERT = {"alertname": "PostgresqlReplicationLagHigh", "severity": "critical", "namespace": "data-platform",
+         "service": "postgresql"}
+
+
+def _stall_etcd(layout: Layout) -> None:
+    etcd = Supervisor(layout.root).pid("etcd")
+    if etcd is None:
+        raise RuntimeError("etcd is not running")
+    Supervisor(layout.root).start(ProcessSpec(STALL, [sys.executable, "-m", "sandbox.audit_faults", str(etcd)],
+                                              cwd=Path(__file__).resolve().parent.parent))
+
+
+def _unstall_etcd(layout: Layout) -> None:
+    stop(STALL)(layout)
+    etcd = Supervisor(layout.root).pid("etcd")
+    if etcd is not None:
+        os.kill(etcd, signal.SIGCONT)       # whatever state the stall loop was killed in
+
+
+def _hog() -> list[dict]:
+    namespace, name = HOG
+    labels = {"app": name, platform.TRACKING_LABEL: "batch"}
+    spec = platform.pod_spec(platform.container(name, f"registry.local/254carbon/{name}:1.0", "100m", "256Mi", 8080))
+    spec["nodeSelector"]["kubernetes.io/hostname"] = HOG_NODE
+    spec["containers"][0]["resources"]["limits"]["cpu"] = "15"
+    return [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace,
+                                                                          "labels": labels},
+             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}}, "template": {
+                 "metadata": {"labels": labels, "annotations": {"kwok.x-k8s.io/usage-cpu": HOG_CPU}},
+                 "spec": spec}}}]
+
+
+def _delay(ms: int | None):
+    namespace, name = SLOW
+    body = {"spec": {"template": {"metadata": {"annotations": {RESPONSE_DELAY: None if ms is None else str(ms)}}}}}
+
+    def act(layout: Layout) -> None:
+        merge_patch("deployment", namespace, name, body)(layout)
+        wait_rollout(layout, namespace, f"deployment/{name}")
+    return act
+
+
+def _outage(layout: Layout) -> None:
+    namespace, name = SLOW
+    replicas = next(s.replicas for s in platform.SERVICES if (s.namespace, s.name) == SLOW)
+    query = f'probe_success{{job="service-probes",service="{name}"}}'
+    scale(namespace, name, 0)(layout)
+    deadline, failed = time.monotonic() + 60, 0
+    while time.monotonic() < deadline and failed < 2:    # two failed probes recorded: the outage is on record
+        time.sleep(5)
+        result = requests.get(layout.url("prometheus") + "/api/v1/query",
+                              params={"query": query}, timeout=5).json()["data"]["result"]
+        failed += bool(result) and float(result[0]["value"][1]) == 0
+    scale(namespace, name, replicas)(layout)
+    wait_rollout(layout, namespace, f"deployment/{name}")
+
+
+def _restore_replicas(layout: Layout) -> None:
+    namespace, name = SLOW
+    replicas = next(s.replicas for s in platform.SERVICES if (s.namespace, s.name) == SLOW)
+    scale(namespace, name, replicas)(layout)
+
+
+def _alert(firing: bool):
+    def act(layout: Layout) -> None:
+        now = time.time()
+        ends = now + 3600 if firing else now - 1
+        stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
+        alert = {"labels": ALERT, "annotations": {"summary": "replica lag above 5 minutes"},
+                 "startsAt": stamp(now - 60), "endsAt": stamp(ends),
+                 "generatorURL": "http://postgres-monitor.example/lag"}
+        requests.post(layout.url("alertmanager") + "/api/v2/alerts", json=[alert], timeout=10).raise_for_status()
+    return act
+
+
+AUDIT_FAULTS = [
+    Fault("etcd-stalls", "P6-API-LATENCY", "etcd freezes 2 s in every 3 (a saturated disk): writes wait",
+          _stall_etcd, _unstall_etcd),
+    Fault("node-saturated", "P6-SATURATION", f"a batch job uses {HOG_CPU} of {HOG_NODE}'s 16 CPUs",
+          apply(_hog), delete("deployment", *HOG)),
+    Fault("portal-slow", "P6-SERVICE-LATENCY", f"a portal release answers after {SLOW_MS} ms",
+          _delay(SLOW_MS), _delay(None)),
+    Fault("benchmark-stale", "P6-BENCHMARK", "the load-test job stopped: its last result ages out",
+          stop("loadtest"), lambda layout: restart(layout, "loadtest")),
+    Fault("portal-outage", "P8-AVAILABILITY", "the portal had no serving pod for two probes (over now, in the "
+          "window)", _outage, _restore_replicas),
+    Fault("critical-alert-firing", "P8-NO-CRITICAL-ALERTS", "a critical alert fired into Alertmanager",
+          _alert(True), _alert(False)),
+    Fault("training-expired", "P8-TEAM-TRAINED", "bikram's training attestation expired yesterday",
+          apply(lambda: [infrastructure.training(expired="bikram")]), apply(lambda: [infrastructure.training()])),
+]
+
+
+def _stall_loop(pid: int) -> None:
+    """SIGSTOP/SIGCONT etcd until told to stop; etcd always left running."""
+    def finish(*_):
+        os.kill(pid, signal.SIGCONT)
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, finish)
+    signal.signal(signal.SIGINT, finish)
+    while True:
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(STALL_S)
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(RUN_S)
+
+
+if __name__ == "__main__":
+    _stall_loop(int(sys.argv[1]))
