@@ -102,7 +102,8 @@ def _check_profile_ids(profile: Profile, source: str) -> None:
     from readiness.catalog import load_all
     catalog = load_all()
     for key, ids in (("skip", profile.skip), ("severity", profile.severity), ("runbooks", profile.runbooks),
-                     ("gate.carry_over.criteria", profile.gate.carry_over.criteria if profile.gate.carry_over else [])):
+                     ("gate.carry_over.criteria", profile.gate.carry_over.criteria if profile.gate.carry_over else []),
+                     ("roadmap", [c for s in profile.roadmap for line in s.lines for c in line.criteria])):
         unknown = sorted(set(ids) - set(catalog))
         if unknown:
             raise pytest.UsageError(f"{source}: {key}: unknown criterion ID(s) {', '.join(unknown)}; "
@@ -369,7 +370,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                                 severity_of=lambda m: severity_of(m, profile),
                                 runbook_of=lambda m: runbook_of(m, profile), target=target.describe(),
                                 previous=summary_mod.read_previous(directory), cluster=cluster, adjust=adjust,
-                                now=now)
+                                now=now, roadmap=profile.roadmap)
     summary["gate"] = gate.decide(summary, tuple(profile.gate.severities))
     history = [h for h in forecast.read_history(directory) if h.get("scope") == summary["scope"]["label"]]
     summary["forecast"] = forecast.forecast(history + [summary])

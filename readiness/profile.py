@@ -456,6 +456,16 @@ class Gate(Strict):
     carry_over: CarryOver | None = None
 
 
+class ChecklistLine(Strict):
+    line: str                                       # in the roadmap's words
+    criteria: list[str] = []                        # the criteria that decide it; none: listed as not checked
+
+
+class ChecklistSection(Strict):
+    title: str
+    lines: list[ChecklistLine] = Field(min_length=1)
+
+
 class Profile(Strict):
     name: str
     description: str = ""
@@ -473,6 +483,7 @@ class Profile(Strict):
     gate: Gate = Gate()
     severity: dict[str, Severity] = {}      # criterion ID -> severity, overrides the criterion's own
     runbooks: dict[str, str] = {}           # criterion ID -> runbook URL, overrides the default
+    roadmap: list[ChecklistSection] = []     # the roadmap's checklists, each line mapped to criteria
     skip: dict[str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]] = {}
     # criterion ID -> why it does not apply to this platform; the only way a criterion is left out
 

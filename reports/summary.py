@@ -13,6 +13,7 @@ from pathlib import Path
 
 from readiness.criteria import PHASES, Criterion
 from reports.results import CriterionResult
+from reports.roadmap import checklist, checklist_lines, progress_lines
 
 SCHEMA_VERSION = 2
 COUNTED = ("passed", "failed", "broken", "waived", "not_evaluated", "not_applicable")
@@ -56,7 +57,7 @@ def _phase_rows(entries: list[dict], catalog: dict[str, Criterion]) -> list[dict
 
 def build(results: dict[str, CriterionResult], catalog: dict[str, Criterion], *, profile_name: str, severity_of,
           runbook_of, target: str, previous: dict | None, cluster: dict | None = None,
-          adjust=None, now: dt.datetime | None = None) -> dict:
+          adjust=None, now: dt.datetime | None = None, roadmap=()) -> dict:
     """``adjust(entry)`` may change an entry before it is counted (waivers and carried-over evidence for
     criteria that were not evaluated)."""
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -80,7 +81,8 @@ def build(results: dict[str, CriterionResult], catalog: dict[str, Criterion], *,
     summary = {"schema_version": SCHEMA_VERSION, "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
                "profile": profile_name, "target": target, "cluster": cluster or {},
                "scope": scope_of(set(results), catalog), "counts": counts, "overall_percent": _percent(counts),
-               "phases": _phase_rows(entries, catalog), "criteria": entries}
+               "phases": _phase_rows(entries, catalog), "criteria": entries,
+               "roadmap": checklist(roadmap, entries)}
     summary["headline"] = headline(summary)
     summary["changes"] = _changes(summary, previous)
     return summary
@@ -192,6 +194,9 @@ def to_lines(summary: dict) -> list[str]:
         lines.append(f"  {name}: {_pct(change['from'])} -> {_pct(change['to'])}")
     for c in summary["criteria"]:
         lines += [f"  {line}" for line in criterion_lines(c)]
+    if summary.get("roadmap"):
+        lines.append("  Roadmap checklist ([x] done, [ ] open, [-] not in this run, [?] not checked):")
+        lines += [f"    {line}" for line in checklist_lines(summary["roadmap"])]
     if "forecast" in summary:
         lines.append(f"  Forecast: {summary['forecast']['text']}")
     if "gate" in summary:
@@ -212,6 +217,17 @@ def to_markdown(summary: dict) -> str:
             continue
         out.append(f"| {row['title']} | evaluated | {row['passed']} | {row['failed']} | {row['broken']} | "
                    f"{row['not_evaluated']} | {row['waived']} | {row['not_applicable']} | {_pct(row['percent'])} |")
+    out += ["", "## Completion roadmap", "", "```", *progress_lines(summary["phases"]), "```"]
+    if summary.get("roadmap"):
+        out += ["", "## Roadmap checklist", ""]
+        for section in summary["roadmap"]:
+            out += [f"### {section['title']}", ""]
+            for item in section["items"]:
+                tick = "x" if item["state"] == "done" else " "
+                note = "not checked: no criterion mapped" if item["state"] == "not checked" else \
+                    "; ".join(item["why"]) or ", ".join(item["criteria"])
+                out.append(f"- [{tick}] {item['line']} ({note})")
+            out.append("")
     if summary["changes"]:
         out += ["", "## Since the previous run", ""]
         out += [f"- {'Overall' if c['phase'] == 'overall' else 'Phase ' + str(c['phase'])}: "

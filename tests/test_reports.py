@@ -108,11 +108,13 @@ def test_gate_is_incomplete_without_chaos_and_passes_with_it_or_with_recent_evid
     unseen = run_suite(tmp_path, "suites", "--gate")
     gate = unseen.summary["gate"]
     assert unseen.exit_code == 1 and gate["decision"] == "INCOMPLETE", unseen.output[-3000:]
-    assert set(gate["not_evaluated"]) == {"P3-NODE-FAILURE", "P3-DRAIN"}, gate
+    # P8-ALL-PHASES is made of every earlier verdict, so it waits on the opt-in ones too.
+    assert set(gate["not_evaluated"]) == {"P3-NODE-FAILURE", "P3-DRAIN", "P8-ALL-PHASES"}, gate
     assert any("--allow-chaos" in line for line in gate["to_evaluate"]), gate
-    assert "3 not evaluated (P3-DRAIN, P3-NODE-FAILURE, P4-ALERT-DELIVERY)" in unseen.summary["headline"]
+    assert "4 not evaluated (P3-DRAIN, P3-NODE-FAILURE, P4-ALERT-DELIVERY, P8-ALL-PHASES)" in \
+        unseen.summary["headline"]
     assert "Gate: INCOMPLETE" in unseen.output and "P3-NODE-FAILURE (blocker)" in unseen.output
-    chaos = run_suite(tmp_path, "suites", "--gate", "--allow-chaos", timeout=900)
+    chaos = run_suite(tmp_path, "suites", "--gate", "--allow-chaos", "--allow-alert-delivery", timeout=900)
     assert chaos.exit_code == 0 and chaos.summary["gate"]["decision"] == "PASS", chaos.output[-3000:]
     # Pods the drains moved need a scrape and a metrics resolution before the read-only checks see them.
     wait_for_healthy(tmp_path / "settle", 180)
@@ -120,6 +122,7 @@ def test_gate_is_incomplete_without_chaos_and_passes_with_it_or_with_recent_evid
     assert carried.exit_code == 0 and carried.summary["gate"]["decision"] == "PASS", carried.output[-3000:]
     entry = carried.criterion("P3-NODE-FAILURE")
     assert entry["verdict"] == "passed" and entry["carried_over"]["at"] == chaos.summary["generated_at"]
+    assert carried.criterion("P8-ALL-PHASES")["verdict"] == "passed"
     assert "CARRIED P3-NODE-FAILURE: passed" in carried.output and "same cluster" in carried.output
     elsewhere = tmp_path / "other-summary-dir"      # no evidence there: the same run is incomplete again
     assert run_suite(elsewhere, "suites", "--gate").summary["gate"]["decision"] == "INCOMPLETE"
