@@ -82,6 +82,9 @@ class NodeFailure(Strict):
     recovery_deadline_s: int = Field(240, ge=10)
     sample_interval_s: float = Field(2.0, gt=0)
     drain_deadline_s: int = Field(120, ge=10)
+    # P3-DRAIN drains at most this many workers: the riskiest half first, then a sample of the others that
+    # changes daily (every worker over the days). None: every worker, one after another.
+    max_drains: int | None = Field(None, ge=1)
 
 
 class Phase3(Strict):

@@ -189,3 +189,15 @@ def test_derived_criteria_follow_the_verdicts_they_are_made_of():
     assert waived["P8-SECURITY-AUDIT"]["verdict"] == waived["P8-ALL-PHASES"]["verdict"] == "passed"
     alone = _summary({"P8-ALL-PHASES": "passed", "P8-SECURITY-AUDIT": "passed"})
     assert alone["P8-ALL-PHASES"]["verdict"] == "not_evaluated" and "P1-EVENTS" in alone["P8-ALL-PHASES"]["reasons"][0]
+
+
+def test_drain_plan_takes_the_riskiest_half_then_a_daily_sample():
+    from suites.phase3.test_node_failure import drain_plan
+    order = [f"w{i}" for i in range(10)]
+    assert drain_plan(order, None, dt.date(2026, 11, 27)) == order
+    assert drain_plan(order, 20, dt.date(2026, 11, 27)) == order
+    plan = drain_plan(order, 4, dt.date(2026, 11, 27))
+    assert plan[:2] == ["w0", "w1"] and len(plan) == 4 and set(plan[2:]) <= set(order[2:])
+    assert plan == drain_plan(order, 4, dt.date(2026, 11, 27))
+    days = {tuple(drain_plan(order, 4, dt.date(2026, 11, d))) for d in range(1, 29)}
+    assert len(days) > 1 and {w for p in days for w in p} == set(order)

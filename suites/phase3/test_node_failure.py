@@ -2,6 +2,8 @@
 
 Disruptive: collected only with --allow-chaos on a context the profile allows; the node is always put back.
 """
+import datetime as dt
+import random
 import time
 
 from chaos.steady import (disruptable_workers, nodes_of_workloads, ready_pods_off, require_steady_state,
@@ -13,13 +15,27 @@ from readiness.evidence import attach_json, attach_table
 from readiness.verdict import fail
 
 
-def _riskiest(live, workers: list[str], profile) -> str:
-    """The worker whose failure tests the most: one holding every replica of a critical service, else the one
-    hosting the most critical services (pods found by each workload's own selector and owner, not by a label)."""
+def ranked(live, workers: list[str], profile) -> list[str]:
+    """Workers by how much their loss tests: first those holding every replica of a critical service, then by
+    the number of critical services they host (pods found by each workload's own selector and owner)."""
     nodes_of = nodes_of_workloads(live, profile, profile.platform.critical)
     counts = {w: sum(w in nodes for nodes in nodes_of.values()) for w in workers}
-    sole = sorted(next(iter(n)) for n in nodes_of.values() if len(n) == 1 and next(iter(n)) in counts)
-    return sole[0] if sole else max(workers, key=lambda w: (counts[w], w))
+    sole = {next(iter(n)) for n in nodes_of.values() if len(n) == 1}
+    return sorted(workers, key=lambda w: (w not in sole, -counts[w], w))
+
+
+def _riskiest(live, workers: list[str], profile) -> str:
+    return ranked(live, workers, profile)[0]
+
+
+def drain_plan(order: list[str], limit: int | None, day: dt.date) -> list[str]:
+    """Which workers P3-DRAIN drains: all of them, or the riskiest half of ``limit`` and a sample of the others
+    drawn afresh each day."""
+    if limit is None or limit >= len(order):
+        return list(order)
+    risky = order[:(limit + 1) // 2]
+    rest = order[len(risky):]
+    return risky + sorted(random.Random(day.isoformat()).sample(rest, limit - len(risky)))
 
 
 def _pdb_violations(live) -> list[str]:
@@ -101,7 +117,11 @@ def test_every_worker_drains_within_deadline(node_chaos, profile):
     live = node_chaos.live
     require_steady_state(live, profile)
     problems, rows = [], []
-    for node in disruptable_workers(live, profile):
+    workers = ranked(live, disruptable_workers(live, profile), profile)
+    plan = drain_plan(workers, spec.max_drains, dt.date.today())
+    attach_table(f"drain plan (phase3.node_failure.max_drains={spec.max_drains})", ["worker", "in plan"],
+                 [[w, w in plan] for w in workers])
+    for node in plan:
         poll("steady state between drains", lambda: steady_state(live, profile), spec.recovery_deadline_s, 1)
         with node_chaos.cordon(node):
             report = node_chaos.drain(node, spec.drain_deadline_s)
