@@ -26,14 +26,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chaos restore: {exc}", file=sys.stderr)
         return 2
     try:
-        done = node_chaos_for(target).restore_leftovers(dry_run=args.dry_run)
+        done, left = node_chaos_for(target).restore_leftovers(dry_run=args.dry_run)
     except RestoreError as exc:
         print(f"chaos restore: failed: {exc}", file=sys.stderr)
         return 1
     verb = "would restore" if args.dry_run else "restored"
     for line in done:
         print(f"{verb} {line}")
-    if not done:
+    for line in left:
+        print(f"left alone (another run's chaos in progress; it restores its own changes): {line}")
+    if not done and not left:
         print(f"chaos restore: nothing to restore on {target.describe()}")
     return 0
 

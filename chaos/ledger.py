@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,6 +16,16 @@ from pathlib import Path
 from filelock import FileLock
 
 ANNOTATION = "chaos.platform-readiness.io/restore"
+FOREIGN_RECORD_TTL_S = 3600      # longer than any chaos test runs: an older record's run is gone
+
+
+def process_start(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot), or None when it does not exist."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
 
 
 def ledger_path() -> Path:
@@ -33,6 +44,15 @@ class NodeRecord:
     labels: dict[str, str | None] = field(default_factory=dict)   # label -> value before (None: absent)
     pid: int = field(default_factory=os.getpid)
     at: float = field(default_factory=time.time)
+    host: str = field(default_factory=socket.gethostname)
+    started: str | None = field(default_factory=lambda: process_start(os.getpid()))   # tells a reused pid apart
+
+    def owner_alive(self, now: float | None = None) -> bool:
+        """Whether the run that made this change may still be running (and will restore it itself). On this
+        host the process is looked up; a record from another host is trusted for FOREIGN_RECORD_TTL_S."""
+        if self.host != socket.gethostname():
+            return (now or time.time()) - self.at < FOREIGN_RECORD_TTL_S
+        return self.started is not None and process_start(self.pid) == self.started
 
     @property
     def key(self) -> str:
@@ -44,6 +64,9 @@ class NodeRecord:
     @classmethod
     def from_json(cls, text: str) -> "NodeRecord":
         return cls(**json.loads(text))
+
+    def describe(self) -> str:
+        return f"{self.action} by pid {self.pid} on {self.host}"
 
 
 class Ledger:

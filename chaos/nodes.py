@@ -20,6 +20,7 @@ from pathlib import Path
 from chaos.ledger import ANNOTATION, Ledger, NodeRecord
 from fixtures.kube import is_true, selects
 from fixtures.live import LiveCluster, poll
+from readiness.verdict import CouldNotLook
 
 # What an operator sets on a node that is down for good (non-graceful node shutdown, GA in Kubernetes 1.28):
 # pods without a toleration are evicted, and those stuck terminating on a NotReady node are force-deleted,
@@ -73,6 +74,9 @@ class NodeChaos:
         existing = (node["metadata"].get("annotations") or {}).get(ANNOTATION)
         if existing:       # an earlier change is still on the node: its record holds the true "before"
             record = NodeRecord.from_json(existing)
+            if record.pid != os.getpid() and record.owner_alive():
+                raise CouldNotLook("chaos guard", f"node {name} is being changed by another run "
+                                                  f"({record.describe()}); not disrupting it too", "guard")
         else:
             labels = node["metadata"].get("labels") or {}
             record = NodeRecord(name, self.live.server, action, bool(node["spec"].get("unschedulable")),
@@ -165,15 +169,19 @@ class NodeChaos:
         report.seconds = time.monotonic() - started
         return report
 
-    def restore_leftovers(self, dry_run: bool = False) -> list[str]:
-        """Restore every node a previous run left changed (ledger and node annotations); returns what was done."""
+    def restore_leftovers(self, dry_run: bool = False) -> tuple[list[str], list[str]]:
+        """Restore every node a previous run left changed (ledger and node annotations); returns what was
+        restored, and the changes of runs still going, left to them."""
         records = {r.node: r for r in self.ledger.records(self.live.server)}
         for node in self.live.nodes():
             text = (node["metadata"].get("annotations") or {}).get(ANNOTATION)
             if text and node["metadata"]["name"] not in records:
                 records[node["metadata"]["name"]] = NodeRecord.from_json(text)
-        done, errors = [], []
+        done, left, errors = [], [], []
         for record in records.values():
+            if record.owner_alive():       # another run's chaos in progress: it restores its own changes
+                left.append(f"node {record.node}: {record.describe()}, still running")
+                continue
             line = (f"node {record.node}: {record.action} by pid {record.pid} at "
                     f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(record.at))}: restore unschedulable="
                     f"{record.unschedulable}, taints={[t['key'] for t in record.taints]}, labels={record.labels}")
@@ -186,7 +194,7 @@ class NodeChaos:
             done.append(line)
         if errors:
             raise RestoreError("; ".join(errors))
-        return done
+        return done, left
 
 
 def _is_daemon_or_mirror(pod: dict) -> bool:

@@ -44,7 +44,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if not ledger.records(api_server) and not config.getoption("allow_chaos"):
         return
     try:
-        done = node_chaos_for(target).restore_leftovers()
+        done, left = node_chaos_for(target).restore_leftovers()
     except RestoreError as exc:
         raise pytest.UsageError(f"chaos: changes left by an earlier run could not be restored ({exc}); "
                                 "fix them, then run `python -m chaos restore`") from None
@@ -55,6 +55,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     for line in done:
         if reporter:
             reporter.write_line(f"chaos: restored what an earlier run left: {line}", yellow=True)
+    for line in left:
+        if reporter:
+            reporter.write_line(f"chaos: another run's chaos in progress, left to it: {line}", yellow=True)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 import tempfile
 import uuid
 from pathlib import Path
@@ -54,6 +55,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="YAML file of waived criteria with owner, reason and expiry date")
     group.addoption("--write-baseline", metavar="PATH", default=None,
                     help="write a waivers file accepting today's failed and broken criteria for 30 days")
+    group.addoption("--summary-configmap", metavar="NAMESPACE/NAME", default=None,
+                    help="also write the summary to this ConfigMap (kubectl get shows the last verdict)")
     group.addoption("--allow-alert-delivery", action="store_true", default=False,
                     help="send a synthetic alert through Alertmanager to the real receivers (P4-ALERT-DELIVERY)")
 
@@ -80,6 +83,10 @@ def pytest_configure(config: pytest.Config) -> None:
     except (ProfileError, TargetError) as exc:
         raise pytest.UsageError(str(exc)) from None
     _check_profile_ids(profile, target.sources["profile"])
+    published = config.getoption("summary_configmap")
+    if published and not re.fullmatch(r"[a-z0-9-]{1,63}/[a-z0-9.-]{1,253}", published):
+        raise pytest.UsageError(f"--summary-configmap {published!r}: expected NAMESPACE/NAME, e.g. "
+                                "platform-readiness/readiness-summary")
     from reports import waivers
     try:
         config.stash[WAIVERS_KEY] = waivers.load(config.getoption("waivers"))
@@ -334,6 +341,7 @@ class ResultCollector:
 
 
 SUMMARY_KEY = pytest.StashKey[dict]()
+PUBLISHED_KEY = pytest.StashKey[str]()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -376,6 +384,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     summary["forecast"] = forecast.forecast(history + [summary])
     summary_mod.write(summary, directory)
     carry_over.record(directory, summary)
+    if config.getoption("summary_configmap"):
+        from fixtures.publish import summary_configmap
+        config.stash[PUBLISHED_KEY] = summary_configmap(target.api_client(), config.getoption("summary_configmap"),
+                                                        summary, summary_mod.to_markdown(summary))
     config.stash[SUMMARY_KEY] = summary
     alluredir = config.getoption("allure_report_dir", None)
     if alluredir:
@@ -434,3 +446,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     for line in to_lines(summary):
         terminalreporter.write_line(line)
     terminalreporter.write_line(f"  (written to {config.getoption('summary_dir')}/summary.json and summary.md)")
+    if PUBLISHED_KEY in config.stash:
+        terminalreporter.write_line(f"  ({config.stash[PUBLISHED_KEY]})")

@@ -201,3 +201,16 @@ def test_drain_plan_takes_the_riskiest_half_then_a_daily_sample():
     assert plan == drain_plan(order, 4, dt.date(2026, 11, 27))
     days = {tuple(drain_plan(order, 4, dt.date(2026, 11, d))) for d in range(1, 29)}
     assert len(days) > 1 and {w for p in days for w in p} == set(order)
+
+
+def test_a_chaos_record_of_a_live_run_is_left_to_it_and_a_dead_or_old_one_is_not():
+    import os
+    import socket
+    from chaos.ledger import FOREIGN_RECORD_TTL_S, NodeRecord
+    mine = NodeRecord("w1", "https://k", "cordon", False, [])
+    assert mine.owner_alive()                                   # this very process
+    dead = NodeRecord("w1", "https://k", "cordon", False, [], pid=os.getpid(), started="0")
+    assert not dead.owner_alive()                               # a reused pid is not the owner
+    elsewhere = NodeRecord("w1", "https://k", "cordon", False, [], host=socket.gethostname() + "-other")
+    assert elsewhere.owner_alive() and not elsewhere.owner_alive(now=elsewhere.at + FOREIGN_RECORD_TTL_S + 1)
+    assert NodeRecord.from_json(mine.to_json()) == mine

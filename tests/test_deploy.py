@@ -1,0 +1,115 @@
+"""deploy/ runs the gate inside a cluster with least privilege: its manifests are generated from what the suite
+reads, its Job matches the Dockerfile, and against the sandbox the read-only ServiceAccount passes the read-only
+suite while chaos with it is forbidden by the API server."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import yaml
+
+from readiness import deploy
+from tests.conftest import sandbox_cli
+from tests.suite_runner import ROOT, run_suite, unhealthy, wait_for_healthy
+
+WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection", "escalate", "bind", "impersonate"}
+
+
+def _docs(name: str) -> list[dict]:
+    return list(yaml.safe_load_all((ROOT / "deploy" / name).read_text()))
+
+
+def test_manifests_are_generated_from_the_current_code():
+    for name, make in deploy.FILES.items():
+        assert (ROOT / "deploy" / name).read_text() == deploy.render(make()), \
+            f"deploy/{name} is stale: run python -m readiness.deploy"
+
+
+def test_read_only_role_lists_every_kind_the_snapshot_reads_and_writes_nothing():
+    from fixtures.kube import KINDS
+    role = next(d for d in _docs("rbac.yaml") if d["kind"] == "ClusterRole" and d["metadata"]["name"] == "readiness-read")
+    listed = {(r["apiGroups"][0], res) for r in role["rules"] if "list" in r.get("verbs", [])
+              for res in r["resources"]}
+    assert listed == {(deploy._group(gv), plural) for gv, plural in KINDS.values()}
+    assert not {v for r in role["rules"] for v in r["verbs"]} & WRITE_VERBS
+    chaos_binding = next(d for d in _docs("rbac.yaml") if d["kind"] == "ClusterRoleBinding"
+                         and d["roleRef"]["name"] == "readiness-chaos")
+    assert [s["name"] for s in chaos_binding["subjects"]] == ["readiness-chaos"]
+
+
+def _dockerfile() -> dict:
+    text = (ROOT / "Dockerfile").read_text()
+    copied = set()
+    for *sources, dest in (line.split()[1:] for line in text.splitlines() if line.startswith("COPY ")):
+        copied |= {s.rstrip("/") for s in sources} if dest in (".", "./") else {dest.rstrip("/")}
+    return {"workdir": re.search(r"^WORKDIR (\S+)", text, re.M).group(1),
+            "entrypoint": json.loads(re.search(r"^ENTRYPOINT (.+)$", text, re.M).group(1)),
+            "user": re.search(r"^USER (\d+)", text, re.M).group(1), "copied": copied}
+
+
+def test_job_command_and_paths_match_the_dockerfile():
+    image = _dockerfile()
+    job = next(d for d in _docs("gate.yaml") if d["kind"] == "Job")
+    pod = job["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["workingDir"] == image["workdir"]
+    assert container["command"][0] == image["entrypoint"][0] == "pytest"
+    assert container["command"][1] in image["copied"]                           # suites/
+    assert {"readiness", "fixtures", "chaos", "conftest.py", "profiles"} <= image["copied"]
+    assert str(pod["securityContext"]["runAsUser"]) == image["user"]
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    args = container["command"]
+    profile = args[args.index("--profile") + 1]
+    assert any(profile.startswith(m + "/") for m in mounts), f"{profile} is on no mounted volume"
+    assert args[args.index("--summary-dir") + 1] in mounts
+    cron = next(d for d in _docs("gate.yaml") if d["kind"] == "CronJob")
+    assert cron["spec"]["jobTemplate"]["spec"]["template"] == job["spec"]["template"]
+
+
+def _kubectl(layout, *args: str, stdin: str | None = None) -> str:
+    proc = subprocess.run([str(layout.bin / "kubectl"), f"--kubeconfig={layout.kubeconfig}", *args], input=stdin,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def _kubeconfig_for(layout, account: str, path) -> str:
+    """A kubeconfig holding a short-lived token of ``account`` (TokenRequest), context named as the sandbox's
+    so that the profile's chaos allow-list is not what refuses chaos."""
+    token = _kubectl(layout, "-n", deploy.NAMESPACE, "create", "token", account, "--duration=30m").strip()
+    admin = yaml.safe_load(layout.kubeconfig.read_text())
+    cluster = admin["clusters"][0]["cluster"]
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "platform-sandbox",
+        "clusters": [{"name": "sandbox", "cluster": cluster}],
+        "users": [{"name": account, "user": {"token": token}}],
+        "contexts": [{"name": "platform-sandbox", "context": {"cluster": "sandbox", "user": account}}]}))
+    return str(path)
+
+
+def _env(layout) -> dict:
+    import os
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    sandbox_env = json.loads((layout.root / "env.json").read_text())
+    env.update({k: v for k, v in sandbox_env.items() if k.endswith("_URL") or k == "READINESS_CA_BUNDLE"})
+    return env
+
+
+def test_read_only_account_passes_the_read_only_suite_and_chaos_is_forbidden(sandbox, tmp_path):
+    sandbox_cli("heal")
+    assert not unhealthy(wait_for_healthy(tmp_path / "wait", 180))
+    _kubectl(sandbox, "apply", "--server-side", "-f", "-", stdin=(ROOT / "deploy" / "rbac.yaml").read_text())
+    kubeconfig = _kubeconfig_for(sandbox, "readiness", tmp_path / "readonly.kubeconfig")
+    common = ("--kubeconfig", kubeconfig, "--context", "platform-sandbox", "--profile", "profiles/sandbox.yaml",
+              "--summary-configmap", f"{deploy.NAMESPACE}/{deploy.SUMMARY_CONFIGMAP}")
+    run = run_suite(tmp_path / "readonly", "suites", *common, env=_env(sandbox))
+    assert run.summary, run.output[-3000:]
+    assert not unhealthy(run), f"with the read-only account: {unhealthy(run)}"
+    published = json.loads(_kubectl(sandbox, "-n", deploy.NAMESPACE, "get", "configmap", deploy.SUMMARY_CONFIGMAP,
+                                    "-o", "json"))
+    assert json.loads(published["data"]["summary.json"])["generated_at"] == run.summary["generated_at"]
+    chaos = run_suite(tmp_path / "chaos", "suites", *common, "--allow-chaos", "--criteria", "P3-DRAIN",
+                      env=_env(sandbox))
+    assert chaos.verdict("P3-DRAIN") == "broken", chaos.output[-3000:]
+    assert "403" in chaos.reasons("P3-DRAIN") or "forbidden" in chaos.reasons("P3-DRAIN").lower()
