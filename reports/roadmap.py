@@ -39,13 +39,25 @@ def checklist(sections, entries: list[dict]) -> list[dict]:
 
 
 def checklist_lines(roadmap: list[dict]) -> list[str]:
-    lines = []
+    """The checklist; lines wholly outside the run's scope are counted, not listed (a one-phase run would
+    otherwise print the whole roadmap as not in this run)."""
+    lines, hidden = [], 0
     for section in roadmap:
-        lines.append(section["title"])
-        for item in section["items"]:
+        shown = [i for i in section["items"] if not outside(i)]
+        hidden += len(section["items"]) - len(shown)
+        if shown:
+            lines.append(section["title"])
+        for item in shown:
             note = "no criterion mapped: not checked" if item["state"] == "not checked" else "; ".join(item["why"])
             lines.append(f"  {MARKS[item['state']]} {item['line']}" + (f" ({note})" if note else ""))
+    if hidden:
+        lines.append(f"{hidden} line(s) decided by criteria outside this run's scope")
     return lines
+
+
+def outside(item: dict) -> bool:
+    """No criterion of the line was in this run."""
+    return item["state"] == "not in this run" and len(item["why"]) == len(item["criteria"])
 
 
 def progress_lines(phases: list[dict]) -> list[str]:

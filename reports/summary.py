@@ -13,7 +13,7 @@ from pathlib import Path
 
 from readiness.criteria import PHASES, Criterion
 from reports.results import CriterionResult
-from reports.roadmap import checklist, checklist_lines, progress_lines
+from reports.roadmap import checklist, checklist_lines, outside, progress_lines
 
 SCHEMA_VERSION = 2
 COUNTED = ("passed", "failed", "broken", "waived", "not_evaluated", "not_applicable")
@@ -221,8 +221,11 @@ def to_markdown(summary: dict) -> str:
     if summary.get("roadmap"):
         out += ["", "## Roadmap checklist", ""]
         for section in summary["roadmap"]:
+            items = [i for i in section["items"] if not outside(i)]
+            if not items:
+                continue
             out += [f"### {section['title']}", ""]
-            for item in section["items"]:
+            for item in items:
                 tick = "x" if item["state"] == "done" else " "
                 note = "not checked: no criterion mapped" if item["state"] == "not checked" else \
                     "; ".join(item["why"]) or ", ".join(item["criteria"])

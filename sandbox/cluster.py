@@ -210,6 +210,10 @@ def up(layout: Layout, workers: int = 3, progress=print) -> None:
     sup = Supervisor(layout.root)
     started = time.monotonic()
     progress(f"sandbox: starting in {layout.root}")
+    if sup.pid("agent") is None:         # nothing may start components now: any untracked one is a leftover
+        for pid in sup.strays(layout.bin):
+            progress(f"  stopping stray process {pid} (a sandbox process without a pid file)")
+            sup.kill(pid)
     _prepare(layout, progress)
     by_name = {spec.name: spec for spec in specs(layout)}
     # metrics-server starts with the control plane: it needs two scrapes per node before the metrics API (and
@@ -239,14 +243,24 @@ def up(layout: Layout, workers: int = 3, progress=print) -> None:
     progress(f"sandbox: ready in {time.monotonic() - started:.0f}s ({seen})")
 
 
+SPAWNERS = ["agent"]
+
+
 def down(layout: Layout, progress=print) -> list[str]:
     """Stop every component (reverse start order) and remove the cluster's data; returns ports still bound."""
     sup = Supervisor(layout.root)
     names = [s.name for s in specs(layout)]
-    for name in reversed(names + [n for n in sup.known() if n not in names]):
+    # The agent starts promtail processes: it stops first, or it starts one again behind our back.
+    for name in SPAWNERS + [n for n in reversed(names) if n not in SPAWNERS]:
         if sup.pid(name) is not None:
             progress(f"  stopping {name}")
         sup.stop(name)
+    for name in sup.known():                 # what the spawners started (promtails), now that none is running
+        progress(f"  stopping {name}")
+        sup.stop(name)
+    for pid in sup.strays(layout.bin):
+        progress(f"  stopping stray process {pid} (a sandbox process without a pid file)")
+        sup.kill(pid)
     for sub in ("data", "config", "sinks", "bootstrapped", "faults.json", "load.json", "logs", "env.json"):
         path = layout.root / sub
         if path.is_dir():

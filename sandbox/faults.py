@@ -10,6 +10,7 @@ import time
 from typing import Callable
 
 import requests
+import yaml
 
 from sandbox import configs, data_services, kube, platform
 from sandbox.cluster import apply_certificates
@@ -101,12 +102,21 @@ def _broken_slack(layout: Layout) -> None:
 
 
 def _rules(layout: Layout, name: str, content: dict | None) -> None:
+    """Write (or remove) a rule file and wait until Prometheus has loaded (or dropped) its groups."""
     path = layout.config / "rules" / f"{name}.yml"
+    before = yaml.safe_load(path.read_text()) if path.exists() else None
+    groups = {g["name"] for g in (content or before or {}).get("groups", [])}
     if content is None:
         path.unlink(missing_ok=True)
     else:
         configs.dump(path, content)
     _reload_prometheus(layout)
+
+    def loaded() -> tuple[bool, str]:
+        seen = {g["name"] for g in requests.get(layout.url("prometheus") + "/api/v1/rules", timeout=5)
+                .json()["data"]["groups"]}
+        return (groups <= seen) if content else not (groups & seen), f"rule groups loaded: {sorted(seen)}"
+    kube.wait_for(f"Prometheus to {'load' if content else 'drop'} rules/{name}.yml", loaded, 30, 1)
 
 
 BROKEN_RULES = {"groups": [{"name": "broken-capacity", "rules": [

@@ -102,6 +102,33 @@ class Supervisor:
                     time.sleep(0.1)
         (self.pid_dir / f"{name}.pid").unlink(missing_ok=True)
 
+    def strays(self, bin_dir: Path) -> list[int]:
+        """Processes of ``bin_dir``'s programs working on this sandbox's state directory that no pid file tracks
+        (a component started by a process that was killed before it wrote, or lost, the pid file)."""
+        tracked = {self.pid(n) for n in self.known()}
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) in tracked or int(entry) == os.getpid():
+                continue
+            try:
+                argv = open(f"/proc/{entry}/cmdline", "rb").read().split(b"\0")
+            except OSError:
+                continue
+            if argv[0].startswith(str(bin_dir).encode() + b"/") and \
+                    any(str(self.run_dir).encode() in arg for arg in argv[1:]):
+                found.append(int(entry))
+        return found
+
+    def kill(self, pid: int, timeout: float = 5.0) -> None:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                return
+            end = time.monotonic() + timeout
+            while _start_time(pid) is not None and time.monotonic() < end:
+                time.sleep(0.1)
+
     def known(self) -> list[str]:
         return sorted(p.stem for p in self.pid_dir.glob("*.pid")) if self.pid_dir.exists() else []
 

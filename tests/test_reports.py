@@ -47,7 +47,10 @@ def test_two_runs_show_the_change_per_phase_and_match_the_schema(sandbox, tmp_pa
     finally:
         sandbox_cli("heal")
     jsonschema.validate(broken.summary, SCHEMA)
-    assert {c["id"] for c in broken.summary["criteria"] if c["verdict"] == "failed"} == {"P3-PDB", "P4-DASHBOARDS"}
+    # P8-ALL-PHASES is made of the others: it fails with them, naming them.
+    assert {c["id"] for c in broken.summary["criteria"] if c["verdict"] == "failed"} == \
+        {"P3-PDB", "P4-DASHBOARDS", "P8-ALL-PHASES"}
+    assert broken.reasons("P8-ALL-PHASES").startswith("P3-PDB failed: ")
     changes = {c["phase"]: (c["from"], c["to"]) for c in broken.summary["changes"]}
     # Not-evaluated chaos and delivery criteria count against a phase, so a healthy run is below 100%.
     assert changes[3][0] > changes[3][1] and changes[4][0] > changes[4][1], changes
@@ -186,7 +189,8 @@ def test_html_report_shows_phases_trend_and_failed_evidence(sandbox, tmp_path):
     assert len(summary) == 1 and summary[0]["status"] == "failed", "the gate failed: the summary result says so"
     failed = {r["name"]: r for r in failed if r["status"] == "failed" and r not in summary}
     assert set(failed) == {"P4-DASHBOARDS: Grafana dashboards active",
-                           "P3-PDB: Pod disruption budgets active [data-platform/datahub-pdb]"}, set(failed)
+                           "P3-PDB: Pod disruption budgets active [data-platform/datahub-pdb]",
+                           "P8-ALL-PHASES: All phases complete"}, set(failed)    # given the summary's verdict
     assert all(r["history"] for r in failed.values()), "a failed test has no history from the previous run: no trend"
     server = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "18997", "--directory",
                                str(site)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

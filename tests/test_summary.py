@@ -148,6 +148,8 @@ def test_roadmap_checklist_ticks_from_verdicts_and_lists_unmapped_lines():
     lines = summary.to_lines(result)
     assert "      [?] Runbooks reviewed (no criterion mapped: not checked)" in lines
     assert "      [x] Multi-node cluster operational" in lines
+    assert "    1 line(s) decided by criteria outside this run's scope" in lines
+    assert not any("Backups restored" in line for line in lines)
     markdown = summary.to_markdown(result)
     assert "- [ ] Node failure test passed (P3-NODE-FAILURE not evaluated)" in markdown
     assert "✅ Phase 1: Infrastructure" in markdown and "(100% complete)" in markdown
