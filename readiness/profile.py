@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator,
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator,
                       model_validator)
+
+from readiness.timing import prom_duration_s
 
 Severity = Literal["blocker", "critical", "normal", "minor"]
 
@@ -347,11 +349,20 @@ class Phase7(Strict):
     unmanaged: list[Exemption] = []                # workloads allowed outside GitOps, each with a reason
 
 
+def _prom_window(value: str) -> str:
+    if not prom_duration_s(value):
+        raise ValueError(f"expected a Prometheus duration such as 90s, 1h or 30d, got {value!r}")
+    return value
+
+
+PromWindow = Annotated[str, AfterValidator(_prom_window)]
+
+
 class ApiLatency(Strict):
     """Kubernetes' API call latency SLO (as its scalability tests measure it): per resource and verb, the
     quantile of non-streaming requests over the window, bounded by the kind of call."""
     selector: str = '{job="apiserver"}'           # the API server's series (the label set of its scrape job)
-    window: str = "1h"                            # PromQL range
+    window: PromWindow = "1h"                     # PromQL range
     quantile: float = Field(0.99, gt=0, lt=1)
     mutating_s: float = Field(1.0, gt=0)          # POST, PUT, PATCH, DELETE of one object
     read_s: float = Field(1.0, gt=0)              # GET of one object
@@ -400,7 +411,7 @@ class Availability(Strict):
     """Availability of each critical service over a long window, as its probes saw it."""
     series: str = 'probe_success{job="service-probes"}'   # 1 when a probe succeeded, 0 when not
     service_label: str = "service"
-    window: str = "30d"                                    # or as much of it as Prometheus retains
+    window: PromWindow = "30d"                             # or as much of it as Prometheus retains
     min_coverage_s: int = Field(86400, ge=30)             # data must span at least this much of the window
     objective: float = Field(0.999, gt=0, le=1)
 

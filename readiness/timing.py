@@ -1,4 +1,4 @@
-"""Timestamps and durations as Kubernetes objects carry them."""
+"""Timestamps and durations as Kubernetes objects and Prometheus carry them."""
 from __future__ import annotations
 
 import datetime as dt
@@ -23,6 +23,17 @@ def go_duration_s(text: str | None) -> float | None:
     if not text or GO_DURATION.sub("", text) != "":
         return None
     return sum(float(n) * UNIT_S[u] for n, u in GO_DURATION.findall(text))
+
+
+PROM_DURATION = re.compile(r"(\d+)(ms|y|w|d|h|m|s)")
+PROM_UNIT_S = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 1e-3}
+
+
+def prom_duration_s(text: str | None) -> float | None:
+    """A Prometheus duration (``30d``, ``1h30m``, ``90s``) in seconds; None when it is not one."""
+    if not text or PROM_DURATION.sub("", text) != "":
+        return None
+    return sum(int(n) * PROM_UNIT_S[u] for n, u in PROM_DURATION.findall(text))
 
 
 def shown(seconds: float) -> str:

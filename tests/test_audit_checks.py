@@ -214,3 +214,23 @@ def test_a_chaos_record_of_a_live_run_is_left_to_it_and_a_dead_or_old_one_is_not
     elsewhere = NodeRecord("w1", "https://k", "cordon", False, [], host=socket.gethostname() + "-other")
     assert elsewhere.owner_alive() and not elsewhere.owner_alive(now=elsewhere.at + FOREIGN_RECORD_TTL_S + 1)
     assert NodeRecord.from_json(mine.to_json()) == mine
+
+
+def test_prometheus_durations_and_the_30_day_window():
+    from readiness.timing import prom_duration_s
+    assert prom_duration_s("30d") == 30 * 86400 and prom_duration_s("1h30m") == 5400
+    assert prom_duration_s("90s") == 90 and prom_duration_s("1w") == 7 * 86400
+    assert prom_duration_s("30 days") is None and prom_duration_s("") is None
+    ratio, coverage = availability.queries(load_profile(ROOT / "profiles" / "254carbon.yaml").phase8.availability)
+    assert "[30d]" in ratio and "[30d:5184s]" in coverage
+
+
+def test_a_window_that_is_not_a_prometheus_duration_is_a_profile_error(tmp_path):
+    import pytest as _pytest
+    from readiness.profile import ProfileError
+    data = yaml.safe_load((ROOT / "profiles" / "sandbox.yaml").read_text())
+    data["phase8"]["availability"]["window"] = "30 days"
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with _pytest.raises(ProfileError, match="phase8.availability.window: .*expected a Prometheus duration"):
+        load_profile(path)
