@@ -1,6 +1,7 @@
 """Speed and memory of the sandbox and the suite, measured on this machine (figures go into the README).
 
-    python scripts/benchmark.py                 # warm up time, memory, suite time serial and -n 2, fetches
+    python scripts/benchmark.py                 # warm up time, memory, suite time and peak memory serial and
+                                                # -n 2, the floor (one list of each kind read), API requests
     python scripts/benchmark.py --nodes 1000    # the same against a 1000-worker sandbox (then back to 3)
 
 It restarts the sandbox (down, up) to time a warm start; run it on an otherwise idle machine.
@@ -54,19 +55,81 @@ def rss_mib(layout: Layout) -> dict[str, float]:
     return result
 
 
-def suite_times(repeat: int = 3) -> dict[str, float]:
+def tree_rss_mib(root_pid: int) -> float:
+    """RSS of a process and all its descendants (pytest-xdist workers included)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            ppid = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
+            rss[int(entry)] = int(open(f"/proc/{entry}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total / 2**20
+
+
+def measured_run(*args: str, env=None) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB of the process tree), sampled every 50 ms."""
+    started = time.monotonic()
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss_mib(proc.pid))
+        time.sleep(0.05)
+    return time.monotonic() - started, peak
+
+
+def floor_s() -> float:
+    """The time to list once, page by page and with the suite's own client, every kind the suite reads."""
+    from fixtures.cache import SharedCache
+    from fixtures.kube import KINDS, Snapshot
+    from fixtures.target import resolve
+    target = resolve(None, None, {}, {})
+    api = target.api_client()
+    snapshot = Snapshot(api, SharedCache(None), api.configuration.host)
+    started = time.monotonic()
+    for kind in KINDS:
+        snapshot.list(kind)
+    return time.monotonic() - started
+
+
+def requests_by_resource(log: Path) -> dict:
+    counts: dict[str, int] = {}
+    received = 0
+    for line in log.read_text().splitlines():
+        entry = json.loads(line)
+        key = f"{entry['verb']} {entry['path']}"
+        counts[key] = counts.get(key, 0) + 1
+        received += entry["bytes"]
+    return {"API requests": sum(counts.values()), "bytes received from the API server": received,
+            "requests per resource (top 5)": dict(sorted(counts.items(), key=lambda kv: -kv[1])[:5])}
+
+
+def suite_times(repeat: int = 3) -> dict:
     out = {}
     tmp = Path(tempfile.mkdtemp(prefix="readiness-bench-"))
+    pytest_args = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "--summary-dir",
+                   str(tmp), f"--alluredir={tmp / 'allure'}"]
     for label, extra in (("serial", []), ("xdist -n 2", ["-n", "2"])):
-        times = [_run(sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "--summary-dir",
-                      str(tmp), f"--alluredir={tmp / 'allure'}", *extra) for _ in range(repeat)]
-        out[label] = round(min(times), 2)
-    log = tmp / "fetches.jsonl"
-    _run(sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "--summary-dir", str(tmp),
-         f"--alluredir={tmp / 'allure'}", env={**os.environ, "READINESS_FETCH_LOG": str(log)})
+        runs = [measured_run(*pytest_args, *extra) for _ in range(repeat)]
+        out[f"suite {label} (s)"] = round(min(r[0] for r in runs), 2)
+        out[f"suite {label} peak RSS (MiB)"] = round(max(r[1] for r in runs))
+    out["floor: one list of every kind read (s)"] = round(min(floor_s() for _ in range(repeat)), 2)
+    out["ratio serial / floor"] = round(out["suite serial (s)"] / out["floor: one list of every kind read (s)"], 1)
+    log, requests_log = tmp / "fetches.jsonl", tmp / "requests.jsonl"
+    _run(*pytest_args, env={**os.environ, "READINESS_FETCH_LOG": str(log), "READINESS_REQUEST_LOG": str(requests_log)})
     keys = [json.loads(line)["key"] for line in log.read_text().splitlines()]
-    out["fetches per run"] = len(keys)
-    out["kubernetes list calls per run"] = sum(k.startswith("kube /api") for k in keys)
+    out["answers fetched per run"] = len(keys)
+    out["kubernetes reads per run"] = sum(k.startswith("kube /api") for k in keys)
+    out.update(requests_by_resource(requests_log))
     return out
 
 
