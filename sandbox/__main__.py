@@ -6,6 +6,7 @@
     python -m sandbox fault NAME       break exactly one success criterion (--list to see them)
     python -m sandbox heal             undo every active fault
     python -m sandbox load APP CPU     simulate CPU use for data-platform/APP pods (e.g. trino 450m; "off")
+    python -m sandbox fill --per-node N  filler Deployments: about N pods per worker (--off deletes them)
     python -m sandbox down             stop everything; no process or port left behind
 """
 from __future__ import annotations
@@ -99,6 +100,17 @@ def cmd_load(layout: Layout, args) -> int:
     return 0
 
 
+def cmd_fill(layout: Layout, args) -> int:
+    from sandbox import filler
+    if args.off:
+        filler.clear(layout)
+        print("sandbox fill: filler workloads deleted")
+        return 0
+    total = filler.fill(layout, args.per_node, progress=_progress)
+    print(f"sandbox fill: {total} filler pods running")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
@@ -115,13 +127,16 @@ def main(argv: list[str] | None = None) -> int:
     p_load = sub.add_parser("load", help="simulate CPU use for an app's pods")
     p_load.add_argument("app")
     p_load.add_argument("cpu", help='a CPU quantity such as 450m, or "off"')
+    p_fill = sub.add_parser("fill", help="filler workloads for the benchmark: about N pods per worker")
+    p_fill.add_argument("--per-node", type=int, default=20, metavar="N")
+    p_fill.add_argument("--off", action="store_true", help="delete the filler workloads")
     args = parser.parse_args(argv)
     if getattr(args, "nodes", 1) < 1:
         parser.error("--nodes must be at least 1")
     layout = Layout.default()
     layout.root.mkdir(parents=True, exist_ok=True)
     handler = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "env": cmd_env, "fault": cmd_fault,
-               "heal": cmd_heal, "load": cmd_load}[args.command]
+               "heal": cmd_heal, "load": cmd_load, "fill": cmd_fill}[args.command]
     try:
         return handler(layout, args)
     except KeyboardInterrupt:

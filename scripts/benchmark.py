@@ -3,6 +3,7 @@
     python scripts/benchmark.py                 # warm up time, memory, suite time and peak memory serial and
                                                 # -n 2, the floor (one list of each kind read), API requests
     python scripts/benchmark.py --nodes 1000    # the same against a 1000-worker sandbox (then back to 3)
+    python scripts/benchmark.py --nodes 10 --pods-per-node 20   # with filler workloads, as dense as real nodes
 
 It restarts the sandbox (down, up) to time a warm start; run it on an otherwise idle machine.
 """
@@ -136,18 +137,23 @@ def suite_times(repeat: int = 3) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=3, help="simulated workers for this measurement")
+    parser.add_argument("--pods-per-node", type=int, default=0,
+                        help="add filler Deployments for about this many pods per worker (python -m sandbox fill)")
     args = parser.parse_args()
     layout = Layout.default()
     _run(sys.executable, "-m", "sandbox", "down", ok=(0,))
     up_s = _run(sys.executable, "-m", "sandbox", "up", "--nodes", str(args.nodes), ok=(0,))
+    fill_s = _run(sys.executable, "-m", "sandbox", "fill", "--per-node", str(args.pods_per_node), ok=(0,)) \
+        if args.pods_per_node else 0.0
     time.sleep(20)     # let the scrapes and log shipping settle before measuring memory
     memory = rss_mib(layout)
-    figures = {"workers": args.nodes, "warm up to all-ready (s)": round(up_s, 1),
+    figures = {"workers": args.nodes, "filler pods per worker": args.pods_per_node,
+               "filling (s)": round(fill_s, 1), "warm up to all-ready (s)": round(up_s, 1),
                "sandbox RSS total (MiB)": round(sum(memory.values())),
                "largest RSS (MiB)": dict(sorted(memory.items(), key=lambda kv: -kv[1])[:4]),
                **suite_times()}
     print(json.dumps(figures, indent=2))
-    if args.nodes != 3:
+    if args.nodes != 3 or args.pods_per_node:
         _run(sys.executable, "-m", "sandbox", "down")
         _run(sys.executable, "-m", "sandbox", "up")
     return 0

@@ -1,0 +1,64 @@
+"""Filler workloads: a cluster of realistic density for the benchmark (about N pods per simulated worker).
+
+Deployments spread over namespaces ``load-00`` ... , each with labels, requests and limits like real ones and
+owned through ReplicaSets by the real controllers; kwok runs their pods. They are outside the platform's
+namespaces, so no criterion expects or minds them; they only make every list the suite reads larger.
+
+    python -m sandbox fill --per-node 20     # then wait until they run
+    python -m sandbox fill --off             # delete them
+"""
+from __future__ import annotations
+
+import math
+import time
+
+from sandbox import kube
+from sandbox.layout import Layout
+from sandbox.platform import container, pod_spec
+
+NAMESPACES = 20
+MAX_REPLICAS = 95                     # per Deployment
+PREFIX, LABEL = "load-", "sandbox.platform-readiness.io/filler"
+
+
+def workers(layout: Layout) -> int:
+    return len(kube.get_json(layout, "nodes", "-l", "type=kwok")["items"])
+
+
+def objects(total: int) -> list[dict]:
+    deployments = max(math.ceil(total / MAX_REPLICAS), 1)
+    per = [total // deployments + (i < total % deployments) for i in range(deployments)]
+    out = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": f"{PREFIX}{n:02d}", "labels": {LABEL: "true"}}}
+           for n in range(min(NAMESPACES, deployments))]
+    for i, replicas in enumerate(per):
+        name, namespace = f"filler-{i:03d}", f"{PREFIX}{i % NAMESPACES:02d}"
+        labels = {"app": name, "app.kubernetes.io/part-of": "filler", LABEL: "true"}
+        out.append({"apiVersion": "apps/v1", "kind": "Deployment",
+                    "metadata": {"name": name, "namespace": namespace, "labels": labels},
+                    "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "template": {
+                        "metadata": {"labels": labels, "annotations": {"kwok.x-k8s.io/usage-cpu": "5m"}},
+                        "spec": pod_spec(container(name, f"registry.local/filler/{name}:1.0", "10m", "32Mi",
+                                                   8080))}}})
+    return out
+
+
+def fill(layout: Layout, per_node: int, timeout_s: float = 1800, progress=print) -> int:
+    total = per_node * workers(layout)
+    kube.apply(layout, objects(total))
+    started, last = time.monotonic(), -1
+    while True:
+        pods = kube.get_json(layout, "pods", "-A", "-l", f"{LABEL}=true",
+                             "--field-selector=status.phase=Running")["items"]
+        if len(pods) != last:
+            progress(f"sandbox fill: {len(pods)}/{total} filler pods running after "
+                     f"{time.monotonic() - started:.0f}s")
+            last = len(pods)
+        if len(pods) >= total:
+            return total
+        if time.monotonic() - started > timeout_s:
+            raise TimeoutError(f"{len(pods)} of {total} filler pods running after {timeout_s:.0f}s")
+        time.sleep(5)
+
+
+def clear(layout: Layout) -> None:
+    kube.kubectl(layout, "delete", "namespace", "-l", f"{LABEL}=true", "--wait=true", "--timeout=600s")
