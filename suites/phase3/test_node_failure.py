@@ -21,7 +21,7 @@ def ranked(live, workers: list[str], profile) -> list[str]:
     nodes_of = nodes_of_workloads(live, profile, profile.platform.critical)
     counts = {w: sum(w in nodes for nodes in nodes_of.values()) for w in workers}
     sole = {next(iter(n)) for n in nodes_of.values() if len(n) == 1}
-    return sorted(workers, key=lambda w: (w not in sole, -counts[w], w))
+    return sorted(workers, key=lambda w: (w in sole, counts[w], w), reverse=True)
 
 
 def _riskiest(live, workers: list[str], profile) -> str:
