@@ -88,9 +88,6 @@ def build(results: dict[str, CriterionResult], catalog: dict[str, Criterion], *,
     return summary
 
 
-SETTLED = ("passed", "waived", "not_applicable")
-
-
 def _derive(entry: dict, meta: Criterion, earlier: list[dict], catalog: dict[str, Criterion]) -> None:
     """Complete a criterion made of other phases' verdicts (already counted: they sort before it)."""
     seen = {e["id"]: e for e in earlier}

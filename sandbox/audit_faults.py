@@ -75,9 +75,13 @@ def _delay(ms: int | None):
     return act
 
 
+def _portal_replicas() -> int:
+    return next(s.replicas for s in platform.SERVICES if (s.namespace, s.name) == SLOW)
+
+
 def _outage(layout: Layout) -> None:
     namespace, name = SLOW
-    replicas = next(s.replicas for s in platform.SERVICES if (s.namespace, s.name) == SLOW)
+    replicas = _portal_replicas()
     query = f'probe_success{{job="service-probes",service="{name}"}}'
     scale(namespace, name, 0)(layout)
     deadline, failed = time.monotonic() + 60, 0
@@ -91,9 +95,7 @@ def _outage(layout: Layout) -> None:
 
 
 def _restore_replicas(layout: Layout) -> None:
-    namespace, name = SLOW
-    replicas = next(s.replicas for s in platform.SERVICES if (s.namespace, s.name) == SLOW)
-    scale(namespace, name, replicas)(layout)
+    scale(*SLOW, _portal_replicas())(layout)
 
 
 def _alert(firing: bool):

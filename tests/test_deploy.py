@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import yaml
 
 from readiness import deploy
+from sandbox import kube
 from tests.conftest import sandbox_cli
 from tests.suite_runner import ROOT, run_suite, unhealthy, wait_for_healthy
 
@@ -68,10 +68,7 @@ def test_job_command_and_paths_match_the_dockerfile():
 
 
 def _kubectl(layout, *args: str, stdin: str | None = None) -> str:
-    proc = subprocess.run([str(layout.bin / "kubectl"), f"--kubeconfig={layout.kubeconfig}", *args], input=stdin,
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    return kube.kubectl(layout, *args, stdin=stdin).stdout
 
 
 def _kubeconfig_for(layout, account: str, path) -> str:
