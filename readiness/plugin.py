@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROFILE_KEY = pytest.StashKey[Profile]()
 TARGET_KEY = pytest.StashKey[object]()
 CACHE_DIR_KEY = pytest.StashKey[Path]()
+SHARED_CACHE_KEY = pytest.StashKey[object]()
 RESULTS_KEY = pytest.StashKey[list]()
 WAIVERS_KEY = pytest.StashKey[list]()
 ENDPOINT_NEEDS = ("prometheus", "alertmanager", "loki", "grafana", "vault")
@@ -126,6 +127,17 @@ def _collects_suites(config: pytest.Config) -> bool:
     """Whether this run collects readiness suites (so needs a profile and a target)."""
     args = [a for a in config.args if not a.startswith("-")] or [str(ROOT / p) for p in config.getini("testpaths")]
     return any(Path(a.split("::")[0]).resolve().is_relative_to(ROOT / "suites") for a in args)
+
+
+def shared_cache(config: pytest.Config):
+    """The run's one store of answers: in memory in a serial run; under pytest-xdist, in the run's directory,
+    where the first process to need an answer writes it for the others."""
+    from fixtures.cache import SharedCache
+    if SHARED_CACHE_KEY not in config.stash:
+        distributed = hasattr(config, "workerinput") or bool(config.getoption("numprocesses", None))
+        config.stash[SHARED_CACHE_KEY] = SharedCache(config.stash[CACHE_DIR_KEY] / "answers" if distributed
+                                                     else None)
+    return config.stash[SHARED_CACHE_KEY]
 
 
 def pytest_configure_node(node) -> None:
@@ -405,13 +417,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def _cluster_identity(config: pytest.Config, target) -> dict:
     """The cluster's identity for carried-over evidence: the kube-system namespace's UID (one GET, cached)."""
-    from fixtures.cache import SharedCache
     from fixtures.kube import Snapshot
     identity = {"server": None, "uid": None}
     try:
         api = target.api_client()
         identity["server"] = api.configuration.host
-        body = Snapshot(api, SharedCache(config.stash[CACHE_DIR_KEY] / "answers"), api.configuration.host).get(
+        body = Snapshot(api, shared_cache(config), api.configuration.host).get(
             "/api/v1/namespaces/kube-system", "kube-system namespace")
         identity["uid"] = (body or {}).get("metadata", {}).get("uid")
     except Exception as exc:  # without an identity no evidence is carried over; the run itself is unaffected
@@ -427,8 +438,7 @@ def _environment(config: pytest.Config, profile: Profile, target) -> dict[str, s
         suite_version = "checkout"
     try:
         from fixtures.kube import Snapshot
-        from fixtures.cache import SharedCache
-        kube_version = Snapshot(target.api_client(), SharedCache(config.stash[CACHE_DIR_KEY] / "answers")).version()
+        kube_version = Snapshot(target.api_client(), shared_cache(config)).version()
     except Exception as exc:  # the version is context for the report, never a reason to fail it
         kube_version = f"unknown ({exc.__class__.__name__})"
     return {"cluster": target.describe(), "context": target.context or "in-cluster",
