@@ -31,11 +31,14 @@ from sandbox import heartbeat, logs
 from sandbox.layout import Layout
 from sandbox.infrastructure import TUNNEL_NS, TUNNEL_SECRET
 from sandbox.platform import PLATFORM_NAMESPACES
+from sandbox.rawapi import TIMEOUT_S, get_json, list_pages
 
 USAGE_CPU = "kwok.x-k8s.io/usage-cpu"
 BASELINE_CPU = "sandbox.platform-readiness.io/usage-cpu-baseline"
 LOG_INTERVAL_S = 5.0
 POLL_INTERVAL_S = 2.0
+SLOW_ROUND_S = 10.0
+RETURN_WINDOW_S = 60.0       # how long after a node's return its pods are looked at
 RESPONSE_DELAY = "sandbox.platform-readiness.io/response-delay-ms"
 TUNNEL_HA_CONNECTIONS = 4        # cloudflared's default number of edge connections per connector
 
@@ -53,7 +56,6 @@ class World:
     def __init__(self):
         self.lock = threading.Lock()
         self.pods: dict[tuple[str, str], client.V1Pod] = {}      # the platform's
-        self.all_pods: list[client.V1Pod] = []                    # every namespace's, kube-system's included
         self.ready_nodes: set[str] = set()
         self.slices: list[dict] = []
         self.tunnel_credentials = False
@@ -67,22 +69,24 @@ class World:
         return None
 
 
-def refresh(core: client.CoreV1Api, world: World) -> list[client.V1Node]:
-    nodes = core.list_node().items
-    ready = {n.metadata.name for n in nodes
-             if any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or []))}
+def refresh(core: client.CoreV1Api, world: World) -> set[str]:
+    """Look at the cluster: which nodes are Ready, the platform's pods, endpoints and tunnel credentials."""
+    nodes = get_json(core.api_client, "/api/v1/nodes")["items"]
+    ready = {n["metadata"]["name"] for n in nodes if any(c["type"] == "Ready" and c["status"] == "True"
+                                                         for c in (n.get("status") or {}).get("conditions") or [])}
     pods = {}
-    everything = core.list_pod_for_all_namespaces().items
-    for pod in everything:
-        if pod.metadata.namespace in PLATFORM_NAMESPACES:
+    for namespace in PLATFORM_NAMESPACES:
+        for pod in core.list_namespaced_pod(namespace, _request_timeout=TIMEOUT_S).items:
             pods[(pod.metadata.namespace, pod.metadata.name)] = pod
-    slices = client.DiscoveryV1Api(core.api_client).list_endpoint_slice_for_all_namespaces().items
-    secrets = core.list_namespaced_secret(TUNNEL_NS, field_selector=f"metadata.name={TUNNEL_SECRET}").items
+    slices = client.DiscoveryV1Api(core.api_client).list_endpoint_slice_for_all_namespaces(
+        _request_timeout=TIMEOUT_S).items
+    secrets = core.list_namespaced_secret(TUNNEL_NS, field_selector=f"metadata.name={TUNNEL_SECRET}",
+                                          _request_timeout=TIMEOUT_S).items
     with world.lock:
         world.tunnel_credentials = bool(secrets and (secrets[0].data or {}).get("credentials.json"))
-        world.pods, world.all_pods, world.ready_nodes = pods, everything, ready
+        world.pods, world.ready_nodes = pods, ready
         world.slices = [s for s in slices if s.metadata.namespace in PLATFORM_NAMESPACES]
-    return nodes
+    return ready
 
 
 def discovery(world: World, layout: Layout, namespace: str, service: str) -> list[dict]:
@@ -133,22 +137,25 @@ def response_delay_s(pod: client.V1Pod) -> float:
         return 0.0
 
 
-def sync_pod_readiness(core: client.CoreV1Api, world: World) -> None:
+def sync_pod_readiness(core: client.CoreV1Api, nodes: set[str] | None) -> None:
     """What a kubelet does after its node comes back: pods it runs are Ready again.
 
     The node lifecycle controller marks pods NotReady when their node stops
     heartbeating; kwok does not flip them back when the node returns, so pods
-    that tolerate the outage (DaemonSets) would stay NotReady for ever.
+    that tolerate the outage (DaemonSets) would stay NotReady for ever. Looked at
+    for the nodes that came back lately (``nodes``), or every node (None).
     """
-    with world.lock:
-        pods = [p for p in world.all_pods if p.spec.node_name in world.ready_nodes
-                and p.status.phase == "Running" and p.metadata.deletion_timestamp is None]
-    for pod in pods:
-        conditions = {c.type: c.status for c in pod.status.conditions or []}
-        if conditions.get("Ready") == "False" and conditions.get("ContainersReady") == "True":
-            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            core.patch_namespaced_pod_status(pod.metadata.name, pod.metadata.namespace, {"status": {
-                "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now}]}})
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    selectors = [None] if nodes is None else [f"spec.nodeName={n}" for n in sorted(nodes)]
+    for selector in selectors:
+        for pod in list_pages(core.api_client, "/api/v1/pods", **({"fieldSelector": selector} if selector else {})):
+            meta, status = pod["metadata"], pod.get("status") or {}
+            conditions = {c["type"]: c["status"] for c in status.get("conditions") or []}
+            if status.get("phase") == "Running" and not meta.get("deletionTimestamp") \
+                    and conditions.get("Ready") == "False" and conditions.get("ContainersReady") == "True":
+                core.patch_namespaced_pod_status(meta["name"], meta["namespace"], {"status": {
+                    "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now}]}},
+                    _request_timeout=TIMEOUT_S)
 
 
 def apply_load(core: client.CoreV1Api, world: World, load: dict[str, str]) -> None:
@@ -161,7 +168,7 @@ def apply_load(core: client.CoreV1Api, world: World, load: dict[str, str]) -> No
         wanted = load.get(key, baseline)
         if ann.get(USAGE_CPU) != wanted or BASELINE_CPU not in ann:
             core.patch_namespaced_pod(pod.metadata.name, pod.metadata.namespace, {
-                "metadata": {"annotations": {USAGE_CPU: wanted, BASELINE_CPU: baseline}}})
+                "metadata": {"annotations": {USAGE_CPU: wanted, BASELINE_CPU: baseline}}}, _request_timeout=TIMEOUT_S)
 
 
 def tunnel_metrics(world: World) -> str:
@@ -223,17 +230,27 @@ def main() -> None:
     layout = Layout(args.root)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)    # the promtail processes it starts are reaped by the kernel
     config.load_kube_config(str(layout.kubeconfig))
-    core, coordination = client.CoreV1Api(), client.CoordinationV1Api()
+    heartbeat.start(client.ApiClient())         # its own connection: never waits behind the loop below
+    core = client.CoreV1Api()
     world = World()
-    refresh(core, world)        # serve nothing before the first look: a Service answer must be true from the start
+    ready = refresh(core, world)    # serve nothing before the first look: a Service answer must be true from the start
     server = ThreadingHTTPServer(("127.0.0.1", layout.ports.agent), _http(world, layout, time.time()))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     last_log, tick = 0.0, 0
+    returned: dict[str, float] | None = None     # node -> when it came back; None: look at every node once
     while True:
+        started = time.monotonic()
         try:
-            heartbeat.sync_leases(coordination, refresh(core, world))
+            before, ready = ready, refresh(core, world)
             apply_load(core, world, read_json(layout.root / "load.json", {}))
-            sync_pod_readiness(core, world)
+            now = time.monotonic()
+            if returned is None:
+                sync_pod_readiness(core, None)
+                returned = {}
+            returned = {n: t for n, t in returned.items() if now - t < RETURN_WINDOW_S and n in ready}
+            returned.update({n: now for n in ready - before})
+            if returned:
+                sync_pod_readiness(core, set(returned))
             with world.lock:
                 pods, ready_nodes = list(world.pods.values()), set(world.ready_nodes)
             logs.reconcile(layout, logs.groups(logs.agent_nodes(pods, ready_nodes)), pods)
@@ -242,6 +259,9 @@ def main() -> None:
                 last_log, tick = time.monotonic(), tick + 1
         except Exception as exc:  # keep serving; the next round retries
             print(f"agent: {exc.__class__.__name__}: {exc}", flush=True)
+        took = time.monotonic() - started
+        if took > SLOW_ROUND_S:
+            print(f"agent: a round took {took:.1f}s", flush=True)
         time.sleep(POLL_INTERVAL_S)
 
 

@@ -115,7 +115,7 @@ def _bootstrap_api(layout: Layout, workers: int, progress) -> None:
     kube.apply(layout, [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": n["metadata"]["name"]},
                          "status": n["status"]} for n in node_objs], subresource="status")
     progress(f"  {len(node_objs)} nodes registered ({workers} workers)")
-    objects = platform.platform_objects()
+    objects = platform.platform_objects(workers)
     kube.apply(layout, [o for o in objects if o["kind"] == "Namespace"])
     kube.apply(layout, [o for o in objects if o["kind"] != "Namespace"])
     apply_certificates(layout)

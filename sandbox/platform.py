@@ -166,11 +166,16 @@ def monitoring_stack() -> list[dict]:
     return [log_agent, *workload(operator)[:2]]
 
 
-def policies(namespace: str) -> list[dict]:
+def policies(namespace: str, daemon_pods: int = 0) -> list[dict]:
+    """Quota, defaults and network policies of a platform namespace; a namespace that runs a DaemonSet has
+    room for one of its pods per node, and a quarter more, on top (as a platform team sizes it for the cluster
+    it runs on: P3-RESOURCES fails a quota used above 90%)."""
+    room = -(-daemon_pods * 5 // 4)
+    cpu, memory = f"{40_000 + 50 * room}m", f"{80 * 1024 + 64 * room}Mi"     # the log agent's requests
     return [
         {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": _meta(f"{namespace}-quota", namespace),
-         "spec": {"hard": {"requests.cpu": "40", "requests.memory": "80Gi", "limits.cpu": "40",
-                           "limits.memory": "80Gi", "pods": "100"}}},
+         "spec": {"hard": {"requests.cpu": cpu, "requests.memory": memory, "limits.cpu": cpu,
+                           "limits.memory": memory, "pods": str(100 + room)}}},
         {"apiVersion": "v1", "kind": "LimitRange", "metadata": _meta(f"{namespace}-limits", namespace),
          "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m", "memory": "512Mi"},
                               "defaultRequest": {"cpu": "100m", "memory": "128Mi"}}]}},
@@ -288,10 +293,10 @@ def namespaces() -> list[dict]:
         {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(ns)} for ns in (BACKUP_NS, GITOPS_NS)]
 
 
-def platform_objects() -> list[dict]:
+def platform_objects(workers: int = 3) -> list[dict]:
     objs: list[dict] = namespaces()
     for ns in PLATFORM_NAMESPACES:
-        objs += policies(ns)
+        objs += policies(ns, workers + 1 if ns == MONITORING_NS else 0)
     for svc in SERVICES:
         objs += workload(svc)
     objs += monitoring_stack()
