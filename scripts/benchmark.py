@@ -1,9 +1,10 @@
 """Speed and memory of the sandbox and the suite, measured on this machine (figures go into the README).
 
     python scripts/benchmark.py                 # warm up time, memory, suite time and peak memory serial and
-                                                # -n 2, the floor (one list of each kind read), API requests
+                                                # -n auto, the floor (one list of each kind read), API requests
     python scripts/benchmark.py --nodes 1000    # the same against a 1000-worker sandbox (then back to 3)
-    python scripts/benchmark.py --nodes 10 --pods-per-node 20   # with filler workloads, as dense as real nodes
+    python scripts/benchmark.py --nodes 10,100,1000 --pods-per-node 20   # as dense as real nodes, a table row
+                                                                         # per size
 
 It restarts the sandbox (down, up) to time a warm start; run it on an otherwise idle machine.
 """
@@ -116,12 +117,12 @@ def requests_by_resource(log: Path) -> dict:
             "requests per resource (top 5)": dict(sorted(counts.items(), key=lambda kv: -kv[1])[:5])}
 
 
-def suite_times(repeat: int = 3) -> dict:
+def suite_times(repeat: int) -> dict:
     out = {}
     tmp = Path(tempfile.mkdtemp(prefix="readiness-bench-"))
     pytest_args = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "--summary-dir",
                    str(tmp), f"--alluredir={tmp / 'allure'}"]
-    for label, extra in (("serial", []), ("xdist -n 2", ["-n", "2"])):
+    for label, extra in (("serial", []), ("-n auto", ["-n", "auto"])):
         runs = [measured_run(*pytest_args, *extra) for _ in range(repeat)]
         out[f"suite {label} (s)"] = round(min(r[0] for r in runs), 2)
         out[f"suite {label} peak RSS (MiB)"] = round(max(r[1] for r in runs))
@@ -136,26 +137,50 @@ def suite_times(repeat: int = 3) -> dict:
     return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nodes", type=int, default=3, help="simulated workers for this measurement")
-    parser.add_argument("--pods-per-node", type=int, default=0,
-                        help="add filler Deployments for about this many pods per worker (python -m sandbox fill)")
-    args = parser.parse_args()
-    layout = Layout.default()
+def measure(layout: Layout, nodes: int, pods_per_node: int, repeat: int) -> dict:
     _run(sys.executable, "-m", "sandbox", "down", ok=(0,))
-    up_s = _run(sys.executable, "-m", "sandbox", "up", "--nodes", str(args.nodes), ok=(0,))
-    fill_s = _run(sys.executable, "-m", "sandbox", "fill", "--per-node", str(args.pods_per_node), ok=(0,)) \
-        if args.pods_per_node else 0.0
+    up_s = _run(sys.executable, "-m", "sandbox", "up", "--nodes", str(nodes), ok=(0,))
+    fill_s = _run(sys.executable, "-m", "sandbox", "fill", "--per-node", str(pods_per_node), ok=(0,)) \
+        if pods_per_node else 0.0
     time.sleep(20)     # let the scrapes and log shipping settle before measuring memory
     memory = rss_mib(layout)
-    figures = {"workers": args.nodes, "filler pods per worker": args.pods_per_node,
-               "filling (s)": round(fill_s, 1), "warm up to all-ready (s)": round(up_s, 1),
-               "sandbox RSS total (MiB)": round(sum(memory.values())),
-               "largest RSS (MiB)": dict(sorted(memory.items(), key=lambda kv: -kv[1])[:4]),
-               **suite_times()}
-    print(json.dumps(figures, indent=2))
-    if args.nodes != 3 or args.pods_per_node:
+    return {"workers": nodes, "filler pods per worker": pods_per_node, "pods": pod_count(),
+            "filling (s)": round(fill_s, 1), "warm up to all-ready (s)": round(up_s, 1),
+            "sandbox RSS total (MiB)": round(sum(memory.values())),
+            "largest RSS (MiB)": dict(sorted(memory.items(), key=lambda kv: -kv[1])[:5]),
+            **suite_times(repeat)}
+
+
+def pod_count() -> int:
+    from fixtures.kube import Snapshot
+    from fixtures.cache import SharedCache
+    from fixtures.target import resolve
+    api = resolve(None, None, {}, {}).api_client()
+    return len(Snapshot(api, SharedCache(None)).list("pods"))
+
+
+ROW = ["workers", "pods", "filling (s)", "suite serial (s)", "suite serial peak RSS (MiB)", "suite -n auto (s)",
+       "suite -n auto peak RSS (MiB)", "floor: one list of every kind read (s)", "ratio serial / floor",
+       "API requests", "sandbox RSS total (MiB)"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", default="3", help="simulated workers, or a comma-separated list of sizes "
+                                                     "measured one after the other (e.g. 10,100,1000)")
+    parser.add_argument("--pods-per-node", type=int, default=0,
+                        help="add filler Deployments for about this many pods per worker (python -m sandbox fill)")
+    parser.add_argument("--repeat", type=int, default=3, help="suite runs per figure (the fastest is kept)")
+    args = parser.parse_args()
+    layout, rows = Layout.default(), []
+    for nodes in (int(n) for n in args.nodes.split(",")):
+        figures = measure(layout, nodes, args.pods_per_node, args.repeat)
+        print(json.dumps(figures, indent=2), flush=True)
+        rows.append(figures)
+    print("| " + " | ".join(ROW) + " |\n|" + "---|" * len(ROW))
+    for figures in rows:
+        print("| " + " | ".join(str(figures.get(k, "")) for k in ROW) + " |")
+    if args.nodes != "3" or args.pods_per_node:
         _run(sys.executable, "-m", "sandbox", "down")
         _run(sys.executable, "-m", "sandbox", "up")
     return 0
