@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import urllib.parse
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -35,10 +36,31 @@ class FakeSnapshot(Snapshot):
         self.not_served = {_path(*KINDS[k]) for k in not_served}
 
     def _get(self, path: str, what: str):
-        path = path.split("?", 1)[0]        # one page holds everything here
-        if path in self.not_served:
+        """One page holds everything here; a namespace's list and a field selector are served from the
+        cluster-wide answer, as the API server would."""
+        path, _, query = path.partition("?")
+        if path in self.answers and "items" not in self.answers[path]:
+            return self.answers[path]       # one object, read by name
+        namespace, cluster_path = None, path
+        parts = path.split("/")
+        if "namespaces" in parts[:-2] and len(parts) > parts.index("namespaces") + 2:
+            at = parts.index("namespaces")
+            namespace, cluster_path = parts[at + 1], "/".join(parts[:at] + parts[at + 2:])
+        if cluster_path in self.not_served:
             return None
-        return self.answers.get(path, {"items": []})
+        answer = self.answers.get(path) or self.answers.get(cluster_path, {"items": []})
+        fields = dict(pair.split("=", 1) for pair in
+                      dict(urllib.parse.parse_qsl(query)).get("fieldSelector", "").split(",") if pair)
+        items = [item for item in answer.get("items") or []
+                 if (namespace is None or (item.get("metadata") or {}).get("namespace") == namespace)
+                 and all(str(_field(item, key)) == value for key, value in fields.items())]
+        return {**answer, "items": items}
+
+
+def _field(obj: dict, dotted: str):
+    for key in dotted.split("."):
+        obj = (obj or {}).get(key) if isinstance(obj, dict) else None
+    return obj
 
 
 class FakePrometheus(Prometheus):

@@ -9,8 +9,11 @@ import pytest
 
 from fixtures.cache import SharedCache
 from fixtures.kube import KINDS, SINGLE_GETS
+from readiness.profile import load_profile
 from readiness.verdict import CouldNotLook
 from tests.suite_runner import run_suite
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_cache_fetches_once_and_replays_could_not_look(tmp_path):
@@ -38,5 +41,9 @@ def test_whole_suite_fetches_each_answer_once(sandbox, tmp_path, workers):
     fetched = [json.loads(line)["key"] for line in Path(cache_root).read_text().splitlines()]
     assert len(fetched) == len(set(fetched)), f"fetched more than once: {sorted(fetched)}"
     kube_reads = [k for k in fetched if k.startswith("kube /api")]
-    # at most one list per kind the checks read, however many criteria read it, and the few single reads
-    assert len(kube_reads) <= len(KINDS) + len(SINGLE_GETS), kube_reads
+    # at most one list per kind the checks read, however many criteria read it, and the few single reads;
+    # events alone are listed per platform namespace (Warning only), never cluster-wide
+    namespaces = load_profile(ROOT / "profiles" / "sandbox.yaml").platform.namespaces
+    per_namespace = [k for k in kube_reads if "/namespaces/" in k and k.split("?")[0].endswith("/events")]
+    assert len(per_namespace) == len(namespaces) and "kube /api/v1/events" not in kube_reads, kube_reads
+    assert len(kube_reads) <= len(KINDS) - 1 + len(namespaces) + len(SINGLE_GETS), kube_reads
