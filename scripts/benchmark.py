@@ -141,15 +141,17 @@ def suite_times(repeat: int) -> dict:
     return out
 
 
-def measure(layout: Layout, nodes: int, pods_per_node: int, repeat: int) -> dict:
-    _run(sys.executable, "-m", "sandbox", "down", ok=(0,))
-    up_s = _run(sys.executable, "-m", "sandbox", "up", "--nodes", str(nodes), ok=(0,))
-    fill_s = _run(sys.executable, "-m", "sandbox", "fill", "--per-node", str(pods_per_node), ok=(0,)) \
-        if pods_per_node else 0.0
-    time.sleep(20)     # let the scrapes and log shipping settle before measuring memory
+def measure(layout: Layout, nodes: int, pods_per_node: int, repeat: int, reuse: bool) -> dict:
+    up_s = fill_s = None
+    if not reuse:
+        _run(sys.executable, "-m", "sandbox", "down", ok=(0,))
+        up_s = _run(sys.executable, "-m", "sandbox", "up", "--nodes", str(nodes), ok=(0,))
+        fill_s = _run(sys.executable, "-m", "sandbox", "fill", "--per-node", str(pods_per_node), ok=(0,)) \
+            if pods_per_node else 0.0
+        time.sleep(20)     # let the scrapes and log shipping settle before measuring memory
     memory = rss_mib(layout)
     return {"workers": nodes, "filler pods per worker": pods_per_node, "pods": pod_count(),
-            "filling (s)": round(fill_s, 1), "warm up to all-ready (s)": round(up_s, 1),
+            "filling (s)": fill_s and round(fill_s, 1), "warm up to all-ready (s)": up_s and round(up_s, 1),
             "sandbox RSS total (MiB)": round(sum(memory.values())),
             "largest RSS (MiB)": dict(sorted(memory.items(), key=lambda kv: -kv[1])[:5]),
             **suite_times(repeat)}
@@ -175,16 +177,18 @@ def main() -> int:
     parser.add_argument("--pods-per-node", type=int, default=0,
                         help="add filler Deployments for about this many pods per worker (python -m sandbox fill)")
     parser.add_argument("--repeat", type=int, default=3, help="suite runs per figure (the fastest is kept)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the running sandbox as it is (one size; no restart, no fill, left running)")
     args = parser.parse_args()
     layout, rows = Layout.default(), []
     for nodes in (int(n) for n in args.nodes.split(",")):
-        figures = measure(layout, nodes, args.pods_per_node, args.repeat)
+        figures = measure(layout, nodes, args.pods_per_node, args.repeat, args.reuse)
         print(json.dumps(figures, indent=2), flush=True)
         rows.append(figures)
     print("| " + " | ".join(ROW) + " |\n|" + "---|" * len(ROW))
     for figures in rows:
         print("| " + " | ".join(str(figures.get(k, "")) for k in ROW) + " |")
-    if args.nodes != "3" or args.pods_per_node:
+    if not args.reuse and (args.nodes != "3" or args.pods_per_node):
         _run(sys.executable, "-m", "sandbox", "down")
         _run(sys.executable, "-m", "sandbox", "up")
     return 0

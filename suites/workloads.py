@@ -14,7 +14,7 @@ def find_workload(snapshot: Snapshot, workload: Workload) -> dict | None:
 
 
 def pods_of(snapshot: Snapshot, obj: dict) -> list[dict]:
-    return ready.pods_of(obj, snapshot.items("pods"))
+    return ready.pods_of(obj, snapshot.items("pods", [obj["metadata"]["namespace"]]))
 
 
 def node_roles(node: dict) -> set[str]:
@@ -52,6 +52,6 @@ def platform_pod_specs(snapshot, namespaces: set[str]):
         for obj in snapshot.items(plural):
             if obj["metadata"].get("namespace") in namespaces:
                 yield kind, obj["metadata"]["namespace"], obj["metadata"]["name"], obj["spec"]["template"]["spec"]
-    for pod in snapshot.items("pods"):
-        if pod["metadata"].get("namespace") in namespaces and not pod["metadata"].get("ownerReferences"):
+    for pod in snapshot.items("pods", sorted(namespaces)):
+        if not pod["metadata"].get("ownerReferences"):
             yield "Pod", pod["metadata"]["namespace"], pod["metadata"]["name"], pod["spec"]

@@ -42,8 +42,15 @@ def test_whole_suite_fetches_each_answer_once(sandbox, tmp_path, workers):
     assert len(fetched) == len(set(fetched)), f"fetched more than once: {sorted(fetched)}"
     kube_reads = [k for k in fetched if k.startswith("kube /api")]
     # at most one list per kind the checks read, however many criteria read it, and the few single reads;
-    # events alone are listed per platform namespace (Warning only), never cluster-wide
+    # pods, Warning events and pod metrics are listed per namespace of the profile, never cluster-wide
     namespaces = load_profile(ROOT / "profiles" / "sandbox.yaml").platform.namespaces
-    per_namespace = [k for k in kube_reads if "/namespaces/" in k and k.split("?")[0].endswith("/events")]
-    assert len(per_namespace) == len(namespaces) and "kube /api/v1/events" not in kube_reads, kube_reads
-    assert len(kube_reads) <= len(KINDS) - 1 + len(namespaces) + len(SINGLE_GETS), kube_reads
+    scoped = {"kube /api/v1/pods": [], "kube /api/v1/events": [], "kube /apis/metrics.k8s.io/v1beta1/pods": []}
+    for key in kube_reads:
+        base, _, rest = key.split("?")[0].partition("/namespaces/")
+        namespace, _, plural = rest.partition("/")
+        if f"{base}/{plural}" in scoped:
+            scoped[f"{base}/{plural}"].append(namespace)
+    assert not set(scoped) & set(kube_reads), kube_reads
+    assert all(found and set(found) <= set(namespaces) for found in scoped.values()), scoped
+    assert len(kube_reads) <= len(KINDS) - len(scoped) + sum(map(len, scoped.values())) + len(SINGLE_GETS), \
+        kube_reads

@@ -58,7 +58,7 @@ def test_no_warning_events_or_restart_loops(snapshot, profile):
     now = dt.datetime.now(dt.timezone.utc)
     since = now - dt.timedelta(seconds=spec.lookback_s)
     namespaces = set(profile.platform.namespaces)
-    pods = [p for p in snapshot.items("pods") if p["metadata"].get("namespace") in namespaces]
+    pods = snapshot.items("pods", sorted(namespaces))
     require_data(pods, "platform pods", f"pods in namespaces {', '.join(sorted(namespaces))}")
     # Warning events of the platform's namespaces only, filtered by the API server: a large cluster holds far
     # more Normal events than pods, and none of another namespace's are read here.

@@ -21,8 +21,8 @@ def test_pdb_selects_pods_and_allows_a_disruption(snapshot, pdb):
         fail(f"{pdb.ref}: PodDisruptionBudget not found")
     status = obj.get("status", {})
     attach_json(f"{pdb.ref}", {"spec": obj["spec"], "status": status})
-    selected = [p for p in snapshot.items("pods") if p["metadata"]["namespace"] == pdb.namespace
-                and selects(obj["spec"].get("selector"), p["metadata"].get("labels"))]
+    selected = [p for p in snapshot.items("pods", [pdb.namespace])
+                if selects(obj["spec"].get("selector"), p["metadata"].get("labels"))]
     problems = []
     if not selected:
         problems.append(f"{pdb.ref}: selector {obj['spec'].get('selector')} selects no pods")

@@ -40,8 +40,8 @@ def _missing_resources(pod: dict) -> list[str]:
                                                                     "phase3.quota_max_used_percent"))
 def test_requests_limits_quotas_and_headroom(snapshot, profile):
     namespaces = set(profile.platform.namespaces)
-    pods = [p for p in snapshot.items("pods") if p["metadata"]["namespace"] in namespaces
-            and p.get("status", {}).get("phase") in ("Running", "Pending")]
+    pods = [p for p in snapshot.items("pods", sorted(namespaces))
+            if p.get("status", {}).get("phase") in ("Running", "Pending")]
     require_data(pods, "platform pods", f"pods in {', '.join(sorted(namespaces))}")
     problems = []
     for pod in pods:

@@ -40,8 +40,7 @@ def test_every_running_pod_has_recent_logs(snapshot, loki, profile):
     spec = profile.phase4.loki
     _require_loki_ready(loki)
     namespaces = profile.log_namespaces
-    pods = [p for p in snapshot.items("pods")
-            if p["metadata"]["namespace"] in namespaces and running_longer_than(p, spec.new_pod_grace_s)]
+    pods = [p for p in snapshot.items("pods", sorted(namespaces)) if running_longer_than(p, spec.new_pod_grace_s)]
     if not pods:
         raise CouldNotLook("platform pods", f"no pods running longer than {spec.new_pod_grace_s}s in "
                                             f"{', '.join(namespaces)}: nothing to look for", "empty")
@@ -104,7 +103,8 @@ def test_log_agent_runs_on_every_node(snapshot, profile):
     if ds is None:
         fail(f"{ref}: log agent DaemonSet not found")
     tolerations = ds["spec"]["template"]["spec"].get("tolerations") or []
-    agent_nodes = {p["spec"].get("nodeName") for p in pods_of(ds, snapshot.items("pods")) if is_ready_pod(p)}
+    agent_pods = pods_of(ds, snapshot.items("pods", [ds["metadata"]["namespace"]]))
+    agent_nodes = {p["spec"].get("nodeName") for p in agent_pods if is_ready_pod(p)}
     nodes = snapshot.items("nodes")
     require_data(nodes, "kubernetes nodes", "GET /api/v1/nodes")
     problems, rows = [], []

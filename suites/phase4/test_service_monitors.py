@@ -38,15 +38,14 @@ def test_monitored_services_have_monitors_and_targets(snapshot, prometheus, prof
     targets = prometheus.active_targets()
     require_data(targets, "prometheus active targets", "/api/v1/targets")
     services = {f"{s['metadata']['namespace']}/{s['metadata']['name']}": s for s in snapshot.items("services")}
-    pods = snapshot.items("pods")
     problems, rows = [], []
     for wanted in profile.phase4.monitored_services:
         ref = f"{wanted.namespace}/{wanted.name}"
         service = services.get(ref)
         selector = {"matchLabels": service["spec"]["selector"]} if service and service["spec"].get("selector") \
             else None
-        ns_pods = [p for p in pods if p["metadata"]["namespace"] == wanted.namespace
-                   and selects(selector, p["metadata"].get("labels"))]
+        ns_pods = [p for p in snapshot.items("pods", [wanted.namespace])
+                   if selects(selector, p["metadata"].get("labels"))]
         monitor = _monitor_for(service, ns_pods, monitors, podmonitors)
         job = [t for t in targets if t["labels"].get("job") == wanted.job_name]
         up = [t for t in job if t["health"] == "up"]

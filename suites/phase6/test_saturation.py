@@ -47,9 +47,9 @@ def hpas_at_max(snapshot, spec) -> list[str]:
     return problems
 
 
-def oom_kills(snapshot, spec) -> list[str]:
+def oom_kills(snapshot, spec, namespaces: list[str]) -> list[str]:
     problems = []
-    for pod in snapshot.items("pods"):
+    for pod in snapshot.items("pods", sorted(namespaces)):
         for status in (pod.get("status") or {}).get("containerStatuses") or []:
             last = (status.get("lastState") or {}).get("terminated") or {}
             ago = age_s(last.get("finishedAt"))
@@ -61,16 +61,16 @@ def oom_kills(snapshot, spec) -> list[str]:
 
 @criterion("P6-SATURATION", 6, "No resource saturation", severity="critical",
            requirement="Each Ready node's CPU and memory in use stay within the profile's share of allocatable; "
-                       "no HPA is held at its maxReplicas for longer than the profile allows; no container was "
-                       "OOM-killed within the profile's window.",
+                       "no HPA is held at its maxReplicas for longer than the profile allows; no container of the "
+                       "platform's namespaces was OOM-killed within the profile's window.",
            next_step="kubectl top nodes and kubectl top pods --sort-by=cpu name the consumer; raise an HPA's "
                      "maximum or the node pool for one held at max; raise the memory limit of an OOM-killed "
                      "container or fix its leak.",
-           profile_keys=("phase6.saturation",))
+           profile_keys=("phase6.saturation", "platform.namespaces"))
 def test_no_saturation(snapshot, profile):
     spec = profile.phase6.saturation
     require_data(snapshot.items("nodes"), "kubernetes nodes", "GET /api/v1/nodes")
-    problems = hpas_at_max(snapshot, spec) + oom_kills(snapshot, spec)
+    problems = hpas_at_max(snapshot, spec) + oom_kills(snapshot, spec, profile.platform.namespaces)
     try:
         found, rows = node_use(snapshot, spec)
     except CouldNotLook as exc:
