@@ -55,16 +55,16 @@ class World:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.pods: dict[tuple[str, str], client.V1Pod] = {}      # the platform's
+        self.pods: dict[tuple[str, str], dict] = {}      # the platform's, as the API server sends them
         self.ready_nodes: set[str] = set()
         self.slices: list[dict] = []
         self.tunnel_credentials = False
 
-    def serving(self, namespace: str, name: str) -> client.V1Pod | None:
+    def serving(self, namespace: str, name: str) -> dict | None:
         with self.lock:
             pod = self.pods.get((namespace, name))
-            if pod and pod.status.phase == "Running" and pod.spec.node_name in self.ready_nodes \
-                    and pod.metadata.deletion_timestamp is None:
+            if pod and pod["status"].get("phase") == "Running" and pod["spec"].get("nodeName") in self.ready_nodes \
+                    and not pod["metadata"].get("deletionTimestamp"):
                 return pod
         return None
 
@@ -76,8 +76,9 @@ def refresh(core: client.CoreV1Api, world: World) -> set[str]:
                                                          for c in (n.get("status") or {}).get("conditions") or [])}
     pods = {}
     for namespace in PLATFORM_NAMESPACES:
-        for pod in core.list_namespaced_pod(namespace, _request_timeout=TIMEOUT_S).items:
-            pods[(pod.metadata.namespace, pod.metadata.name)] = pod
+        for pod in list_pages(core.api_client, f"/api/v1/namespaces/{namespace}/pods"):
+            pod.setdefault("status", {})
+            pods[(namespace, pod["metadata"]["name"])] = pod
     slices = client.DiscoveryV1Api(core.api_client).list_endpoint_slice_for_all_namespaces(
         _request_timeout=TIMEOUT_S).items
     secrets = core.list_namespaced_secret(TUNNEL_NS, field_selector=f"metadata.name={TUNNEL_SECRET}",
@@ -108,13 +109,13 @@ def discovery(world: World, layout: Layout, namespace: str, service: str) -> lis
     return groups
 
 
-def serving_pods(world: World) -> list[client.V1Pod]:
+def serving_pods(world: World) -> list[dict]:
     with world.lock:
         pods = list(world.pods.values())
-    return [p for p in pods if world.serving(p.metadata.namespace, p.metadata.name) is not None]
+    return [p for p in pods if world.serving(p["metadata"]["namespace"], p["metadata"]["name"]) is not None]
 
 
-def serving_endpoint(world: World, namespace: str, service: str) -> client.V1Pod | None:
+def serving_endpoint(world: World, namespace: str, service: str) -> dict | None:
     """What a client of the Service reaches: one of its ready endpoints' pods that is serving, or none."""
     with world.lock:
         slices = [s for s in world.slices if s.metadata.namespace == namespace
@@ -127,10 +128,10 @@ def serving_endpoint(world: World, namespace: str, service: str) -> client.V1Pod
     return None
 
 
-def response_delay_s(pod: client.V1Pod) -> float:
+def response_delay_s(pod: dict) -> float:
     """How long the simulated service takes to answer: its pod's RESPONSE_DELAY annotation (milliseconds),
     like kwok's usage annotations the simulated behaviour of a release."""
-    value = (pod.metadata.annotations or {}).get(RESPONSE_DELAY, "0")
+    value = (pod["metadata"].get("annotations") or {}).get(RESPONSE_DELAY, "0")
     try:
         return max(float(value), 0.0) / 1000
     except ValueError:
@@ -162,12 +163,13 @@ def apply_load(core: client.CoreV1Api, world: World, load: dict[str, str]) -> No
     with world.lock:
         pods = list(world.pods.values())
     for pod in pods:
-        ann = pod.metadata.annotations or {}
-        key = f"{pod.metadata.namespace}/{(pod.metadata.labels or {}).get('app', '')}"
+        meta = pod["metadata"]
+        ann = meta.get("annotations") or {}
+        key = f"{meta['namespace']}/{(meta.get('labels') or {}).get('app', '')}"
         baseline = ann.get(BASELINE_CPU, ann.get(USAGE_CPU, "1m"))
         wanted = load.get(key, baseline)
         if ann.get(USAGE_CPU) != wanted or BASELINE_CPU not in ann:
-            core.patch_namespaced_pod(pod.metadata.name, pod.metadata.namespace, {
+            core.patch_namespaced_pod(meta["name"], meta["namespace"], {
                 "metadata": {"annotations": {USAGE_CPU: wanted, BASELINE_CPU: baseline}}}, _request_timeout=TIMEOUT_S)
 
 
@@ -194,7 +196,7 @@ def _http(world: World, layout: Layout, started: float):
                 body = (f"# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds {started}\n"
                         f"# TYPE http_requests_total counter\n"
                         f"http_requests_total{{code=\"200\"}} {int(time.time() - started) * 3}\n")
-                if (pod.metadata.labels or {}).get("app") == "cloudflared":
+                if (pod["metadata"].get("labels") or {}).get("app") == "cloudflared":
                     body += tunnel_metrics(world)
                 return self._reply(200, body)
             if len(parts) == 3 and parts[0] == "services":
@@ -223,6 +225,26 @@ def _http(world: World, layout: Layout, started: float):
     return Handler
 
 
+class Steps:
+    """How long each step of a round took, printed when the round was slow."""
+
+    def __init__(self):
+        self.started, self.took = time.monotonic(), {}
+
+    def timed(self, name: str, fn, *args):
+        begun = time.monotonic()
+        try:
+            return fn(*args)
+        finally:
+            self.took[name] = time.monotonic() - begun
+
+    def report_if_slower_than(self, limit_s: float) -> None:
+        total = time.monotonic() - self.started
+        if total > limit_s:
+            parts = ", ".join(f"{name} {s:.1f}s" for name, s in self.took.items())
+            print(f"agent: a round took {total:.1f}s ({parts})", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, required=True)
@@ -239,29 +261,28 @@ def main() -> None:
     last_log, tick = 0.0, 0
     returned: dict[str, float] | None = None     # node -> when it came back; None: look at every node once
     while True:
-        started = time.monotonic()
+        steps = Steps()
         try:
-            before, ready = ready, refresh(core, world)
-            apply_load(core, world, read_json(layout.root / "load.json", {}))
+            before, ready = ready, steps.timed("refresh", refresh, core, world)
+            steps.timed("load", apply_load, core, world, read_json(layout.root / "load.json", {}))
             now = time.monotonic()
             if returned is None:
-                sync_pod_readiness(core, None)
+                steps.timed("readiness (every node)", sync_pod_readiness, core, None)
                 returned = {}
             returned = {n: t for n, t in returned.items() if now - t < RETURN_WINDOW_S and n in ready}
             returned.update({n: now for n in ready - before})
             if returned:
-                sync_pod_readiness(core, set(returned))
+                steps.timed("readiness", sync_pod_readiness, core, set(returned))
             with world.lock:
                 pods, ready_nodes = list(world.pods.values()), set(world.ready_nodes)
-            logs.reconcile(layout, logs.groups(logs.agent_nodes(pods, ready_nodes)), pods)
+            steps.timed("promtails", lambda: logs.reconcile(
+                layout, logs.groups(logs.agent_nodes(pods, ready_nodes)), pods))
             if time.monotonic() - last_log >= LOG_INTERVAL_S:
-                logs.write_lines(layout, serving_pods(world), tick)
+                steps.timed("log lines", logs.write_lines, layout, serving_pods(world), tick)
                 last_log, tick = time.monotonic(), tick + 1
         except Exception as exc:  # keep serving; the next round retries
             print(f"agent: {exc.__class__.__name__}: {exc}", flush=True)
-        took = time.monotonic() - started
-        if took > SLOW_ROUND_S:
-            print(f"agent: a round took {took:.1f}s", flush=True)
+        steps.report_if_slower_than(SLOW_ROUND_S)
         time.sleep(POLL_INTERVAL_S)
 
 

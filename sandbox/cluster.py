@@ -214,6 +214,8 @@ def up(layout: Layout, workers: int = 3, progress=print) -> None:
         for pid in sup.strays(layout.bin):
             progress(f"  stopping stray process {pid} (a sandbox process without a pid file)")
             sup.kill(pid)
+    if not (layout.root / "bootstrapped").exists():
+        (layout.root / "workers").write_text(f"{workers}\n")      # read by the components' flags
     _prepare(layout, progress)
     by_name = {spec.name: spec for spec in specs(layout)}
     # metrics-server starts with the control plane: it needs two scrapes per node before the metrics API (and
@@ -261,7 +263,7 @@ def down(layout: Layout, progress=print) -> list[str]:
     for pid in sup.strays(layout.bin):
         progress(f"  stopping stray process {pid} (a sandbox process without a pid file)")
         sup.kill(pid)
-    for sub in ("data", "config", "sinks", "bootstrapped", "faults.json", "load.json", "logs", "env.json"):
+    for sub in ("data", "config", "sinks", "bootstrapped", "workers", "faults.json", "load.json", "logs", "env.json"):
         path = layout.root / sub
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)

@@ -17,6 +17,7 @@ from sandbox.layout import Layout
 from sandbox.platform import container, pod_spec
 
 NAMESPACES = 20
+APPLY_CHUNK = 20                      # objects per kubectl apply
 MAX_REPLICAS = 95                     # per Deployment
 PREFIX, LABEL = "load-", "sandbox.platform-readiness.io/filler"
 
@@ -44,8 +45,12 @@ def objects(total: int) -> list[dict]:
 
 def fill(layout: Layout, per_node: int, timeout_s: float = 1800, progress=print) -> int:
     total = per_node * workers(layout)
-    kube.apply(layout, objects(total))
+    wanted = objects(total)
     started, last = time.monotonic(), -1
+    for first in range(0, len(wanted), APPLY_CHUNK):     # a busy API server takes seconds per Deployment
+        kube.apply(layout, wanted[first:first + APPLY_CHUNK])
+        progress(f"sandbox fill: {min(first + APPLY_CHUNK, len(wanted))}/{len(wanted)} objects applied after "
+                 f"{time.monotonic() - started:.0f}s")
     while True:
         pods = kube.get_json(layout, "pods", "-A", "-l", f"{LABEL}=true",
                              "--field-selector=status.phase=Running")["items"]

@@ -77,6 +77,14 @@ class Layout:
     def faults(self) -> Path:
         return self.root / "faults.json"
 
+    @property
+    def workers(self) -> int:
+        """The simulated workers of this sandbox (``up --nodes``), 3 until an ``up`` records another count."""
+        try:
+            return int((self.root / "workers").read_text())
+        except (OSError, ValueError):
+            return 3
+
     def url(self, name: str, scheme: str = "http") -> str:
         return f"{scheme}://127.0.0.1:{getattr(self.ports, name)}"
 

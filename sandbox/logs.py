@@ -41,15 +41,16 @@ def write_lines(layout: Layout, pods: list, tick: int) -> None:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{time.time_ns() % 10**9:09d}Z"
     keep: set[Path] = set()
     for pod in pods:
-        base = pod_log_dir(layout, pod.spec.node_name, pod.metadata.namespace, pod.metadata.name, pod.metadata.uid)
+        meta = pod["metadata"]
+        base = pod_log_dir(layout, pod["spec"]["nodeName"], meta["namespace"], meta["name"], meta["uid"])
         keep.add(base)
-        for container in pod.spec.containers:
-            path = base / container.name / "0.log"
+        for container in pod["spec"]["containers"]:
+            path = base / container["name"] / "0.log"
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.exists() and path.stat().st_size > 1 << 20:
                 path.write_text("")     # rotated: promtail notices the truncation and starts over
             with path.open("a") as f:
-                f.write(f"{stamp} stdout F level=info msg=\"heartbeat {tick}\" pod={pod.metadata.name}\n")
+                f.write(f"{stamp} stdout F level=info msg=\"heartbeat {tick}\" pod={meta['name']}\n")
     root = nodes_root(layout)
     if root.exists():
         for pod_dir in root.glob("*/var/log/pods/*"):
@@ -61,14 +62,13 @@ def agent_nodes(pods: list, ready_nodes: set[str]) -> set[str]:
     """Nodes with a Ready, running pod of the log-agent DaemonSet."""
     found = set()
     for pod in pods:
-        owners = pod.metadata.owner_references or []
-        if pod.metadata.namespace != AGENT_NAMESPACE or not any(
-                o.kind == "DaemonSet" and o.name == AGENT_NAME for o in owners):
+        meta, status, node = pod["metadata"], pod.get("status") or {}, pod["spec"].get("nodeName")
+        if meta["namespace"] != AGENT_NAMESPACE or not any(
+                o["kind"] == "DaemonSet" and o["name"] == AGENT_NAME for o in meta.get("ownerReferences") or []):
             continue
-        ready = any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
-        if pod.status.phase == "Running" and ready and pod.metadata.deletion_timestamp is None \
-                and pod.spec.node_name in ready_nodes:
-            found.add(pod.spec.node_name)
+        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions") or [])
+        if status.get("phase") == "Running" and ready and not meta.get("deletionTimestamp") and node in ready_nodes:
+            found.add(node)
     return found
 
 
@@ -101,18 +101,19 @@ def _targets_file(layout: Layout, name: str) -> Path:
 def targets(layout: Layout, pods: list, nodes: list[str]) -> list[dict]:
     """The containers of the pods on ``nodes``, as kubernetes_sd plus the chart's relabeling would give them."""
     groups = []
-    for pod in sorted(pods, key=lambda p: (p.metadata.namespace, p.metadata.name)):
-        if pod.spec.node_name not in nodes:
+    for pod in sorted(pods, key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"])):
+        meta, node = pod["metadata"], pod["spec"].get("nodeName")
+        if node not in nodes:
             continue
-        base = pod_log_dir(layout, pod.spec.node_name, pod.metadata.namespace, pod.metadata.name, pod.metadata.uid)
-        for container in pod.spec.containers:
+        base = pod_log_dir(layout, node, meta["namespace"], meta["name"], meta["uid"])
+        for container in pod["spec"]["containers"]:
             groups.append({"targets": ["localhost"], "labels": {
-                "__path__": f"{base}/{container.name}/*.log", "namespace": pod.metadata.namespace,
-                "pod": pod.metadata.name, "container": container.name, "node": pod.spec.node_name,
-                "job": f"{pod.metadata.namespace}/{container.name}",
+                "__path__": f"{base}/{container['name']}/*.log", "namespace": meta["namespace"],
+                "pod": meta["name"], "container": container["name"], "node": node,
+                "job": f"{meta['namespace']}/{container['name']}",
                 # promtail 2.2.1 keys file targets by their labels without __path__: a StatefulSet pod back on
                 # the same node under the same name would keep its predecessor's (gone) path without this.
-                "pod_uid": pod.metadata.uid}})
+                "pod_uid": meta["uid"]}})
     return groups
 
 

@@ -25,7 +25,7 @@ def get_json(api: client.ApiClient, path: str, accept: str = "application/json",
 
 def list_metadata(api: client.ApiClient, path: str, **query: str) -> list[dict]:
     """Only the metadata of each object (labels, owners): the API server leaves the rest out."""
-    return get_json(api, path, METADATA_ONLY, **query)["items"]
+    return get_json(api, path, METADATA_ONLY, **query)["items"] or []     # null when nothing matched
 
 
 def list_pages(api: client.ApiClient, path: str, **query: str):
@@ -33,7 +33,7 @@ def list_pages(api: client.ApiClient, path: str, **query: str):
     token = None
     while True:
         body = get_json(api, path, **query, limit="500", **({"continue": token} if token else {}))
-        yield from body["items"]
+        yield from body["items"] or []
         token = body["metadata"].get("continue")
         if not token:
             return

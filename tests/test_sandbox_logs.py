@@ -1,15 +1,13 @@
 """The sandbox's log shipping: promtail targets stay distinct across pod incarnations (recorded objects)."""
 from pathlib import Path
 
-from kubernetes import client
-
 from sandbox import logs
 from sandbox.layout import Layout
 
 
-def _pod(uid: str) -> client.V1Pod:
-    return client.V1Pod(metadata=client.V1ObjectMeta(name="vault-1", namespace="vault-prod", uid=uid),
-                        spec=client.V1PodSpec(node_name="w1", containers=[client.V1Container(name="vault")]))
+def _pod(uid: str) -> dict:
+    return {"metadata": {"name": "vault-1", "namespace": "vault-prod", "uid": uid},
+            "spec": {"nodeName": "w1", "containers": [{"name": "vault"}]}}
 
 
 def test_a_pod_back_under_the_same_name_on_the_same_node_is_a_new_target():
@@ -24,11 +22,10 @@ def test_a_pod_back_under_the_same_name_on_the_same_node_is_a_new_target():
 
 
 def test_only_nodes_with_a_ready_agent_pod_get_a_promtail():
-    agent = client.V1Pod(
-        metadata=client.V1ObjectMeta(name="promtail-x", namespace="monitoring", owner_references=[
-            client.V1OwnerReference(api_version="apps/v1", kind="DaemonSet", name="promtail", uid="u")]),
-        spec=client.V1PodSpec(node_name="w1", containers=[]),
-        status=client.V1PodStatus(phase="Running", conditions=[client.V1PodCondition(type="Ready", status="True")]))
+    agent = {"metadata": {"name": "promtail-x", "namespace": "monitoring", "ownerReferences": [
+                {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "promtail", "uid": "u"}]},
+             "spec": {"nodeName": "w1", "containers": []},
+             "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}
     assert logs.agent_nodes([agent], ready_nodes={"w1", "w2"}) == {"w1"}
     assert logs.agent_nodes([agent], ready_nodes={"w2"}) == set()
     assert logs.groups({"w1", "w2"}) == {"promtail-w1": ["w1"], "promtail-w2": ["w2"]}
