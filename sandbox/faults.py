@@ -19,6 +19,7 @@ from sandbox.audit_faults import AUDIT_FAULTS
 from sandbox.infra_faults import INFRA_FAULTS
 from sandbox.ops_faults import OPS_FAULTS
 from sandbox.layout import Layout
+from sandbox.rebalance import rebalance
 
 FAILED_WORKER = "sandbox-worker-3"
 SPREAD_APP = "datahub"
@@ -274,4 +275,9 @@ def heal(layout: Layout, progress=print) -> list[str]:
         except Exception as exc:  # keep healing the others; every failure is reported
             errors.append(f"{name}: {exc}")
         _record(layout, records)
+    if not errors:
+        try:       # chaos and faults leave replicas piled up: spread them again, as a descheduler would
+            rebalance(layout, progress)
+        except Exception as exc:
+            errors.append(f"rebalance: {exc}")
     return errors

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from sandbox import logs
+from sandbox.rebalance import piled_up
 from sandbox.layout import Layout
 
 
@@ -31,3 +32,20 @@ def test_only_nodes_with_a_ready_agent_pod_get_a_promtail():
     assert logs.groups({"w1", "w2"}) == {"promtail-w1": ["w1"], "promtail-w2": ["w2"]}
     many = logs.groups({f"n{i:04d}" for i in range(1000)})
     assert len(many) == logs.MAX_PER_NODE and sorted(sum(many.values(), [])) == sorted(f"n{i:04d}" for i in range(1000))
+
+
+def _replica(name: str, node: str, owner: str = "datahub-rs") -> dict:
+    return {"metadata": {"name": name, "namespace": "data-platform", "ownerReferences": [
+                {"kind": "ReplicaSet", "name": owner, "controller": True}]},
+            "spec": {"nodeName": node}, "status": {"phase": "Running"}}
+
+
+def test_heal_spreads_replicas_that_chaos_piled_on_one_node():
+    """As a descheduler's RemoveDuplicates: one extra replica of a workload sharing a node while a worker holds
+    none of its pods is evicted; a workload already on as many nodes as it can be is left alone."""
+    piled = [_replica("datahub-a", "w1"), _replica("datahub-b", "w1")]
+    spread = [_replica("portal-a", "w1", "portal-rs"), _replica("portal-b", "w2", "portal-rs")]
+    three_on_two = [_replica(f"es-{i}", n, "es") for i, n in enumerate(["w1", "w2", "w2"])]
+    extra = piled_up(piled + spread + three_on_two, {"w1", "w2", "w3"})
+    assert sorted(p["metadata"]["name"] for p in extra) == ["datahub-b", "es-2"]
+    assert piled_up(piled, {"w1"}) == []        # nowhere else to go
