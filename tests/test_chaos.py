@@ -71,6 +71,12 @@ def test_failed_node_turns_notready_then_comes_back_unchanged(chaos):
     assert node_state(chaos) == before
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    """A shell starts background jobs with SIGINT ignored, and a child inherits that: under `cmd &` the
+    victim would never see the SIGINT these tests send (two CI-like runs here failed that way)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _victim(tmp_path, step: str, ledger_file) -> tuple[subprocess.Popen, dict]:
     pause = tmp_path / "paused"
     env = {**os.environ, "READINESS_CHAOS_PAUSE_AT": step, "READINESS_CHAOS_PAUSE_FILE": str(pause),
@@ -78,7 +84,8 @@ def _victim(tmp_path, step: str, ledger_file) -> tuple[subprocess.Popen, dict]:
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "suites/phase3",
                              "--allow-chaos", "--criteria", "P3-DRAIN", "--summary-dir", str(tmp_path),
                              f"--alluredir={tmp_path / 'allure'}"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=_ctrl_c_as_at_a_terminal)
     deadline = time.monotonic() + 120
     while not pause.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
