@@ -113,8 +113,13 @@ def test_interrupted_drain_restores_itself(chaos, tmp_path, ledger_file, step, s
     sandbox_cli("heal")
     before = node_state(chaos)
     proc, _ = _victim(tmp_path, step, ledger_file)
-    proc.send_signal(sig)
-    output = proc.communicate(timeout=180)[0]
+    try:
+        proc.send_signal(sig)
+        output = proc.communicate(timeout=180)[0]
+    finally:        # a victim left running keeps its node changed, and every later test would see it
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert node_state(chaos) == before, f"not restored after {sig.name} at {step}:\n{output[-3000:]}"
     assert Ledger(ledger_file).records() == []
 
