@@ -225,7 +225,7 @@ def up(layout: Layout, workers: int = 3, progress=print) -> None:
         _start_group(sup, [by_name[n] for n in group], progress)
     if not (layout.root / "bootstrapped").exists():
         _bootstrap_api(layout, workers, progress)
-        (layout.root / "bootstrapped").write_text(f"{workers}\n")
+        (layout.root / "bootstrapped").touch()     # the worker count is in `workers` (Layout.workers)
     early = {n for g in groups for n in g}
     # The JVMs take seconds to start: they start first and are waited for while the workloads settle.
     slow = [by_name[s.name] for s in data_services.specs(layout)]

@@ -89,16 +89,21 @@ def measured_run(*args: str, env=None) -> tuple[float, float]:
     return time.monotonic() - started, peak
 
 
-def floor_s(requests_log: Path) -> float:
-    """The time to read once, with the suite's own client, everything the suite read from the API server in a
-    run (``requests_log``): each list page by page, each page decoded as it came, nothing kept or left out."""
+def _snapshot():
+    """A snapshot of the sandbox with the suite's own client, nothing shared or kept between calls."""
     from fixtures.cache import SharedCache
     from fixtures.kube import Snapshot
     from fixtures.target import resolve
+    api = resolve(None, None, {}, {}).api_client()
+    return Snapshot(api, SharedCache(None), api.configuration.host)
+
+
+def floor_s(requests_log: Path) -> float:
+    """The time to read once, with the suite's own client, everything the suite read from the API server in a
+    run (``requests_log``): each list page by page, each page decoded as it came, nothing kept or left out."""
     reads = {(e["path"], json.dumps(e["query"], sort_keys=True), e["list"])
              for e in map(json.loads, requests_log.read_text().splitlines())}
-    api = resolve(None, None, {}, {}).api_client()
-    snapshot = Snapshot(api, SharedCache(None), api.configuration.host)
+    snapshot = _snapshot()
     started = time.monotonic()
     for path, query, is_list in sorted(reads):
         if is_list:
@@ -158,11 +163,7 @@ def measure(layout: Layout, nodes: int, pods_per_node: int, repeat: int, reuse: 
 
 
 def pod_count() -> int:
-    from fixtures.kube import Snapshot
-    from fixtures.cache import SharedCache
-    from fixtures.target import resolve
-    api = resolve(None, None, {}, {}).api_client()
-    return len(Snapshot(api, SharedCache(None)).list("pods"))
+    return len(_snapshot().list("pods"))
 
 
 ROW = ["workers", "pods", "filling (s)", "suite serial (s)", "suite serial peak RSS (MiB)", "suite -n auto (s)",
