@@ -1,7 +1,8 @@
-"""The sandbox's log shipping: promtail targets stay distinct across pod incarnations (recorded objects)."""
+"""The sandbox's own parts on recorded objects: log shipping, heal's rebalance and the load test's figures."""
 from pathlib import Path
 
 from sandbox import logs
+from sandbox.loadtest import percentile
 from sandbox.rebalance import piled_up
 from sandbox.layout import Layout
 
@@ -49,3 +50,12 @@ def test_heal_spreads_replicas_that_chaos_piled_on_one_node():
     extra = piled_up(piled + spread + three_on_two, {"w1", "w2", "w3"})
     assert sorted(p["metadata"]["name"] for p in extra) == ["datahub-b", "es-2"]
     assert piled_up(piled, {"w1"}) == []        # nowhere else to go
+
+
+def test_the_load_tests_p95_is_the_nearest_rank_not_the_slowest_request():
+    """One stall among 20 requests is the p100; reporting it as the p95 failed P6-BENCHMARK on a healthy
+    sandbox in a CI run (datahub 1.016 s against 0.5 s)."""
+    took = [0.01] * 19 + [1.016]
+    assert percentile(took, 0.95) == 0.01
+    assert percentile(took + [1.0], 0.95) == 1.0
+    assert percentile([0.2], 0.95) == 0.2
