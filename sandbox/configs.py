@@ -40,10 +40,12 @@ spec:
 
 def kwok_options(workers: int) -> str:
     """kwok renews every node's lease with 4 workers by default: at 1,000 nodes, while 20,000 pods were being
-    created, leases went 145 s without renewal and 200 nodes NotReady. One lease worker per 50 nodes (at
-    least 4), and twice the default for the pods' stages."""
+    created, leases went 145 s without renewal and 200 nodes NotReady, and with one worker per 50 nodes still
+    56-145 s late (a renewal takes a second or more on a busy API server, and 1,000 nodes need 25 a second).
+    One lease worker per 10 nodes (at least 4; kwok's client has no rate limit, goroutines are cheap), and
+    twice the default for the pods' stages."""
     return yaml.safe_dump({"apiVersion": "config.kwok.x-k8s.io/v1alpha1", "kind": "KwokConfiguration",
-                           "options": {"nodeLeaseParallelism": max(4, workers // 50),
+                           "options": {"nodeLeaseParallelism": max(4, workers // 10),
                                        "podPlayStageParallelism": 8}})
 
 

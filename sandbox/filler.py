@@ -43,26 +43,41 @@ def objects(total: int) -> list[dict]:
     return out
 
 
+def ready_replicas(layout: Layout) -> int:
+    """Filler pods ready, as their Deployments count them: a list of some hundred Deployments, where listing
+    20,000 pods every few seconds was itself a load that made the API server fall behind."""
+    deployments = kube.get_json(layout, "deployments", "-A", "-l", f"{LABEL}=true")["items"]
+    return sum((d.get("status") or {}).get("readyReplicas") or 0 for d in deployments)
+
+
 def fill(layout: Layout, per_node: int, timeout_s: float = 1800, progress=print) -> int:
+    """Apply the filler a chunk at a time, with at most one chunk still starting: the controllers, the scheduler
+    and kwok then create pods as fast as two cores let them, and node leases keep being renewed."""
     total = per_node * workers(layout)
     wanted = objects(total)
-    started, last = time.monotonic(), -1
-    for first in range(0, len(wanted), APPLY_CHUNK):     # a busy API server takes seconds per Deployment
-        kube.apply(layout, wanted[first:first + APPLY_CHUNK])
+    started, deadline = time.monotonic(), time.monotonic() + timeout_s
+    state = {"last": -1}
+
+    def wait_until(count: int) -> None:
+        while (ready := ready_replicas(layout)) < count:
+            if ready != state["last"]:
+                progress(f"sandbox fill: {ready}/{total} filler pods ready after {time.monotonic() - started:.0f}s")
+                state["last"] = ready
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{ready} of {total} filler pods ready after {timeout_s:.0f}s")
+            time.sleep(2)
+
+    applied = previous = 0
+    for first in range(0, len(wanted), APPLY_CHUNK):
+        chunk = wanted[first:first + APPLY_CHUNK]
+        wait_until(previous)
+        kube.apply(layout, chunk)
+        previous, applied = applied, applied + sum(o["spec"]["replicas"] for o in chunk if o["kind"] == "Deployment")
         progress(f"sandbox fill: {min(first + APPLY_CHUNK, len(wanted))}/{len(wanted)} objects applied after "
                  f"{time.monotonic() - started:.0f}s")
-    while True:
-        pods = kube.get_json(layout, "pods", "-A", "-l", f"{LABEL}=true",
-                             "--field-selector=status.phase=Running")["items"]
-        if len(pods) != last:
-            progress(f"sandbox fill: {len(pods)}/{total} filler pods running after "
-                     f"{time.monotonic() - started:.0f}s")
-            last = len(pods)
-        if len(pods) >= total:
-            return total
-        if time.monotonic() - started > timeout_s:
-            raise TimeoutError(f"{len(pods)} of {total} filler pods running after {timeout_s:.0f}s")
-        time.sleep(5)
+    wait_until(total)
+    progress(f"sandbox fill: {total}/{total} filler pods ready after {time.monotonic() - started:.0f}s")
+    return total
 
 
 def clear(layout: Layout) -> None:
