@@ -137,6 +137,8 @@ def suite_times(repeat: int) -> dict:
         out[f"suite {label} peak RSS (MiB)"] = round(max(r[1] for r in runs))
     log, requests_log = tmp / "fetches.jsonl", tmp / "requests.jsonl"
     _run(*pytest_args, env={**os.environ, "READINESS_FETCH_LOG": str(log), "READINESS_REQUEST_LOG": str(requests_log)})
+    verdicts = [c["verdict"] for c in json.loads((tmp / "summary.json").read_text())["criteria"]]
+    out["verdicts of the last run"] = {v: verdicts.count(v) for v in sorted(set(verdicts))}
     out["floor: one list of every kind read (s)"] = round(min(floor_s(requests_log) for _ in range(repeat)), 2)
     out["ratio serial / floor"] = round(out["suite serial (s)"] / out["floor: one list of every kind read (s)"], 1)
     keys = [json.loads(line)["key"] for line in log.read_text().splitlines()]
