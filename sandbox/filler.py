@@ -56,16 +56,19 @@ def fill(layout: Layout, per_node: int, timeout_s: float = 1800, progress=print)
     total = per_node * workers(layout)
     wanted = objects(total)
     started, deadline = time.monotonic(), time.monotonic() + timeout_s
-    state = {"last": -1}
+    last = -1
+
+    def ready_at_least(count: int) -> tuple[bool, str]:
+        nonlocal last
+        ready = ready_replicas(layout)
+        if ready != last:
+            progress(f"sandbox fill: {ready}/{total} filler pods ready after {time.monotonic() - started:.0f}s")
+            last = ready
+        return ready >= count, f"{ready} of {total} filler pods ready"
 
     def wait_until(count: int) -> None:
-        while (ready := ready_replicas(layout)) < count:
-            if ready != state["last"]:
-                progress(f"sandbox fill: {ready}/{total} filler pods ready after {time.monotonic() - started:.0f}s")
-                state["last"] = ready
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{ready} of {total} filler pods ready after {timeout_s:.0f}s")
-            time.sleep(2)
+        kube.wait_for(f"{count} filler pods ready", lambda: ready_at_least(count),
+                      max(deadline - time.monotonic(), 0), interval=2)
 
     applied = previous = 0
     for first in range(0, len(wanted), APPLY_CHUNK):
@@ -76,7 +79,6 @@ def fill(layout: Layout, per_node: int, timeout_s: float = 1800, progress=print)
         progress(f"sandbox fill: {min(first + APPLY_CHUNK, len(wanted))}/{len(wanted)} objects applied after "
                  f"{time.monotonic() - started:.0f}s")
     wait_until(total)
-    progress(f"sandbox fill: {total}/{total} filler pods ready after {time.monotonic() - started:.0f}s")
     return total
 
 
