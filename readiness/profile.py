@@ -150,6 +150,9 @@ class Loki(Strict):
     pod_label: str = "pod"
     namespace_label: str = "namespace"
     container_label: str = "container"
+    # Loki refuses a query that would answer more series than its max_query_series (500 by default): the
+    # containers are asked for in queries of at most this many.
+    max_series_per_query: int = Field(250, ge=1)
 
 
 class RoutingCase(Strict):

@@ -13,6 +13,9 @@
 - Marks pods Ready again once their node is back, as a kubelet would.
 - Keeps a stopped simulated kubelet's Lease from being renewed (sandbox/heartbeat.py).
 
+It watches what it needs (sandbox/mirror.py) instead of listing it every round: at a thousand nodes the lists
+alone took it 2-4 s a round, and the delay its Service answers picked up failed the latency criteria.
+
     python -m sandbox.agent --root STATE_DIR
 """
 from __future__ import annotations
@@ -31,13 +34,16 @@ from sandbox import heartbeat, logs
 from sandbox.layout import Layout
 from sandbox.infrastructure import TUNNEL_NS, TUNNEL_SECRET
 from sandbox.platform import PLATFORM_NAMESPACES
-from sandbox.rawapi import TIMEOUT_S, get_json, list_pages
+from sandbox.mirror import Mirror
+from sandbox.rawapi import TIMEOUT_S, list_pages
 
 USAGE_CPU = "kwok.x-k8s.io/usage-cpu"
 BASELINE_CPU = "sandbox.platform-readiness.io/usage-cpu-baseline"
 LOG_INTERVAL_S = 5.0
 POLL_INTERVAL_S = 2.0
 SLOW_ROUND_S = 10.0
+FIRST_LIST_TIMEOUT_S = 120.0
+RECONCILE_S = 10.0           # promtails are looked at this often when nothing changed (one may have died)
 RETURN_WINDOW_S = 60.0       # how long after a node's return its pods are looked at
 RESPONSE_DELAY = "sandbox.platform-readiness.io/response-delay-ms"
 TUNNEL_HA_CONNECTIONS = 4        # cloudflared's default number of edge connections per connector
@@ -69,43 +75,71 @@ class World:
         return None
 
 
-def refresh(core: client.CoreV1Api, world: World) -> set[str]:
-    """Look at the cluster: which nodes are Ready, the platform's pods, endpoints and tunnel credentials."""
-    nodes = get_json(core.api_client, "/api/v1/nodes")["items"]
-    ready = {n["metadata"]["name"] for n in nodes if any(c["type"] == "Ready" and c["status"] == "True"
-                                                         for c in (n.get("status") or {}).get("conditions") or [])}
+class Watched:
+    """What the agent watches (sandbox/mirror.py): every node, the platform's pods and EndpointSlices, and the
+    tunnel's credentials Secret."""
+
+    def __init__(self, api: client.ApiClient):
+        self.nodes = Mirror(api, "/api/v1/nodes")
+        self.pods = [Mirror(api, f"/api/v1/namespaces/{ns}/pods") for ns in PLATFORM_NAMESPACES]
+        self.slices = [Mirror(api, f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices")
+                       for ns in PLATFORM_NAMESPACES]
+        self.secret = Mirror(api, f"/api/v1/namespaces/{TUNNEL_NS}/secrets",
+                             fieldSelector=f"metadata.name={TUNNEL_SECRET}")
+
+    def all(self) -> list[Mirror]:
+        return [self.nodes, *self.pods, *self.slices, self.secret]
+
+    def start(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        for mirror in self.all():
+            mirror.start()
+        for mirror in self.all():
+            if not mirror.synced.wait(max(deadline - time.monotonic(), 0)):
+                raise SystemExit(f"agent: no first list of {mirror.path} within {timeout_s:.0f}s")
+
+    def changes(self) -> int:
+        return sum(m.changes for m in self.all())
+
+
+def refresh(watched: Watched, world: World) -> set[str]:
+    """Take the watched copies in: which nodes are Ready, the platform's pods, endpoints and tunnel credentials."""
+    ready = {n["metadata"]["name"] for n in watched.nodes.items()
+             if any(c["type"] == "Ready" and c["status"] == "True"
+                    for c in (n.get("status") or {}).get("conditions") or [])}
     pods = {}
-    for namespace in PLATFORM_NAMESPACES:
-        for pod in list_pages(core.api_client, f"/api/v1/namespaces/{namespace}/pods"):
+    for mirror in watched.pods:
+        for pod in mirror.items():
             pod.setdefault("status", {})
-            pods[(namespace, pod["metadata"]["name"])] = pod
-    slices = client.DiscoveryV1Api(core.api_client).list_endpoint_slice_for_all_namespaces(
-        _request_timeout=TIMEOUT_S).items
-    secrets = core.list_namespaced_secret(TUNNEL_NS, field_selector=f"metadata.name={TUNNEL_SECRET}",
-                                          _request_timeout=TIMEOUT_S).items
+            pods[(pod["metadata"]["namespace"], pod["metadata"]["name"])] = pod
+    secrets = watched.secret.items()
     with world.lock:
-        world.tunnel_credentials = bool(secrets and (secrets[0].data or {}).get("credentials.json"))
+        world.tunnel_credentials = bool(secrets and (secrets[0].get("data") or {}).get("credentials.json"))
         world.pods, world.ready_nodes = pods, ready
-        world.slices = [s for s in slices if s.metadata.namespace in PLATFORM_NAMESPACES]
+        world.slices = [s for mirror in watched.slices for s in mirror.items()]
     return ready
+
+
+def _slices_of(world: World, namespace: str, service: str) -> list[dict]:
+    with world.lock:
+        return [s for s in world.slices if s["metadata"]["namespace"] == namespace
+                and (s["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == service]
 
 
 def discovery(world: World, layout: Layout, namespace: str, service: str) -> list[dict]:
     """http_sd target groups for one Service, labelled like kubernetes_sd's endpointslice role."""
     groups = []
-    with world.lock:
-        slices = [s for s in world.slices if s.metadata.namespace == namespace
-                  and (s.metadata.labels or {}).get("kubernetes.io/service-name") == service]
     meta = "__meta_kubernetes_"
-    for piece in slices:
-        for endpoint in piece.endpoints or []:
-            target = endpoint.target_ref
-            if not target or target.kind != "Pod":
+    for piece in _slices_of(world, namespace, service):
+        for endpoint in piece.get("endpoints") or []:
+            target = endpoint.get("targetRef") or {}
+            if target.get("kind") != "Pod":
                 continue
+            ready = bool((endpoint.get("conditions") or {}).get("ready"))
             groups.append({"targets": [f"127.0.0.1:{layout.ports.agent}"], "labels": {
-                f"{meta}namespace": namespace, f"{meta}service_name": service, f"{meta}pod_name": target.name,
-                f"{meta}pod_node_name": endpoint.node_name or "",
-                f"{meta}endpointslice_endpoint_conditions_ready": str(bool(endpoint.conditions.ready)).lower()}})
+                f"{meta}namespace": namespace, f"{meta}service_name": service, f"{meta}pod_name": target["name"],
+                f"{meta}pod_node_name": endpoint.get("nodeName") or "",
+                f"{meta}endpointslice_endpoint_conditions_ready": str(ready).lower()}})
     return groups
 
 
@@ -117,12 +151,10 @@ def serving_pods(world: World) -> list[dict]:
 
 def serving_endpoint(world: World, namespace: str, service: str) -> dict | None:
     """What a client of the Service reaches: one of its ready endpoints' pods that is serving, or none."""
-    with world.lock:
-        slices = [s for s in world.slices if s.metadata.namespace == namespace
-                  and (s.metadata.labels or {}).get("kubernetes.io/service-name") == service]
-    for e in (e for piece in slices for e in piece.endpoints or []):
-        if e.conditions and e.conditions.ready and e.target_ref and e.target_ref.kind == "Pod":
-            pod = world.serving(namespace, e.target_ref.name)
+    for e in (e for piece in _slices_of(world, namespace, service) for e in piece.get("endpoints") or []):
+        target = e.get("targetRef") or {}
+        if (e.get("conditions") or {}).get("ready") and target.get("kind") == "Pod":
+            pod = world.serving(namespace, target["name"])
             if pod is not None:
                 return pod
     return None
@@ -254,16 +286,20 @@ def main() -> None:
     config.load_kube_config(str(layout.kubeconfig))
     heartbeat.start(client.ApiClient())         # its own connection: never waits behind the loop below
     core = client.CoreV1Api()
-    world = World()
-    ready = refresh(core, world)    # serve nothing before the first look: a Service answer must be true from the start
+    watch_config = client.Configuration.get_default_copy()
+    watch_config.connection_pool_maxsize = 32   # a connection per watch, held open
+    watched, world = Watched(client.ApiClient(watch_config)), World()
+    watched.start(FIRST_LIST_TIMEOUT_S)
+    ready = refresh(watched, world)    # serve nothing before the first look: a Service answer must be true from the start
     server = ThreadingHTTPServer(("127.0.0.1", layout.ports.agent), _http(world, layout, time.time()))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    last_log, tick = 0.0, 0
+    last_log, tick, reconciled = 0.0, 0, (-1, 0.0)
     returned: dict[str, float] | None = None     # node -> when it came back; None: look at every node once
     while True:
         steps = Steps()
         try:
-            before, ready = ready, steps.timed("refresh", refresh, core, world)
+            changes = watched.changes()
+            before, ready = ready, steps.timed("refresh", refresh, watched, world)
             steps.timed("load", apply_load, core, world, read_json(layout.root / "load.json", {}))
             now = time.monotonic()
             if returned is None:
@@ -273,10 +309,12 @@ def main() -> None:
             returned.update({n: now for n in ready - before})
             if returned:
                 steps.timed("readiness", sync_pod_readiness, core, set(returned))
-            with world.lock:
-                pods, ready_nodes = list(world.pods.values()), set(world.ready_nodes)
-            steps.timed("promtails", lambda: logs.reconcile(
-                layout, logs.groups(logs.agent_nodes(pods, ready_nodes)), pods))
+            if changes != reconciled[0] or time.monotonic() - reconciled[1] >= RECONCILE_S:
+                with world.lock:
+                    pods, ready_nodes = list(world.pods.values()), set(world.ready_nodes)
+                steps.timed("promtails", lambda: logs.reconcile(
+                    layout, logs.groups(logs.agent_nodes(pods, ready_nodes)), pods))
+                reconciled = (changes, time.monotonic())
             if time.monotonic() - last_log >= LOG_INTERVAL_S:
                 steps.timed("log lines", logs.write_lines, layout, serving_pods(world), tick)
                 last_log, tick = time.monotonic(), tick + 1

@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 
 from readiness import ready
-from sandbox import components, configs, data_services, infrastructure, kube, platform
+from sandbox import components, configs, data_services, infrastructure, kube, logs, platform
 from sandbox import build_java
 from sandbox.build import COMPONENTS, build_all
 from sandbox.layout import Layout
@@ -198,7 +198,8 @@ def _monitoring_ready(layout: Layout) -> tuple[bool, str]:
                            timeout=5).json().get("data", [])
     alerts = requests.get(layout.url("alertmanager") + "/api/v2/alerts", timeout=5).json()
     heartbeat = any(a["labels"].get("alertname") == "Watchdog" for a in alerts)
-    ok = (up >= 15 and not platform_down and has_slo and len(streams) > 0 and benchmark
+    # a stream per node at least (its log-agent pod's): every node's logs are being shipped
+    ok = (up >= 15 and not platform_down and has_slo and len(streams) >= layout.workers and benchmark
           and probed_s >= PROBE_SPAN_S and heartbeat)
     return ok, (f"{up}/{len(targets)} targets up, {len(platform_down)} platform targets not up, "
                 f"SLO rules {'evaluated' if has_slo else 'not yet evaluated'}, {len(streams)} log streams, "
@@ -217,6 +218,7 @@ def up(layout: Layout, workers: int = 3, progress=print) -> None:
     if not (layout.root / "bootstrapped").exists():
         (layout.root / "workers").write_text(f"{workers}\n")      # read by the components' flags
     _prepare(layout, progress)
+    logs.ensure_inotify_instances(layout.workers, progress)
     by_name = {spec.name: spec for spec in specs(layout)}
     # metrics-server starts with the control plane: it needs two scrapes per node before the metrics API (and
     # the HPAs) have anything, and those can happen while the platform's objects are applied.

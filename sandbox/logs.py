@@ -22,9 +22,28 @@ from pathlib import Path
 from sandbox.layout import Layout
 from sandbox.processes import ProcessSpec, Supervisor
 
+INOTIFY_INSTANCES = Path("/proc/sys/fs/inotify/max_user_instances")
 AGENT_NAMESPACE, AGENT_NAME = "monitoring", "promtail"
 PREFIX = "promtail-"
 MAX_PER_NODE = 50
+
+
+def ensure_inotify_instances(workers: int, progress=print, limit_file: Path = INOTIFY_INSTANCES) -> None:
+    """promtail opens an inotify instance for each file target (a container), and the kernel allows 128 per
+    user by default: at a thousand nodes the agent pods alone are more, and promtail fails each target past
+    the limit ("fsnotify.NewWatcher: too many open files"), as on a real node with many pods. Raised here as
+    node set-up guides do; the default is kept for others (other programs of this user need some)."""
+    needed = 128 + workers + 64         # the default, plus a target per agent pod and the platform's others
+    try:
+        current = int(limit_file.read_text())
+        if current < needed:
+            limit_file.write_text(f"{needed}\n")
+            progress(f"sandbox: fs.inotify.max_user_instances raised from {current} to {needed} "
+                     "(promtail watches each container's log with one)")
+    except (OSError, ValueError) as exc:
+        progress(f"sandbox: could not raise fs.inotify.max_user_instances to {needed} ({exc}); with more "
+                 f"containers than it allows, promtail ships no logs for the rest: run "
+                 f"`sysctl fs.inotify.max_user_instances={needed}` as root")
 
 
 def nodes_root(layout: Layout) -> Path:

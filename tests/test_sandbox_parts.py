@@ -59,3 +59,19 @@ def test_the_load_tests_p95_is_the_nearest_rank_not_the_slowest_request():
     assert percentile(took, 0.95) == 0.01
     assert percentile(took + [1.0], 0.95) == 1.0
     assert percentile([0.2], 0.95) == 0.2
+
+
+def test_inotify_instances_are_raised_for_the_nodes_promtail_watches_and_never_lowered(tmp_path):
+    limit, said = tmp_path / "max_user_instances", []
+    limit.write_text("128\n")
+    logs.ensure_inotify_instances(1000, said.append, limit)
+    assert int(limit.read_text()) == 128 + 1000 + 64 and "raised from 128" in said[0]
+    limit.write_text("8192\n")
+    logs.ensure_inotify_instances(1000, said.append, limit)
+    assert limit.read_text() == "8192\n" and len(said) == 1
+
+
+def test_inotify_limit_that_cannot_be_raised_says_what_to_run(tmp_path):
+    said = []
+    logs.ensure_inotify_instances(1000, said.append, tmp_path / "missing" / "max_user_instances")
+    assert "sysctl fs.inotify.max_user_instances=1192" in said[0]

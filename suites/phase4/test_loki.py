@@ -29,6 +29,31 @@ def _step(lookback_s: int, grace_s: int) -> int:
     return max(1, min(lookback_s, max(grace_s, 2)) // 2)
 
 
+def _shards(pods: list[dict], max_series: int) -> list[list[dict]]:
+    """The pods in groups of at most ``max_series`` containers (one series each): Loki refuses a query whose
+    answer would hold more series than its limit (max_query_series, 500 by default), and a large cluster's
+    log-agent DaemonSet alone has a pod per node."""
+    shards, current, size = [], [], 0
+    for pod in pods:
+        containers = max(len(pod["spec"].get("containers", [])), 1)
+        if current and size + containers > max_series:
+            shards.append(current)
+            current, size = [], 0
+        current.append(pod)
+        size += containers
+    return shards + [current] if current else shards
+
+
+def _query(spec, pods: list[dict], step: int) -> str:
+    """Lines per container of exactly these pods (label regexes are anchored; a dot in a name is escaped)."""
+    def alternatives(values) -> str:
+        return "|".join(sorted({v.replace(".", "\\\\.") for v in values}))
+    labels = f"{spec.namespace_label}, {spec.pod_label}, {spec.container_label}"
+    selector = (f'{spec.namespace_label}=~"{alternatives(p["metadata"]["namespace"] for p in pods)}", '
+                f'{spec.pod_label}=~"{alternatives(p["metadata"]["name"] for p in pods)}"')
+    return f"sum by ({labels}) (count_over_time({{{selector}}}[{step}s]))"
+
+
 @criterion("P4-LOKI", 4, "All pod logs centralized in Loki", severity="critical",
            requirement="Loki is ready, and every container of every pod in the profile's namespaces that has been "
                        "running longer than the profile's grace period has log lines in Loki from its current "
@@ -45,21 +70,22 @@ def test_every_running_pod_has_recent_logs(snapshot, loki, profile):
         raise CouldNotLook("platform pods", f"no pods running longer than {spec.new_pod_grace_s}s in "
                                             f"{', '.join(namespaces)}: nothing to look for", "empty")
     step = _step(spec.lookback_s, spec.new_pod_grace_s)
-    labels = f"{spec.namespace_label}, {spec.pod_label}, {spec.container_label}"
-    query = (f'sum by ({labels}) (count_over_time({{{spec.namespace_label}=~"{"|".join(namespaces)}"}}'
-             f'[{step}s]))')
     now = time.time()
-    answer = loki.range(query, now - spec.lookback_s, now, step)
-    attach_query("log lines per container", "LogQL (query_range, step {}s)".format(step), query, answer)
-    # The latest bucket with lines, per container: a bucket (t - step, t] counts for a pod only when it
-    # lies wholly after that pod started, so a restarted pod cannot pass on its predecessor's lines.
     latest: dict[tuple, float] = {}
-    for series in answer["series"]:
-        m = series["metric"]
-        key = (m.get(spec.namespace_label), m.get(spec.pod_label), m.get(spec.container_label))
-        with_lines = [float(t) for t, count in series.get("values", []) if float(count) > 0]
-        if with_lines:
-            latest[key] = max(latest.get(key, 0.0), max(with_lines))
+    for shard in _shards(sorted(pods, key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"])),
+                         spec.max_series_per_query):
+        query = _query(spec, shard, step)
+        answer = loki.range(query, now - spec.lookback_s, now, step)
+        attach_query(f"log lines per container ({len(shard)} pods)", f"LogQL (query_range, step {step}s)", query,
+                     answer)
+        # The latest bucket with lines, per container: a bucket (t - step, t] counts for a pod only when it
+        # lies wholly after that pod started, so a restarted pod cannot pass on its predecessor's lines.
+        for series in answer["series"]:
+            m = series["metric"]
+            key = (m.get(spec.namespace_label), m.get(spec.pod_label), m.get(spec.container_label))
+            with_lines = [float(t) for t, count in series.get("values", []) if float(count) > 0]
+            if with_lines:
+                latest[key] = max(latest.get(key, 0.0), max(with_lines))
     missing, rows = [], []
     for pod in sorted(pods, key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"])):
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
