@@ -98,9 +98,6 @@ class Watched:
             if not mirror.synced.wait(max(deadline - time.monotonic(), 0)):
                 raise SystemExit(f"agent: no first list of {mirror.path} within {timeout_s:.0f}s")
 
-    def changes(self) -> int:
-        return sum(m.changes for m in self.all())
-
 
 def refresh(watched: Watched, world: World) -> set[str]:
     """Take the watched copies in: which nodes are Ready, the platform's pods, endpoints and tunnel credentials."""
@@ -293,28 +290,29 @@ def main() -> None:
     ready = refresh(watched, world)    # serve nothing before the first look: a Service answer must be true from the start
     server = ThreadingHTTPServer(("127.0.0.1", layout.ports.agent), _http(world, layout, time.time()))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    last_log, tick, reconciled = 0.0, 0, (-1, 0.0)
-    returned: dict[str, float] | None = None     # node -> when it came back; None: look at every node once
+    last_log, tick, reconciled = 0.0, 0, ((-1, set()), 0.0)
+    returned: dict[str, float] = {}     # node -> when it came back
+    # Every node's pods once, as the agent may have been down while a node came back; in a thread of its own,
+    # since at 20,000 pods that list takes minutes on a busy API server and the rounds must go on.
+    threading.Thread(target=sync_pod_readiness, args=(core, None), name="readiness (every node)",
+                     daemon=True).start()
     while True:
         steps = Steps()
         try:
-            changes = watched.changes()
+            changes = sum(m.changes for m in watched.pods)      # node heartbeats do not move promtails
             before, ready = ready, steps.timed("refresh", refresh, watched, world)
             steps.timed("load", apply_load, core, world, read_json(layout.root / "load.json", {}))
             now = time.monotonic()
-            if returned is None:
-                steps.timed("readiness (every node)", sync_pod_readiness, core, None)
-                returned = {}
             returned = {n: t for n, t in returned.items() if now - t < RETURN_WINDOW_S and n in ready}
             returned.update({n: now for n in ready - before})
             if returned:
                 steps.timed("readiness", sync_pod_readiness, core, set(returned))
-            if changes != reconciled[0] or time.monotonic() - reconciled[1] >= RECONCILE_S:
+            if (changes, ready) != reconciled[0] or time.monotonic() - reconciled[1] >= RECONCILE_S:
                 with world.lock:
                     pods, ready_nodes = list(world.pods.values()), set(world.ready_nodes)
                 steps.timed("promtails", lambda: logs.reconcile(
                     layout, logs.groups(logs.agent_nodes(pods, ready_nodes)), pods))
-                reconciled = (changes, time.monotonic())
+                reconciled = ((changes, ready), time.monotonic())
             if time.monotonic() - last_log >= LOG_INTERVAL_S:
                 steps.timed("log lines", logs.write_lines, layout, serving_pods(world), tick)
                 last_log, tick = time.monotonic(), tick + 1

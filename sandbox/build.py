@@ -82,7 +82,10 @@ COMPONENTS = [
     Component("kwok", "sigs.k8s.io/kwok", KWOK,
               ["sigs.k8s.io/kwok/cmd/kwok"], ["kwok"],
               ldflags=f"-s -w -X sigs.k8s.io/kwok/pkg/consts.Version={KWOK}",
-              assets={"kustomize/metrics/resource/metrics-resource.yaml": "kwok-metrics-resource.yaml"}),
+              assets={"kustomize/metrics/resource/metrics-resource.yaml": "kwok-metrics-resource.yaml",
+                      "kustomize/stage/node/fast/node-initialize.yaml": "kwok-node-initialize.yaml",
+                      "kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml":
+                          "kwok-node-heartbeat-with-lease.yaml"}),
     Component("metrics-server", "sigs.k8s.io/metrics-server", METRICS_SERVER,
               ["sigs.k8s.io/metrics-server/cmd/metrics-server"], ["metrics-server"],
               ldflags="-s -w"),

@@ -29,6 +29,15 @@ def heartbeat_s(workers: int) -> tuple[int, int]:
     return 4 * renew, 2 * renew
 
 
+def metric_resolution_s(workers: int) -> int:
+    """How often metrics-server scrapes every node. kwok computes each pod's usage for every scrape: at 1,000
+    nodes and 20,000 pods a 10 s resolution kept kwok at about a core, and scrapes timed out so some nodes had
+    no metrics. Past 100 nodes it grows like the lease renewal, to 40 s at 1,000 (metrics-server's own default
+    is 60 s); the HPA and kubectl top still read current figures. Each scrape may take three quarters of it:
+    one kwok answers for every node, and with 5 s most of a thousand scrapes timed out."""
+    return max(10, -(-workers // 25))
+
+
 def _get_ok(url: str, layout: Layout, timeout: float = 1.0) -> bool:
     kwargs = {}
     if url.startswith("https"):
@@ -101,7 +110,8 @@ def control_plane(layout: Layout) -> list[ProcessSpec]:
             str(b / "metrics-server"), *_secure_component_flags(layout, p.metrics_server),
             f"--tls-cert-file={pki / 'kubelet.crt'}", f"--tls-private-key-file={pki / 'kubelet.key'}",
             "--kubelet-insecure-tls", "--kubelet-preferred-address-types=InternalIP",
-            "--kubelet-use-node-status-port", "--metric-resolution=10s", "--kubelet-request-timeout=5s"],
+            "--kubelet-use-node-status-port", f"--metric-resolution={metric_resolution_s(layout.workers)}s",
+            f"--kubelet-request-timeout={max(5, metric_resolution_s(layout.workers) * 3 // 4)}s"],
             port=p.metrics_server,
             ready=lambda: _get_ok(f"https://127.0.0.1:{p.metrics_server}/livez", layout)),
     ]

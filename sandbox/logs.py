@@ -26,6 +26,7 @@ INOTIFY_INSTANCES = Path("/proc/sys/fs/inotify/max_user_instances")
 AGENT_NAMESPACE, AGENT_NAME = "monitoring", "promtail"
 PREFIX = "promtail-"
 MAX_PER_NODE = 50
+GC_EVERY_TICKS = 12             # gone pods' directories are looked for every 12th round of lines (a minute)
 
 
 def ensure_inotify_instances(workers: int, progress=print, limit_file: Path = INOTIFY_INSTANCES) -> None:
@@ -55,8 +56,8 @@ def pod_log_dir(layout: Layout, node: str, namespace: str, pod: str, uid: str) -
 
 
 def write_lines(layout: Layout, pods: list, tick: int) -> None:
-    """Append one line per container of every serving pod, and remove the directories of pods that are gone
-    (as the kubelet garbage-collects them)."""
+    """Append one line per container of every serving pod, and now and then remove the directories of pods
+    that are gone (as the kubelet garbage-collects them)."""
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{time.time_ns() % 10**9:09d}Z"
     keep: set[Path] = set()
     for pod in pods:
@@ -64,17 +65,26 @@ def write_lines(layout: Layout, pods: list, tick: int) -> None:
         base = pod_log_dir(layout, pod["spec"]["nodeName"], meta["namespace"], meta["name"], meta["uid"])
         keep.add(base)
         for container in pod["spec"]["containers"]:
-            path = base / container["name"] / "0.log"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if path.exists() and path.stat().st_size > 1 << 20:
-                path.write_text("")     # rotated: promtail notices the truncation and starts over
-            with path.open("a") as f:
-                f.write(f"{stamp} stdout F level=info msg=\"heartbeat {tick}\" pod={meta['name']}\n")
+            line = f"{stamp} stdout F level=info msg=\"heartbeat {tick}\" pod={meta['name']}\n"
+            _append(base / container["name"] / "0.log", line)
     root = nodes_root(layout)
-    if root.exists():
+    if tick % GC_EVERY_TICKS == 0 and root.exists():
         for pod_dir in root.glob("*/var/log/pods/*"):
             if pod_dir not in keep and time.time() - pod_dir.stat().st_mtime > 60:
                 shutil.rmtree(pod_dir, ignore_errors=True)
+
+
+def _append(path: Path, line: str) -> None:
+    try:
+        f = path.open("a")
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        f = path.open("a")
+    with f:
+        f.write(line)
+        rotate = f.tell() > 1 << 20
+    if rotate:
+        path.write_text("")     # rotated: promtail notices the truncation and starts over
 
 
 def agent_nodes(pods: list, ready_nodes: set[str]) -> set[str]:
@@ -119,11 +129,25 @@ def _targets_file(layout: Layout, name: str) -> Path:
 
 def targets(layout: Layout, pods: list, nodes: list[str]) -> list[dict]:
     """The containers of the pods on ``nodes``, as kubernetes_sd plus the chart's relabeling would give them."""
-    groups = []
+    return _group_targets(layout, _by_node(pods), nodes)
+
+
+def _group_targets(layout: Layout, by_node: dict[str, list], nodes: list[str]) -> list[dict]:
+    return [t for node in sorted(nodes) for t in _node_targets(layout, by_node.get(node, []), node)]
+
+
+def _by_node(pods: list) -> dict[str, list]:
+    """Pods per node, each node's in name order: every group's targets from one pass over the pods."""
+    out: dict[str, list] = {}
     for pod in sorted(pods, key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"])):
-        meta, node = pod["metadata"], pod["spec"].get("nodeName")
-        if node not in nodes:
-            continue
+        out.setdefault(pod["spec"].get("nodeName"), []).append(pod)
+    return out
+
+
+def _node_targets(layout: Layout, pods: list, node: str) -> list[dict]:
+    groups = []
+    for pod in pods:
+        meta = pod["metadata"]
         base = pod_log_dir(layout, node, meta["namespace"], meta["name"], meta["uid"])
         for container in pod["spec"]["containers"]:
             groups.append({"targets": ["localhost"], "labels": {
@@ -146,8 +170,9 @@ def reconcile(layout: Layout, wanted: dict[str, list[str]], pods: list) -> None:
     (layout.data / "promtail").mkdir(parents=True, exist_ok=True)
     for name in [n for n in sup.known() if n.startswith(PREFIX) and n not in wanted]:
         sup.stop(name)
+    by_node = _by_node(pods)
     for name, nodes in wanted.items():
-        found = json.dumps(targets(layout, pods, nodes), indent=1)
+        found = json.dumps(_group_targets(layout, by_node, nodes), indent=1)
         target_file = _targets_file(layout, name)
         if not target_file.exists() or target_file.read_text() != found:
             tmp = target_file.with_suffix(".tmp")
