@@ -175,17 +175,34 @@ def sync_pod_readiness(core: client.CoreV1Api, nodes: set[str] | None) -> None:
     that tolerate the outage (DaemonSets) would stay NotReady for ever. Looked at
     for the nodes that came back lately (``nodes``), or every node (None).
     """
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     selectors = [None] if nodes is None else [f"spec.nodeName={n}" for n in sorted(nodes)]
     for selector in selectors:
-        for pod in list_pages(core.api_client, "/api/v1/pods", **({"fieldSelector": selector} if selector else {})):
-            meta, status = pod["metadata"], pod.get("status") or {}
-            conditions = {c["type"]: c["status"] for c in status.get("conditions") or []}
-            if status.get("phase") == "Running" and not meta.get("deletionTimestamp") \
-                    and conditions.get("Ready") == "False" and conditions.get("ContainersReady") == "True":
-                core.patch_namespaced_pod_status(meta["name"], meta["namespace"], {"status": {
-                    "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now}]}},
-                    _request_timeout=TIMEOUT_S)
+        pods = list_pages(core.api_client, "/api/v1/pods", **({"fieldSelector": selector} if selector else {}))
+        mark_ready(core, [p for p in pods if _left_not_ready(p)])
+
+
+def sync_platform_readiness(core: client.CoreV1Api, world: World) -> None:
+    """The same for the platform's pods, from the watched copies, every round: a pod marked NotReady just
+    after its node's return window (or while a long round ran) is not left behind."""
+    with world.lock:
+        pods = [p for p in world.pods.values() if p["spec"].get("nodeName") in world.ready_nodes]
+    mark_ready(core, [p for p in pods if _left_not_ready(p)])
+
+
+def _left_not_ready(pod: dict) -> bool:
+    """Running, its containers ready, but the pod not: only the node lifecycle controller leaves a pod so."""
+    meta, status = pod["metadata"], pod.get("status") or {}
+    conditions = {c["type"]: c["status"] for c in status.get("conditions") or []}
+    return (status.get("phase") == "Running" and not meta.get("deletionTimestamp")
+            and conditions.get("Ready") == "False" and conditions.get("ContainersReady") == "True")
+
+
+def mark_ready(core: client.CoreV1Api, pods: list[dict]) -> None:
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    for pod in pods:
+        core.patch_namespaced_pod_status(pod["metadata"]["name"], pod["metadata"]["namespace"], {"status": {
+            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now}]}},
+            _request_timeout=TIMEOUT_S)
 
 
 def apply_load(core: client.CoreV1Api, world: World, load: dict[str, str]) -> None:
@@ -305,6 +322,7 @@ def main() -> None:
             now = time.monotonic()
             returned = {n: t for n, t in returned.items() if now - t < RETURN_WINDOW_S and n in ready}
             returned.update({n: now for n in ready - before})
+            steps.timed("platform readiness", sync_platform_readiness, core, world)
             if returned:
                 steps.timed("readiness", sync_pod_readiness, core, set(returned))
             if (changes, ready) != reconciled[0] or time.monotonic() - reconciled[1] >= RECONCILE_S:
