@@ -141,11 +141,26 @@ def suite_times(repeat: int) -> dict:
     out["verdicts of the last run"] = {v: verdicts.count(v) for v in sorted(set(verdicts))}
     out["floor: one list of every kind read (s)"] = round(min(floor_s(requests_log) for _ in range(repeat)), 2)
     out["ratio serial / floor"] = round(out["suite serial (s)"] / out["floor: one list of every kind read (s)"], 1)
-    keys = [json.loads(line)["key"] for line in log.read_text().splitlines()]
+    fetches = [json.loads(line) for line in log.read_text().splitlines()]
+    keys = [f["key"] for f in fetches]
     out["answers fetched per run"] = len(keys)
     out["kubernetes reads per run"] = sum(k.startswith("kube /api") for k in keys)
     out.update(requests_by_resource(requests_log))
+    out["where a serial run's time goes (s)"] = time_profile(pytest_args, fetches, repeat)
     return out
+
+
+def time_profile(pytest_args: list[str], fetches: list[dict], repeat: int) -> dict:
+    """A serial run's wall time split: Python and pytest start-up with collection (a --collect-only run), the
+    answers fetched by source (kube, prometheus, loki ...; one after the other in a serial run), the rest
+    (the checks, evidence and reports)."""
+    startup = min(measured_run(*pytest_args, "--collect-only")[0] for _ in range(repeat))
+    by_source: dict[str, float] = {}
+    for fetch in fetches:
+        source = fetch["key"].split(" ", 1)[0]
+        by_source[source] = by_source.get(source, 0.0) + fetch.get("s", 0.0)
+    return {"start-up and collection": round(startup, 2),
+            **{f"fetch {k}": round(v, 2) for k, v in sorted(by_source.items(), key=lambda kv: -kv[1])}}
 
 
 def measure(layout: Layout, nodes: int, pods_per_node: int, repeat: int, reuse: bool) -> dict:
