@@ -54,6 +54,7 @@ def _secure_component_flags(layout: Layout, port: int) -> list[str]:
 
 def control_plane(layout: Layout) -> list[ProcessSpec]:
     lease_s, grace_s = heartbeat_s(layout.workers)
+    resolution_s = metric_resolution_s(layout.workers)
     p, b, pki = layout.ports, layout.bin, layout.pki
     return [
         ProcessSpec("etcd", [str(b / "etcd"), "--name=sandbox", f"--data-dir={layout.data / 'etcd'}",
@@ -110,8 +111,8 @@ def control_plane(layout: Layout) -> list[ProcessSpec]:
             str(b / "metrics-server"), *_secure_component_flags(layout, p.metrics_server),
             f"--tls-cert-file={pki / 'kubelet.crt'}", f"--tls-private-key-file={pki / 'kubelet.key'}",
             "--kubelet-insecure-tls", "--kubelet-preferred-address-types=InternalIP",
-            "--kubelet-use-node-status-port", f"--metric-resolution={metric_resolution_s(layout.workers)}s",
-            f"--kubelet-request-timeout={max(5, metric_resolution_s(layout.workers) * 3 // 4)}s"],
+            "--kubelet-use-node-status-port", f"--metric-resolution={resolution_s}s",
+            f"--kubelet-request-timeout={max(5, resolution_s * 3 // 4)}s"],
             port=p.metrics_server,
             ready=lambda: _get_ok(f"https://127.0.0.1:{p.metrics_server}/livez", layout)),
     ]

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.parse
 
 from kubernetes import client
 from kubernetes.watch.watch import iter_resp_lines
 
-from sandbox.rawapi import get_json
+from sandbox.rawapi import get, pages
 
 WATCH_S = 55            # the server ends each watch after this; the next one resumes from the last version
 READ_TIMEOUT_S = 90     # longer than WATCH_S (bookmarks keep the stream alive), so only a dead connection hits it
@@ -53,26 +52,20 @@ class Mirror:
                 time.sleep(RETRY_S)
 
     def _list(self) -> str:
-        """Every object, 500 at a time; the version to watch from is the list's (all its pages are one snapshot)."""
-        objects, token = {}, None
-        while True:
-            body = get_json(self.api, self.path, **self.query, limit="500", **({"continue": token} if token else {}))
+        """Every object, 500 at a time; the version to watch from is the list's (its last page's)."""
+        objects, version = {}, ""
+        for body in pages(self.api, self.path, **self.query):
             objects.update((_key(o), o) for o in body["items"] or [])
-            token = body["metadata"].get("continue")
-            if not token:
-                break
+            version = body["metadata"]["resourceVersion"]
         with self.lock:
             self.objects, self.changes = objects, self.changes + 1
         self.synced.set()
-        return body["metadata"]["resourceVersion"]
+        return version
 
     def _watch(self) -> None:
-        query = {**self.query, "watch": "1", "resourceVersion": self.version, "allowWatchBookmarks": "true",
-                 "timeoutSeconds": str(WATCH_S)}
-        method, url, headers, body, post = self.api.param_serialize(
-            "GET", f"{self.path}?{urllib.parse.urlencode(query)}", header_params={"Accept": "application/json"},
-            auth_settings=["BearerToken"])
-        response = self.api.call_api(method, url, headers, body, post, _request_timeout=(10, READ_TIMEOUT_S)).response
+        response = get(self.api, self.path, timeout=(10, READ_TIMEOUT_S), **self.query, watch="1",
+                       resourceVersion=self.version, allowWatchBookmarks="true",
+                       timeoutSeconds=str(WATCH_S)).response
         try:
             if response.status == 410:
                 raise Gone()

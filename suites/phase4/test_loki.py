@@ -65,15 +65,15 @@ def test_every_running_pod_has_recent_logs(snapshot, loki, profile):
     spec = profile.phase4.loki
     _require_loki_ready(loki)
     namespaces = profile.log_namespaces
-    pods = [p for p in snapshot.items("pods", sorted(namespaces)) if running_longer_than(p, spec.new_pod_grace_s)]
+    running = [p for p in snapshot.items("pods", sorted(namespaces)) if running_longer_than(p, spec.new_pod_grace_s)]
+    pods = sorted(running, key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
     if not pods:
         raise CouldNotLook("platform pods", f"no pods running longer than {spec.new_pod_grace_s}s in "
                                             f"{', '.join(namespaces)}: nothing to look for", "empty")
     step = _step(spec.lookback_s, spec.new_pod_grace_s)
     now = time.time()
     latest: dict[tuple, float] = {}
-    for shard in _shards(sorted(pods, key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"])),
-                         spec.max_series_per_query):
+    for shard in _shards(pods, spec.max_series_per_query):
         query = _query(spec, shard, step)
         answer = loki.range(query, now - spec.lookback_s, now, step)
         attach_query(f"log lines per container ({len(shard)} pods)", f"LogQL (query_range, step {step}s)", query,
@@ -87,7 +87,7 @@ def test_every_running_pod_has_recent_logs(snapshot, loki, profile):
             if with_lines:
                 latest[key] = max(latest.get(key, 0.0), max(with_lines))
     missing, rows = [], []
-    for pod in sorted(pods, key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"])):
+    for pod in pods:
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         started = started_at(pod).timestamp()
         for container in pod["spec"].get("containers", []):
