@@ -7,6 +7,7 @@ key everything else uses (profile severity overrides, waivers, sandbox faults).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -46,6 +47,7 @@ class Criterion:
 
 
 REGISTRY: dict[str, Criterion] = {}
+DEFINED_IN: dict[str, tuple[Path, str]] = {}     # criterion ID -> (file, function) of its test: a run's scope
 
 
 def criterion(id: str, phase: int, title: str, *, severity: str = "critical", requirement: str,
@@ -63,15 +65,22 @@ def criterion(id: str, phase: int, title: str, *, severity: str = "critical", re
     REGISTRY[id] = meta
 
     def mark(fn):
-        fn = pytest.mark.criterion(meta)(fn)
-        if disruptive:
-            fn = pytest.mark.chaos(fn)
-            fn = pytest.mark.xdist_group("chaos")(fn)
-        if notifies:
-            fn = pytest.mark.sends_notification(fn)
+        DEFINED_IN[id] = (Path(fn.__code__.co_filename).resolve(), fn.__name__)
+        for one in marks_for(meta):
+            fn = one(fn)
         return fn
 
     return mark
+
+
+def marks_for(meta: Criterion) -> list[pytest.MarkDecorator]:
+    """The marks that make a test the check of ``meta``: its criterion, and opt-in groups."""
+    marks = [pytest.mark.criterion(meta)]
+    if meta.disruptive:
+        marks += [pytest.mark.chaos, pytest.mark.xdist_group("chaos")]
+    if meta.notifies:
+        marks.append(pytest.mark.sends_notification)
+    return marks
 
 
 def of(item: pytest.Item) -> Criterion | None:

@@ -22,6 +22,12 @@ CACHE_DIR_KEY = pytest.StashKey[Path]()
 SHARED_CACHE_KEY = pytest.StashKey[object]()
 RESULTS_KEY = pytest.StashKey[list]()
 WAIVERS_KEY = pytest.StashKey[list]()
+POLICY_KEY = pytest.StashKey[dict]()
+DESELECTED_KEY = pytest.StashKey[list]()         # every item any plugin deselected (-k, -m, --lf, --criteria)
+COLLECT_ERRORS_KEY = pytest.StashKey[dict]()     # module path -> why it could not be collected
+RECORD_KEY = pytest.StashKey[object]()           # reports.coverage.CollectionRecord
+ORPHANS_KEY = pytest.StashKey[dict]()            # node ID -> a report without criterion metadata (a crash)
+RECORD_FILE = "collection.json"
 ENDPOINT_NEEDS = ("prometheus", "alertmanager", "loki", "grafana", "vault")
 
 
@@ -60,6 +66,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="also write the summary to this ConfigMap (kubectl get shows the last verdict)")
     group.addoption("--allow-alert-delivery", action="store_true", default=False,
                     help="send a synthetic alert through Alertmanager to the real receivers (P4-ALERT-DELIVERY)")
+    parser.addini("readiness_suites", type="paths", default=[],
+                  help="directories whose tests are readiness criteria (default: the checkout's suites/)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -84,6 +92,12 @@ def pytest_configure(config: pytest.Config) -> None:
     except (ProfileError, TargetError) as exc:
         raise pytest.UsageError(str(exc)) from None
     _check_profile_ids(profile, target.sources["profile"])
+    from readiness.catalog import load_all
+    from reports import policy
+    try:
+        policy.check(profile, load_all(), target.sources["profile"])
+    except policy.PolicyError as exc:
+        raise pytest.UsageError(str(exc)) from None
     published = config.getoption("summary_configmap")
     if published and not re.fullmatch(r"[a-z0-9-]{1,63}/[a-z0-9.-]{1,253}", published):
         raise pytest.UsageError(f"--summary-configmap {published!r}: expected NAMESPACE/NAME, e.g. "
@@ -96,12 +110,20 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[PROFILE_KEY] = profile
     config.stash[TARGET_KEY] = target
     config.stash[RESULTS_KEY] = []
+    config.stash[POLICY_KEY] = policy.describe(profile, load_all(), config.stash[WAIVERS_KEY],
+                                               config.getoption("waivers"))
+    config.stash[DESELECTED_KEY] = []
+    config.stash[COLLECT_ERRORS_KEY] = {}
+    config.stash[ORPHANS_KEY] = {}
     config.pluginmanager.register(ResultCollector(config), "readiness-results")
     worker_input = getattr(config, "workerinput", None)
     if worker_input:
         config.stash[CACHE_DIR_KEY] = Path(worker_input["readiness_cache_dir"])
     else:
         config.stash[CACHE_DIR_KEY] = Path(tempfile.mkdtemp(prefix=f"readiness-{uuid.uuid4().hex[:8]}-"))
+    from reports.coverage import CollectionWatcher
+    config.pluginmanager.register(CollectionWatcher(config, _wanted(config), config.stash[CACHE_DIR_KEY] / RECORD_FILE),
+                                  "readiness-collection")
 
 
 def _check_profile_ids(profile: Profile, source: str) -> None:
@@ -126,7 +148,8 @@ def _check_profile_ids(profile: Profile, source: str) -> None:
 def _collects_suites(config: pytest.Config) -> bool:
     """Whether this run collects readiness suites (so needs a profile and a target)."""
     args = [a for a in config.args if not a.startswith("-")] or [str(ROOT / p) for p in config.getini("testpaths")]
-    return any(Path(a.split("::")[0]).resolve().is_relative_to(ROOT / "suites") for a in args)
+    suites = config.getini("readiness_suites") or [ROOT / "suites"]
+    return any(Path(a.split("::")[0]).resolve().is_relative_to(Path(d).resolve()) for a in args for d in suites)
 
 
 def shared_cache(config: pytest.Config):
@@ -155,7 +178,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
              f"context from {src.get('context', 'in-cluster')})"]
     for name in ENDPOINT_NEEDS:
         lines.append(f"readiness {name}: {target.urls[name] or '(not set)'} (from {src[name]})")
-    return lines
+    from reports.policy import header_lines
+    return lines + header_lines(config.stash[POLICY_KEY])
 
 
 def _wanted(config: pytest.Config) -> set[str] | None:
@@ -277,7 +301,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def severity_of(meta: criteria.Criterion, profile: Profile) -> str:
-    return profile.severity.get(meta.id, meta.severity)
+    override = profile.severity_override(meta.id)
+    return override.severity if override else meta.severity
 
 
 def runbook_of(meta: criteria.Criterion, profile: Profile) -> str:
@@ -312,8 +337,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     meta = criteria.of(item)
     if meta is None:
         return report
-    if report.when == "call" or (report.when == "setup" and not report.passed):
+    if report.when == "call" or (report.when in ("setup", "teardown") and not report.passed):
         verdict, message = _verdict(item, report, call)
+        if report.when == "teardown":      # the check ran, but what it set up (or changed) was not put back
+            verdict, message = "broken", f"teardown: {message}"
         if verdict == "broken" and call.excinfo and isinstance(call.excinfo.value, CouldNotLook):
             report.longrepr = message      # the reason is the whole story; a traceback would only hide it
         # On the item too, so JUnit XML (which reads the teardown report) carries the criterion and verdict.
@@ -350,6 +377,10 @@ class ResultCollector:
         case = case_from_report(report)
         if case is not None:
             self.config.stash[RESULTS_KEY].append(case)
+        elif report.failed:      # e.g. pytest-xdist's report of a case whose worker crashed
+            lines = report.longreprtext.strip().splitlines() or ["failed without a report of its own"]
+            said = next((line for line in lines if "crashed" in line), lines[-1])
+            self.config.stash[ORPHANS_KEY][report.nodeid] = f"did not complete: {said.strip()}"
 
 
 SUMMARY_KEY = pytest.StashKey[dict]()
@@ -358,20 +389,29 @@ PUBLISHED_KEY = pytest.StashKey[str]()
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    if hasattr(config, "workerinput") or RESULTS_KEY not in config.stash or not config.stash[RESULTS_KEY]:
+    if hasattr(config, "workerinput") or RESULTS_KEY not in config.stash:
         return
     from readiness.catalog import load_all
-    from reports import allure_files, carry_over, forecast, gate, waivers
+    from readiness.version import suite_version
+    from reports import allure_files, carry_over, coverage, forecast, gate, waivers
     from reports import summary as summary_mod
     from reports.results import by_criterion
-    profile, target = config.stash[PROFILE_KEY], config.stash[TARGET_KEY]
-    directory = Path(config.getoption("summary_dir"))
-    results = by_criterion(config.stash[RESULTS_KEY])
+    profile, target, policy = config.stash[PROFILE_KEY], config.stash[TARGET_KEY], config.stash[POLICY_KEY]
+    watcher = config.pluginmanager.get_plugin("readiness-collection")
+    record = watcher.record or coverage.CollectionRecord.read(config.stash[CACHE_DIR_KEY] / RECORD_FILE)
+    cases = list(config.stash[RESULTS_KEY])
+    if record is None and not cases:
+        return
     catalog = load_all()
+    if record is not None:
+        cases += coverage.missing_cases(record, cases, config.stash[ORPHANS_KEY], catalog)
+    directory = Path(config.getoption("summary_dir"))
+    results = by_criterion(cases)
     cluster = _cluster_identity(config, target)
     now = dt.datetime.now(dt.timezone.utc)
     evidence = carry_over.read(directory)
     active_waivers = config.stash.get(WAIVERS_KEY, [])
+    version = suite_version()
 
     def adjust(entry: dict) -> None:
         """What may stand in for a criterion that was not evaluated: a waiver naming the whole criterion, or
@@ -380,7 +420,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             return
         spec = profile.gate.carry_over
         if spec and entry["id"] in spec.criteria:
-            carry_over.apply(entry, evidence, spec.max_age_days, cluster, now)
+            carry_over.apply(entry, evidence, spec.max_age_days, cluster, now, policy["fingerprint"], version)
         if entry["verdict"] == "not_evaluated" and active_waivers:
             decision = waivers.decide(active_waivers, entry["id"], "")
             if decision and decision.waived:
@@ -390,8 +430,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                                 severity_of=lambda m: severity_of(m, profile),
                                 runbook_of=lambda m: runbook_of(m, profile), target=target.describe(),
                                 previous=summary_mod.read_previous(directory), cluster=cluster, adjust=adjust,
-                                now=now, roadmap=profile.roadmap)
-    summary["gate"] = gate.decide(summary, tuple(profile.gate.severities))
+                                now=now, roadmap=profile.roadmap, scope=set(record.scope) if record else None,
+                                selection=coverage.selection_summary(record), policy=policy,
+                                suite_version=version)
+    summary["gate"] = gate.decide(summary, tuple(profile.gate.severities), interrupted=_interruption(session, exitstatus))
     history = [h for h in forecast.read_history(directory) if h.get("scope") == summary["scope"]["label"]]
     summary["forecast"] = forecast.forecast(history + [summary])
     summary_mod.write(summary, directory)
@@ -408,20 +450,38 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         allure_files.amend_derived(Path(alluredir), summary, {c for c, m in catalog.items() if m.derived_from})
     if config.getoption("write_baseline"):
         Path(config.getoption("write_baseline")).write_text(waivers.baseline(summary))
-    if config.getoption("report_only"):
-        session.exitstatus = pytest.ExitCode.OK
-    elif (config.getoption("gate") or profile.gate.enabled) and exitstatus in (0, 1):
-        session.exitstatus = pytest.ExitCode.OK if summary["gate"]["decision"] == "PASS" \
-            else pytest.ExitCode.TESTS_FAILED
+    session.exitstatus = exit_code(exitstatus, summary["gate"]["outcome"], report_only=config.getoption("report_only"),
+                                   gated=config.getoption("gate") or profile.gate.enabled)
+
+
+def _interruption(session: pytest.Session, exitstatus: int) -> str:
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        return f"interrupted: {session.shouldstop or 'Ctrl-C or SIGTERM'}"
+    if exitstatus == pytest.ExitCode.INTERNAL_ERROR:
+        return "an internal error"
+    return ""
+
+
+def exit_code(pytest_status: int, outcome: str, *, report_only: bool, gated: bool) -> int:
+    """Test failures become the gate's answer (or 0 with --report-only); an interrupted run, an internal
+    error, a usage error or a run with no tests keeps pytest's own code: it was not a completed evaluation."""
+    if pytest_status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return pytest_status
+    if report_only:
+        return pytest.ExitCode.OK
+    if gated:
+        return pytest.ExitCode.OK if outcome == "PASS" else pytest.ExitCode.TESTS_FAILED
+    return pytest_status
 
 
 def _cluster_identity(config: pytest.Config, target) -> dict:
     """The cluster's identity for carried-over evidence: the kube-system namespace's UID (one GET, cached)."""
     from fixtures.kube import Snapshot
-    identity = {"server": None, "uid": None}
+    identity = {"server": None, "uid": None, "ca_sha256": None}
     try:
         api = target.api_client()
         identity["server"] = api.configuration.host
+        identity["ca_sha256"] = _ca_fingerprint(api.configuration.ssl_ca_cert)
         body = Snapshot(api, shared_cache(config), api.configuration.host).get(
             "/api/v1/namespaces/kube-system", "kube-system namespace")
         identity["uid"] = (body or {}).get("metadata", {}).get("uid")
@@ -430,12 +490,16 @@ def _cluster_identity(config: pytest.Config, target) -> dict:
     return identity
 
 
+def _ca_fingerprint(path: str | None) -> str | None:
+    """SHA-256 of the CA the client trusts for the API server (None when it trusts the system's roots)."""
+    if not path:
+        return None
+    import hashlib
+    return hashlib.sha256(b"".join(Path(path).read_bytes().split())).hexdigest()
+
+
 def _environment(config: pytest.Config, profile: Profile, target) -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        suite_version = version("platform-readiness")
-    except PackageNotFoundError:
-        suite_version = "checkout"
+    from readiness.version import suite_version
     try:
         from fixtures.kube import Snapshot
         kube_version = Snapshot(target.api_client(), shared_cache(config)).version()
@@ -443,7 +507,7 @@ def _environment(config: pytest.Config, profile: Profile, target) -> dict[str, s
         kube_version = f"unknown ({exc.__class__.__name__})"
     return {"cluster": target.describe(), "context": target.context or "in-cluster",
             "kubernetes.version": kube_version, "profile": f"{profile.name} ({target.sources.get('profile')})",
-            "suite.version": suite_version,
+            "suite.version": suite_version(), "gate.policy": config.stash[POLICY_KEY]["fingerprint"],
             **{f"endpoint.{k}": v or "not set" for k, v in target.urls.items()}}
 
 

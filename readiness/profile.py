@@ -18,6 +18,7 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstr
 from readiness.timing import prom_duration_s
 
 Severity = Literal["blocker", "critical", "normal", "minor"]
+SEVERITIES: tuple[Severity, ...] = ("blocker", "critical", "normal", "minor")    # most severe first
 
 
 class Strict(BaseModel):
@@ -472,6 +473,24 @@ class Gate(Strict):
     severities: list[Severity] = ["blocker", "critical"]   # failed, broken or unevaluated ones fail the gate
     carry_over: CarryOver | None = None
 
+    @field_validator("severities")
+    @classmethod
+    def _from_the_top(cls, value: list[Severity]) -> list[Severity]:
+        """A gate stops on blockers, and on every severity above the lowest it names: an empty list, or one
+        that leaves blocker out, would let any failure pass."""
+        wanted = SEVERITIES[:max((SEVERITIES.index(v) for v in value), default=0) + 1]
+        if set(value) != set(wanted):
+            fix = ", ".join(wanted) if value else "blocker, critical"
+            raise ValueError(f"the gate must stop on blocker and every severity down to the lowest it names; "
+                             f"write severities: [{fix}]")
+        return list(wanted)
+
+
+class SeverityOverride(Strict):
+    """A criterion's severity for this platform; lowering it below the catalog's needs a reason."""
+    severity: Severity
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
 
 class ChecklistLine(Strict):
     line: str                                       # in the roadmap's words
@@ -498,7 +517,8 @@ class Profile(Strict):
     phase8: Phase8 = Phase8()
     chaos: Chaos = Chaos()
     gate: Gate = Gate()
-    severity: dict[str, Severity] = {}      # criterion ID -> severity, overrides the criterion's own
+    severity: dict[str, Severity | SeverityOverride] = {}
+    # criterion ID -> severity (or {severity, reason}), overrides the criterion's own; lowering needs a reason
     runbooks: dict[str, str] = {}           # criterion ID -> runbook URL, overrides the default
     roadmap: list[ChecklistSection] = []     # the roadmap's checklists, each line mapped to criteria
     skip: dict[str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]] = {}
@@ -511,6 +531,12 @@ class Profile(Strict):
                 raise ValueError(f"phase3.hpas[{i}] ({h.ref}): min_replicas {h.min_replicas} "
                                  f"is above max_replicas {h.max_replicas}")
         return self
+
+    def severity_override(self, criterion_id: str) -> SeverityOverride | None:
+        value = self.severity.get(criterion_id)
+        if value is None or isinstance(value, SeverityOverride):
+            return value
+        return SeverityOverride.model_construct(severity=value, reason="")
 
     @property
     def backup_namespaces(self) -> list[str]:

@@ -61,13 +61,17 @@ def write_summary_result(results: Path, summary: dict, markdown: str) -> None:
     ids = {"md": f"{uuid.uuid4()}-attachment.md", "json": f"{uuid.uuid4()}-attachment.json"}
     (results / ids["md"]).write_text(markdown)
     (results / ids["json"]).write_text(json.dumps(summary, indent=2))
-    gate = summary.get("gate", {}).get("decision")
+    gate = summary.get("gate", {})
+    decision = gate.get("decision", "no gate decision")
     result = {"uuid": str(uuid.uuid4()), "historyId": "readiness-status-summary",
-              "name": summary["headline"], "fullName": "readiness.summary",
-              "status": {"PASS": "passed", "FAIL": "failed"}.get(gate, "broken"), "stage": "finished",
+              "name": f"Gate: {decision}. {summary['headline']}", "fullName": "readiness.summary",
+              "status": {"PASS": "passed", "FAIL": "failed"}.get(gate.get("outcome"), "broken"), "stage": "finished",
               "start": now, "stop": now,
               "description": markdown,
-              "statusDetails": {"message": summary.get("gate", {}).get("reason", "")},
+              "statusDetails": {"message": f"{decision}: {gate.get('reason', '')}"},
+              "parameters": [{"name": "decision", "value": decision},
+                             {"name": "scope", "value": summary["scope"]["label"]},
+                             {"name": "gate policy", "value": summary.get("policy", {}).get("fingerprint", "")}],
               "labels": [{"name": "epic", "value": "Status summary"}, {"name": "feature", "value": "Readiness"},
                          {"name": "severity", "value": "normal"}],
               "attachments": [{"name": "summary.md", "source": ids["md"], "type": "text/markdown"},

@@ -4,7 +4,12 @@ Chaos runs in a maintenance window, the gate runs daily: a profile may accept, f
 ``gate.carry_over``, the latest verdict of an earlier run against the same cluster within ``max_age_days``.
 The same cluster means the same identity of the cluster (the UID of its kube-system namespace, which lives
 as long as the cluster does), never the same context name. Every run appends the verdicts it evaluated
-itself to ``evidence.jsonl`` beside the run history.
+itself to ``evidence.jsonl`` beside the run history, with what proves where each came from: the API server's
+URL and CA fingerprint, the gate policy's fingerprint and the suite's version.
+
+A record is refused, with the reason shown, when it is dated in the future, comes from another cluster, API
+server or CA, or was produced under another gate policy or suite version. A newer failure of the criterion on
+the same cluster always wins over an older pass.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from pathlib import Path
 
 FILE = "evidence.jsonl"
 EVALUATED = ("passed", "failed", "broken")
+CLOCK_SKEW_S = 300       # a record this far ahead of our clock is another host's clock, not the future
 
 
 def _parse(at: str) -> dt.datetime:
@@ -48,8 +54,11 @@ def read(directory: Path) -> list[dict]:
 def record(directory: Path, summary: dict) -> None:
     """Append this run's own verdicts of opt-in criteria (never carried-over ones)."""
     cluster = summary.get("cluster") or {}
-    rows = [{"criterion": c["id"], "verdict": c["verdict"], "at": summary["generated_at"],
-             "cluster_uid": cluster.get("uid"), "server": cluster.get("server"), "reasons": c["reasons"][:3]}
+    provenance = {"cluster_uid": cluster.get("uid"), "server": cluster.get("server"),
+                  "ca_sha256": cluster.get("ca_sha256"), "policy": summary["policy"]["fingerprint"],
+                  "suite_version": summary.get("suite_version")}
+    rows = [{"criterion": c["id"], "verdict": c["verdict"], "at": summary["generated_at"], **provenance,
+             "reasons": c["reasons"][:3]}
             for c in summary["criteria"] if c.get("opt_in") and c["verdict"] in EVALUATED
             and not c.get("carried_over")]
     if rows and cluster.get("uid"):
@@ -58,7 +67,38 @@ def record(directory: Path, summary: dict) -> None:
             f.writelines(json.dumps(r) + "\n" for r in rows)
 
 
-def apply(entry: dict, records: list[dict], max_age_days: float, cluster: dict, now: dt.datetime) -> None:
+def _foreign(r: dict, cluster: dict) -> str | None:
+    """Why a record is not from this cluster, API server and CA (None when it is)."""
+    if r.get("cluster_uid") != cluster["uid"]:
+        return f"from another cluster ({r.get('server')}, kube-system {r.get('cluster_uid')})"
+    if r.get("server") != cluster.get("server"):
+        return f"from API server {r.get('server')}, this run's is {cluster.get('server')}"
+    if "ca_sha256" not in r:
+        return "recorded without its provenance (an older suite)"
+    if r["ca_sha256"] != cluster.get("ca_sha256"):
+        return "the API server's CA differs from this run's"
+    return None
+
+
+def _refusal(r: dict, cluster: dict, now: dt.datetime, policy: str, version: str) -> str | None:
+    try:
+        at = _parse(r["at"])
+    except (KeyError, TypeError, ValueError):
+        return "its date cannot be read"
+    if (at - now).total_seconds() > CLOCK_SKEW_S:
+        return f"dated {r['at']}, in the future"
+    foreign = _foreign(r, cluster)
+    if foreign:
+        return foreign
+    if r.get("policy") != policy:
+        return f"produced under another gate policy ({r.get('policy')}, this run's is {policy})"
+    if r.get("suite_version") != version:
+        return f"produced by suite version {r.get('suite_version')}, this run is {version}"
+    return None
+
+
+def apply(entry: dict, records: list[dict], max_age_days: float, cluster: dict, now: dt.datetime,
+          policy: str, version: str) -> None:
     """Give a not-evaluated entry the latest acceptable verdict from earlier runs, or say why there is none."""
     mine = [r for r in records if r.get("criterion") == entry["id"] and r.get("verdict") in EVALUATED]
     if not mine:
@@ -67,19 +107,35 @@ def apply(entry: dict, records: list[dict], max_age_days: float, cluster: dict, 
     if not cluster.get("uid"):
         entry["carry_over_refused"] = "this cluster's identity could not be read, so no evidence can be matched"
         return
-    same = [r for r in mine if r.get("cluster_uid") == cluster["uid"]]
-    if not same:
-        servers = sorted({str(r.get("server")) for r in mine})
-        entry["carry_over_refused"] = f"earlier evidence is from another cluster ({', '.join(servers)})"
+    refused = {id(r): _refusal(r, cluster, now, policy, version) for r in mine}
+    usable = [r for r in mine if refused[id(r)] is None]
+    notes = sorted({f"{r.get('verdict')} at {r.get('at')}: {why}" for r in mine if (why := refused[id(r)])})
+    if not usable:
+        entry["carry_over_refused"] = "; ".join(notes[:5])
         return
-    latest = max(same, key=lambda r: _parse(r["at"]))
+    latest = max(usable, key=lambda r: _parse(r["at"]))
+    # A newer failure on this cluster outweighs an older pass, whatever policy or suite version recorded it.
+    newer_failures = [r for r in mine if r["verdict"] != "passed" and _here_and_now(r, cluster, now)
+                      and _parse(r["at"]) > _parse(latest["at"])]
+    if newer_failures:
+        latest = max(newer_failures, key=lambda r: _parse(r["at"]))
     age_s = (now - _parse(latest["at"])).total_seconds()
     if age_s > max_age_days * 86400:
-        entry["carry_over_refused"] = (f"the latest evidence ({latest['verdict']} at {latest['at']}) is "
-                                       f"{age_s / 86400:.1f} days old; the profile accepts {max_age_days:g}")
+        entry["carry_over_refused"] = "; ".join([f"the latest evidence ({latest['verdict']} at {latest['at']}) is "
+                                                 f"{age_s / 86400:.1f} days old; the profile accepts "
+                                                 f"{max_age_days:g}", *notes[:4]])
         return
     entry["carried_over"] = {"verdict": latest["verdict"], "at": latest["at"], "age": age_text(age_s),
-                             "age_days": round(age_s / 86400, 2)}
+                             "age_days": round(age_s / 86400, 2), "refused": notes[:5]}
     entry["verdict"] = latest["verdict"]
     entry["reasons"] = [f"{latest['verdict']} {age_text(age_s)} (run at {latest['at']}, same cluster)",
-                        *latest.get("reasons", [])]
+                        *latest.get("reasons", []), *(f"evidence not used: {n}" for n in notes[:5])]
+
+
+def _here_and_now(r: dict, cluster: dict, now: dt.datetime) -> bool:
+    """A record of this cluster, API server and CA, dated no later than now."""
+    try:
+        future = (_parse(r["at"]) - now).total_seconds() > CLOCK_SKEW_S
+    except (KeyError, TypeError, ValueError):
+        return False
+    return not future and _foreign(r, cluster) is None

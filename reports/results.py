@@ -46,11 +46,21 @@ def case_from_report(report) -> CaseResult | None:
                       getattr(report, "duration", 0.0), meta)
 
 
+def worse(a: str, b: str) -> str:
+    return a if PRECEDENCE.index(a) <= PRECEDENCE.index(b) else b
+
+
 def by_criterion(cases: list[CaseResult]) -> dict[str, CriterionResult]:
-    grouped: dict[str, CriterionResult] = {}
+    """Each criterion with its cases, one per node ID (the worst, when a case reported twice: a call that
+    passed and a teardown that failed), and the worst verdict of its cases as its own."""
+    per_case: dict[str, CaseResult] = {}
     for case in cases:
+        known = per_case.get(case.nodeid)
+        if known is None or worse(case.verdict, known.verdict) != known.verdict:
+            per_case[case.nodeid] = case
+    grouped: dict[str, CriterionResult] = {}
+    for case in per_case.values():
         entry = grouped.setdefault(case.criterion, CriterionResult(case.criterion, "not_applicable"))
         entry.cases.append(case)
-        if PRECEDENCE.index(case.verdict) < PRECEDENCE.index(entry.verdict):
-            entry.verdict = case.verdict
+        entry.verdict = worse(case.verdict, entry.verdict)
     return grouped

@@ -1,7 +1,8 @@
 """The roadmap as a live status report: each checklist line of the profile's roadmap ticked from this run's
 verdicts, and the phases in the roadmap's own progress form.
 
-A line is *done* when every criterion mapped to it passed (or is waived, or does not apply with a reason);
+A line is *done* when every criterion mapped to it passed (or is waived, or does not apply with a reason) and
+at least one passed or is waived; *not applicable* when every one of them does not apply;
 *open* when one failed, is broken or went unevaluated; *not in this run* when the run's scope left one of its
 criteria out; *not checked* when no criterion is mapped to it, so a roadmap line never silently drops out of
 sign-off.
@@ -9,7 +10,7 @@ sign-off.
 from __future__ import annotations
 
 DONE_VERDICTS = ("passed", "waived", "not_applicable")
-MARKS = {"done": "[x]", "open": "[ ]", "not in this run": "[-]", "not checked": "[?]"}
+MARKS = {"done": "[x]", "open": "[ ]", "not in this run": "[-]", "not checked": "[?]", "not applicable": "[n/a]"}
 
 
 def line_state(criteria: list[str], verdicts: dict[str, dict]) -> tuple[str, list[str]]:
@@ -23,6 +24,8 @@ def line_state(criteria: list[str], verdicts: dict[str, dict]) -> tuple[str, lis
         return "open", pending + absent
     if absent:
         return "not in this run", absent
+    if all(verdicts[c]["verdict"] == "not_applicable" for c in criteria):
+        return "not applicable", [f"{c} does not apply" for c in criteria]
     return "done", []
 
 

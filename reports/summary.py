@@ -12,10 +12,11 @@ import json
 from pathlib import Path
 
 from readiness.criteria import PHASES, Criterion
+from reports.coverage import selection_summary
 from reports.results import CriterionResult
 from reports.roadmap import checklist, checklist_lines, outside, progress_lines
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 COUNTED = ("passed", "failed", "broken", "waived", "not_evaluated", "not_applicable")
 
 
@@ -23,7 +24,9 @@ def scope_of(selected: set[str], catalog: dict[str, Criterion]) -> dict:
     """What this run set out to check: the whole catalog, whole phases, or a hand-picked set of criteria."""
     phases = sorted({catalog[c].phase for c in selected})
     whole_phases = all({c for c in catalog if catalog[c].phase == p} <= selected for p in phases)
-    if selected >= set(catalog):
+    if not selected:
+        kind, label = "criteria", "Nothing in scope"
+    elif selected >= set(catalog):
         kind, label = "all", "Production readiness"
     elif whole_phases:
         kind = "phases"
@@ -57,15 +60,21 @@ def _phase_rows(entries: list[dict], catalog: dict[str, Criterion]) -> list[dict
 
 def build(results: dict[str, CriterionResult], catalog: dict[str, Criterion], *, profile_name: str, severity_of,
           runbook_of, target: str, previous: dict | None, cluster: dict | None = None,
-          adjust=None, now: dt.datetime | None = None, roadmap=()) -> dict:
+          adjust=None, now: dt.datetime | None = None, roadmap=(), scope: set[str] | None = None,
+          selection: dict | None = None, policy: dict | None = None, suite_version: str = "") -> dict:
     """``adjust(entry)`` may change an entry before it is counted (waivers and carried-over evidence for
-    criteria that were not evaluated)."""
+    criteria that were not evaluated). ``scope``: the criteria the run set out to check (its collection
+    record), by default those with results; every one of them has results by then (reports.coverage)."""
     now = now or dt.datetime.now(dt.timezone.utc)
+    overrides = {o["id"]: o for o in (policy or {}).get("severity_overrides", [])}
     entries = []
     for cid in sorted(results, key=lambda c: (catalog[c].phase, c)):
         meta, res = catalog[cid], results[cid]
         entry = {"id": cid, "phase": meta.phase, "title": meta.title, "severity": severity_of(meta),
                  "verdict": res.verdict, "cases": len(res.cases), "opt_in": meta.opt_in}
+        if entry["severity"] != meta.severity:
+            entry["severity_override"] = {"catalog": meta.severity,
+                                          "reason": (overrides.get(cid) or {}).get("reason")}
         if res.verdict in ("failed", "broken"):
             entry["reasons"] = res.reasons
         else:
@@ -80,7 +89,10 @@ def build(results: dict[str, CriterionResult], catalog: dict[str, Criterion], *,
     counts = _count(entries)
     summary = {"schema_version": SCHEMA_VERSION, "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
                "profile": profile_name, "target": target, "cluster": cluster or {},
-               "scope": scope_of(set(results), catalog), "counts": counts, "overall_percent": _percent(counts),
+               "suite_version": suite_version, "policy": policy or {},
+               "scope": scope_of(set(results) if scope is None else set(scope), catalog),
+               "selection": selection or selection_summary(None),
+               "counts": counts, "overall_percent": _percent(counts),
                "phases": _phase_rows(entries, catalog), "criteria": entries,
                "roadmap": checklist(roadmap, entries)}
     summary["headline"] = headline(summary)
@@ -119,6 +131,10 @@ def headline(summary: dict) -> str:
     unseen = [e for e in summary["criteria"] if e["verdict"] == "not_evaluated"]
     if unseen:
         text += f"; {len(unseen)} not evaluated ({_ids(unseen)})"
+    selection = summary.get("selection") or {}
+    if selection.get("deselected_cases"):
+        text += (f"; {selection['deselected_cases']} case(s) deselected by {selection['how']} "
+                 f"({', '.join(sorted(selection['deselected']))})")
     waived = [e for e in summary["criteria"] if e["verdict"] == "waived"]
     if waived:
         text += f"; {len(waived)} waived"
@@ -183,16 +199,36 @@ def criterion_lines(c: dict) -> list[str]:
     return []
 
 
+def policy_line(policy: dict) -> str:
+    if not policy:
+        return "Gate policy: not recorded"
+    changed = [o for o in policy["severity_overrides"] if o["catalog"] != o["profile"]]
+    carry = policy.get("carry_over")
+    carried = f"{', '.join(carry['criteria'])} within {carry['max_age_days']:g} days" if carry else "none"
+    return (f"Gate policy {policy['fingerprint']}: gating {', '.join(policy['gating_severities'])}; "
+            f"{len(changed)} severity override(s); {len(policy['skip'])} skip(s); {len(policy['waivers'])} "
+            f"waiver(s); carry-over: {carried}")
+
+
+def selection_lines(selection: dict) -> list[str]:
+    lines = [f"DESELECTED {cid}: {', '.join(names)} (by {selection['how']})"
+             for cid, names in (selection or {}).get("deselected", {}).items()]
+    lines += [f"NOT COLLECTED {cid}: {why}" for cid, why in (selection or {}).get("uncollected", {}).items()]
+    return lines
+
+
 def to_lines(summary: dict) -> list[str]:
-    lines = [summary["headline"], f"  (profile {summary['profile']}, {summary['target']})"]
+    lines = [summary["headline"], f"  (profile {summary['profile']}, {summary['target']})",
+             f"  {policy_line(summary.get('policy') or {})}"]
     lines += [f"  {phase_line(row)}" for row in summary["phases"]]
+    lines += [f"  {line}" for line in selection_lines(summary.get("selection"))]
     for change in summary["changes"]:
         name = "Overall" if change["phase"] == "overall" else f"Phase {change['phase']}"
         lines.append(f"  {name}: {_pct(change['from'])} -> {_pct(change['to'])}")
     for c in summary["criteria"]:
         lines += [f"  {line}" for line in criterion_lines(c)]
     if summary.get("roadmap"):
-        lines.append("  Roadmap checklist ([x] done, [ ] open, [-] not in this run, [?] not checked):")
+        lines.append("  Roadmap checklist ([x] done, [ ] open, [-] not in this run, [?] not checked, [n/a] not applicable):")
         lines += [f"    {line}" for line in checklist_lines(summary["roadmap"])]
     if "forecast" in summary:
         lines.append(f"  Forecast: {summary['forecast']['text']}")
@@ -205,7 +241,11 @@ def to_lines(summary: dict) -> list[str]:
 
 def to_markdown(summary: dict) -> str:
     out = [f"# {summary['headline']}", "",
-           f"Profile `{summary['profile']}`, target `{summary['target']}`, generated {summary['generated_at']}.", "",
+           f"Profile `{summary['profile']}`, target `{summary['target']}`, generated {summary['generated_at']}, "
+           f"suite {summary.get('suite_version') or 'unknown'}.", "", policy_line(summary.get("policy") or {}) + ".",
+           *[f"- {o['id']}: {o['catalog']} -> {o['profile']}" + (f" ({o['reason']})" if o['reason'] else "")
+             for o in (summary.get("policy") or {}).get("severity_overrides", []) if o["catalog"] != o["profile"]],
+           "", *[f"- {line}" for line in selection_lines(summary.get("selection"))], "",
            "| Phase | Status | Passed | Failed | Broken | Not evaluated | Waived | Not applicable | Complete |",
            "|---|---|---|---|---|---|---|---|---|"]
     for row in summary["phases"]:

@@ -8,14 +8,17 @@ import json
 import jsonschema
 
 from readiness.catalog import load_all
-from reports import carry_over, gate, summary
+from readiness.profile import load_profile
+from reports import carry_over, gate, policy, summary
 from reports.results import CaseResult, by_criterion
 from tests.suite_runner import ROOT
 
 CATALOG = load_all()
 SCHEMA = json.loads((ROOT / "docs/summary.schema.json").read_text())
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)
-CLUSTER = {"uid": "kube-system-uid-1", "server": "https://127.0.0.1:16443"}
+CLUSTER = {"uid": "kube-system-uid-1", "server": "https://127.0.0.1:16443", "ca_sha256": "ca-1"}
+POLICY = policy.describe(load_profile(ROOT / "profiles/sandbox.yaml"), CATALOG, [], None)
+VERSION = "0.1.0+test"
 
 
 def _results(verdicts: dict[str, str]) -> dict:
@@ -26,7 +29,7 @@ def _results(verdicts: dict[str, str]) -> dict:
 def _build(verdicts: dict[str, str], adjust=None, previous=None) -> dict:
     result = summary.build(_results(verdicts), CATALOG, profile_name="sandbox", severity_of=lambda m: m.severity,
                            runbook_of=lambda m: m.runbook, target="ctx", previous=previous, cluster=CLUSTER,
-                           adjust=adjust, now=NOW)
+                           adjust=adjust, now=NOW, policy=POLICY, suite_version=VERSION)
     result["gate"] = gate.decide(result)
     result["forecast"] = {"status": "none", "text": "no forecast"}
     jsonschema.validate(result, SCHEMA)
@@ -76,6 +79,7 @@ def test_scope_of_one_phase_names_it_and_lists_the_others_as_not_in_this_run():
     statuses = {row["phase"]: row["status"] for row in result["phases"]}
     assert statuses[4] == "evaluated" and statuses[3] == "not in this run"
     assert "Phase 4 only" in result["gate"]["reason"]
+    assert result["gate"]["decision"] == "PASS (partial: phase 4)" and result["gate"]["outcome"] == "PASS"
     picked = _build({"P3-PDB": "passed", "P4-LOKI": "failed"})
     assert picked["headline"].startswith("Selected criteria (P3-PDB, P4-LOKI): 1 of 2")
 
@@ -83,13 +87,15 @@ def test_scope_of_one_phase_names_it_and_lists_the_others_as_not_in_this_run():
 def _with_evidence(records, max_age_days=7):
     def adjust(entry):
         if entry["verdict"] == "not_evaluated":
-            carry_over.apply(entry, records, max_age_days, CLUSTER, NOW)
+            carry_over.apply(entry, records, max_age_days, CLUSTER, NOW, POLICY["fingerprint"], VERSION)
     return adjust
 
 
-def _record(at: dt.datetime, verdict="passed", uid=CLUSTER["uid"], cid="P3-NODE-FAILURE"):
+def _record(at: dt.datetime, verdict="passed", uid=CLUSTER["uid"], cid="P3-NODE-FAILURE", **provenance):
     return {"criterion": cid, "verdict": verdict, "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "cluster_uid": uid,
-            "server": "https://other" if uid != CLUSTER["uid"] else CLUSTER["server"], "reasons": []}
+            "server": "https://other" if uid != CLUSTER["uid"] else CLUSTER["server"], "reasons": [],
+            "ca_sha256": CLUSTER["ca_sha256"], "policy": POLICY["fingerprint"], "suite_version": VERSION,
+            **provenance}
 
 
 UNSEEN = _everything(**{"P3-NODE-FAILURE": "not_evaluated"})
