@@ -79,6 +79,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.help or not _collects_suites(config):
         return    # e.g. `pytest tests`: the project's own tests load profiles and targets themselves
     from fixtures.target import TargetError, resolve
+    from readiness.catalog import load_all
+    load_all()
+    wanted = _wanted(config)            # a typo in --criteria is reported before any cluster is needed
     probe_profile = config.getoption("profile")
     try:
         # Endpoints from the profile count only when a profile is given; the default depends on the target.
@@ -92,7 +95,6 @@ def pytest_configure(config: pytest.Config) -> None:
     except (ProfileError, TargetError) as exc:
         raise pytest.UsageError(str(exc)) from None
     _check_profile_ids(profile, target.sources["profile"])
-    from readiness.catalog import load_all
     from reports import policy
     try:
         policy.check(profile, load_all(), target.sources["profile"])
@@ -122,7 +124,7 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         config.stash[CACHE_DIR_KEY] = Path(tempfile.mkdtemp(prefix=f"readiness-{uuid.uuid4().hex[:8]}-"))
     from reports.coverage import CollectionWatcher
-    config.pluginmanager.register(CollectionWatcher(config, _wanted(config), config.stash[CACHE_DIR_KEY] / RECORD_FILE),
+    config.pluginmanager.register(CollectionWatcher(config, wanted, config.stash[CACHE_DIR_KEY] / RECORD_FILE),
                                   "readiness-collection")
 
 
@@ -165,7 +167,8 @@ def shared_cache(config: pytest.Config):
 
 def pytest_configure_node(node) -> None:
     """pytest-xdist: every worker shares the controller's cache directory (one snapshot per run)."""
-    node.workerinput["readiness_cache_dir"] = str(node.config.stash[CACHE_DIR_KEY])
+    if CACHE_DIR_KEY in node.config.stash:      # not for `pytest tests`, which collects no suite
+        node.workerinput["readiness_cache_dir"] = str(node.config.stash[CACHE_DIR_KEY])
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

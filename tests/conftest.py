@@ -30,6 +30,11 @@ def sandbox_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess
 
 
 def pytest_collection_modifyitems(items):
+    # Every test that needs the running sandbox (its fixture, directly or through another fixture) is marked,
+    # so `pytest tests -m "not sandbox"` is the fast tier and the mark cannot be forgotten.
+    for item in items:
+        if "sandbox" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.sandbox)
     # Tests that stop the whole sandbox run last, so the others share one running instance.
     items.sort(key=lambda item: item.get_closest_marker("lifecycle") is not None)
 
