@@ -8,7 +8,6 @@ from suites.phase1.test_nodes_ready import test_every_node_ready_without_pressur
 from suites.phase1.test_storage import test_default_storage_class_claims_bound_volumes_healthy as storage_check
 from suites.phase1.test_version import test_kubernetes_version_supported_and_kubelets_within_skew as version_check
 from suites.phase2.test_certificates import test_served_certificate_verifies_and_is_not_expiring as served_check
-from suites.phase2.test_images import parse
 from suites.phase2.test_network_policies import is_default_deny_ingress
 from suites.phase2.test_pod_security import violations
 from suites.phase2.test_rbac import test_admin_bindings_allowed_and_default_accounts_unbound as rbac_check
@@ -122,13 +121,6 @@ def test_admin_binding_outside_the_list_and_bound_default_account_fail():
     assert "ClusterRoleBinding oops: grants cluster-admin" in message and "ServiceAccount data-platform/superset" in message
     assert "RoleBinding vault-prod/viewers: binds ClusterRole view to the default service account of vault-prod" in message
     assert "system:masters" not in message
-
-
-def test_image_references_parse_as_docker_does():
-    assert parse("nginx") == ("docker.io", "library/nginx", None, None)
-    assert parse("registry.local/254carbon/trino:1.0") == ("registry.local", "254carbon/trino", "1.0", None)
-    assert parse("localhost:5000/a/b@sha256:abc") == ("localhost:5000", "a/b", None, "sha256:abc")
-    assert parse("mlflow/mlflow:latest") == ("docker.io", "mlflow/mlflow", "latest", None)
 
 
 def test_default_deny_and_pod_security_rules():

@@ -1,25 +1,9 @@
 """P2-IMAGES: every platform image comes from an allowed registry, tagged (or pinned by digest), never latest."""
+from readiness import images
 from readiness.criteria import criterion
 from readiness.evidence import attach_table
 from readiness.verdict import fail, require_data, require_listed
 from suites.workloads import platform_pod_specs
-
-
-def parse(image: str) -> tuple[str, str, str | None, str | None]:
-    """(registry, path, tag, digest) of an image reference, with Docker's defaults for the registry."""
-    rest, _, digest = image.partition("@")
-    first, _, remainder = rest.partition("/")
-    if remainder and ("." in first or ":" in first or first == "localhost"):
-        registry, path = first, remainder
-    else:
-        registry, path = "docker.io", rest if "/" in rest else f"library/{rest}"
-    path, _, tag = path.partition(":") if ":" in path.rsplit("/", 1)[-1] else (path, "", "")
-    return registry, path, tag or None, digest or None
-
-
-def allowed_by(image_registry: str, path: str, allowed: list[str]) -> bool:
-    full = f"{image_registry}/{path}"
-    return any(full == a or full.startswith(a.rstrip("/") + "/") or image_registry == a for a in allowed)
 
 
 @criterion("P2-IMAGES", 2, "Images from trusted registries", severity="critical",
@@ -36,14 +20,17 @@ def test_images_from_allowed_registries_tagged_and_pinned(snapshot, profile):
         for container in (pod_spec.get("initContainers") or []) + (pod_spec.get("containers") or []):
             seen += 1
             image = container.get("image") or ""
-            registry, path, tag, digest = parse(image)
-            found = []
-            if not allowed_by(registry, path, spec.allowed_registries):
-                found.append(f"registry {registry} is not allowed")
-            if tag in (None, "latest") and not digest:
-                found.append("untagged (latest)" if tag is None else "tag latest")
-            if spec.require_digest and not digest:
-                found.append("not pinned by digest")
+            try:
+                ref = images.parse(image)
+            except images.InvalidImage as exc:
+                ref, found = None, [str(exc)]
+            if ref is not None:
+                found = [] if images.allowed(ref, spec.allowed_registries) else \
+                    [f"registry {ref.registry} is not allowed"]
+                if ref.tag in (None, "latest") and not ref.digest:
+                    found.append("untagged (latest)" if ref.tag is None else "tag latest")
+                if spec.require_digest and not ref.digest:
+                    found.append("not pinned by digest")
             rows.append([kind, f"{namespace}/{name}", container["name"], image, "; ".join(found) or "ok"])
             if found:
                 problems.append(f"{kind} {namespace}/{name} container {container['name']}: image {image!r}: "

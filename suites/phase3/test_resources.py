@@ -1,20 +1,10 @@
 """P3-RESOURCES: requests and limits everywhere, and quotas with room left in every platform namespace."""
 from readiness.criteria import criterion
 from readiness.evidence import attach_table
+from readiness.quantity import quantity
 from readiness.verdict import fail, require_data
 
 RESOURCES = ("cpu", "memory")
-
-
-def parse_quantity(text: str) -> float:
-    """A Kubernetes quantity as a float (1500m -> 1.5, 2Gi -> 2147483648)."""
-    text = str(text)
-    suffixes = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
-                "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
-    for suffix in sorted(suffixes, key=len, reverse=True):
-        if text.endswith(suffix):
-            return float(text[: -len(suffix)]) * suffixes[suffix]
-    return float(text)
 
 
 def _missing_resources(pod: dict) -> list[str]:
@@ -62,8 +52,8 @@ def test_requests_limits_quotas_and_headroom(snapshot, profile):
             problems.append(f"quota {ref}: no status.hard (the quota controller has not enforced it; is "
                             "kube-controller-manager running?)")
         for resource, hard in (status.get("hard") or {}).items():
-            used = parse_quantity((status.get("used") or {}).get(resource, "0"))
-            percent = 100.0 * used / parse_quantity(hard) if parse_quantity(hard) else 100.0
+            used = quantity((status.get("used") or {}).get(resource, "0"))
+            percent = 100.0 * used / quantity(hard) if quantity(hard) else 100.0
             rows.append([ref, resource, (status.get("used") or {}).get(resource, "0"), hard, f"{percent:.0f}%"])
             if percent > limit:
                 problems.append(f"quota {ref}: {resource} {percent:.0f}% used "

@@ -4,7 +4,7 @@ from readiness.criteria import criterion
 from readiness.evidence import attach_table
 from readiness.timing import age_s, shown
 from readiness.verdict import CouldNotLook, fail, fail_first, require_data
-from suites.phase3.test_resources import parse_quantity
+from readiness.quantity import quantity
 
 
 def node_use(snapshot, spec) -> tuple[list[str], list[list]]:
@@ -19,8 +19,8 @@ def node_use(snapshot, spec) -> tuple[list[str], list[list]]:
             continue
         allocatable = (node.get("status") or {}).get("allocatable") or {}
         for resource, bound in (("cpu", spec.node_cpu_max), ("memory", spec.node_memory_max)):
-            total = parse_quantity(allocatable.get(resource, "0"))
-            share = parse_quantity(usage[name].get(resource, "0")) / total if total else 1.0
+            total = quantity(allocatable.get(resource, "0"))
+            share = quantity(usage[name].get(resource, "0")) / total if total else 1.0
             rows.append([name, resource, usage[name].get(resource), allocatable.get(resource), f"{share:.1%}"])
             if share > bound:
                 problems.append(f"node {name}: {resource} {share:.0%} of allocatable in use "
