@@ -76,8 +76,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "chaos: disrupts the cluster; needs --allow-chaos and an allowed context")
     config.addinivalue_line("markers", "sends_notification: sends a real notification; needs --allow-alert-delivery")
     config.addinivalue_line("markers", "profile_missing(path, noun): the profile lists none of what the case checks")
-    if config.option.help or not _collects_suites(config):
+    if config.option.help:
+        return
+    if not _collects_suites(config):
+        gating = [f"--{o.replace('_', '-')}" for o in ("gate", "report_only", "criteria", "summary_configmap")
+                  if config.getoption(o)]
+        if gating:   # a gate over no readiness suite would exit 0 having judged nothing
+            raise pytest.UsageError(f"{', '.join(gating)}: this run collects no readiness suite (suites/ or the "
+                                    "readiness_suites ini setting); run pytest suites ...")
         return    # e.g. `pytest tests`: the project's own tests load profiles and targets themselves
+    blocked = [n for n in ("readiness-results", "readiness-collection") if config.pluginmanager.is_blocked(n)]
+    if blocked:
+        raise pytest.UsageError(f"-p no:{blocked[0]}: the gate needs every part of its plugin to vouch for a run")
     from fixtures.target import TargetError, resolve
     from readiness.catalog import load_all
     load_all()
@@ -243,11 +253,16 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 SKIP_KIND_KEY = pytest.StashKey[str]()
+SKIP_REASON_KEY = pytest.StashKey[str]()
+WAIVED_KEY = pytest.StashKey[bool]()
 
 
 def _skip(item: pytest.Item, kind: str, reason: str) -> None:
-    """``not_applicable`` (the profile says so, with a reason) or ``not_evaluated`` (not permitted here)."""
+    """``not_applicable`` (the profile says so, with a reason) or ``not_evaluated`` (not permitted here).
+    The case is skipped by this plugin's own setup hook, never only by a mark: ``-p no:skipping`` must not
+    let a refused chaos case run."""
     item.stash[SKIP_KIND_KEY] = kind
+    item.stash[SKIP_REASON_KEY] = reason
     item.add_marker(pytest.mark.skip(reason=reason))
 
 
@@ -293,10 +308,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """A case whose profile input is missing is broken before any fixture runs."""
+    """A refused case is skipped, and a case whose profile input is missing is broken, before any fixture runs."""
     meta = criteria.of(item)
-    if meta is None or SKIP_KIND_KEY in item.stash:
+    if meta is None:
         return
+    if SKIP_KIND_KEY in item.stash:
+        pytest.skip(item.stash[SKIP_REASON_KEY])
     from readiness.per_profile import missing_reason
     reason = missing_reason(item, meta.id)
     if reason:
@@ -328,6 +345,7 @@ def pytest_runtest_call(item: pytest.Item):
         if decision is None:
             raise
         if decision.waived:
+            item.stash[WAIVED_KEY] = True
             pytest.xfail(f"{decision.note} | {exc}")
         if isinstance(exc, CouldNotLook):
             raise CouldNotLook(exc.what, f"{exc.reason} ({decision.note})", exc.kind) from None
@@ -356,7 +374,11 @@ def _verdict(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo
     if report.passed:
         return "passed", ""
     if report.skipped and getattr(report, "wasxfail", None) is not None:
-        return "waived", report.wasxfail.removeprefix("reason: ")
+        reason = report.wasxfail.removeprefix("reason: ")
+        if item.stash.get(WAIVED_KEY, False):
+            return "waived", reason
+        return "broken", (f"expected to fail ({reason or 'xfail'}), which only a waiver may say of a readiness "
+                          "case: remove the xfail, or waive the criterion in a waivers file")
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         return item.stash.get(SKIP_KIND_KEY, "not_evaluated"), reason.removeprefix("Skipped: ")
@@ -394,6 +416,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput") or RESULTS_KEY not in config.stash:
         return
+    if config.option.collectonly or config.option.setuponly or config.option.setupplan:
+        return      # nothing was evaluated: no summary, and the last one stays as it was
+    from reports.summary import read_previous
+    directory = Path(config.getoption("summary_dir"))
+    previous = read_previous(directory)
+    (directory / "summary.json").unlink(missing_ok=True)    # never leave an older verdict if this one fails
+    try:
+        _finish(session, exitstatus, directory, previous)
+    except Exception:
+        session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+        raise
+
+
+def _finish(session: pytest.Session, exitstatus: int, directory: Path, previous: dict | None) -> None:
+    config = session.config
     from readiness.catalog import load_all
     from readiness.version import suite_version
     from reports import allure_files, carry_over, coverage, forecast, gate, waivers
@@ -401,14 +438,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from reports.results import by_criterion
     profile, target, policy = config.stash[PROFILE_KEY], config.stash[TARGET_KEY], config.stash[POLICY_KEY]
     watcher = config.pluginmanager.get_plugin("readiness-collection")
-    record = watcher.record or coverage.CollectionRecord.read(config.stash[CACHE_DIR_KEY] / RECORD_FILE)
+    record = (watcher and watcher.record) or coverage.CollectionRecord.read(config.stash[CACHE_DIR_KEY] / RECORD_FILE)
     cases = list(config.stash[RESULTS_KEY])
     if record is None and not cases:
         return
     catalog = load_all()
     if record is not None:
         cases += coverage.missing_cases(record, cases, config.stash[ORPHANS_KEY], catalog)
-    directory = Path(config.getoption("summary_dir"))
     results = by_criterion(cases)
     cluster = _cluster_identity(config, target)
     now = dt.datetime.now(dt.timezone.utc)
@@ -432,7 +468,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     summary = summary_mod.build(results, catalog, profile_name=profile.name,
                                 severity_of=lambda m: severity_of(m, profile),
                                 runbook_of=lambda m: runbook_of(m, profile), target=target.describe(),
-                                previous=summary_mod.read_previous(directory), cluster=cluster, adjust=adjust,
+                                previous=previous, cluster=cluster, adjust=adjust,
                                 now=now, roadmap=profile.roadmap, scope=set(record.scope) if record else None,
                                 selection=coverage.selection_summary(record), policy=policy,
                                 suite_version=version)

@@ -22,8 +22,14 @@ EVALUATED = ("passed", "failed", "broken")
 CLOCK_SKEW_S = 300       # a record this far ahead of our clock is another host's clock, not the future
 
 
-def _parse(at: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+def _parse(at) -> dt.datetime:
+    """A record's time; ValueError for anything but an ISO 8601 time with its offset."""
+    if not isinstance(at, str):
+        raise ValueError(f"not a time: {at!r}")
+    parsed = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError(f"{at}: no UTC offset")
+    return parsed
 
 
 def age_text(seconds: float) -> str:
@@ -82,9 +88,9 @@ def _foreign(r: dict, cluster: dict) -> str | None:
 
 def _refusal(r: dict, cluster: dict, now: dt.datetime, policy: str, version: str) -> str | None:
     try:
-        at = _parse(r["at"])
-    except (KeyError, TypeError, ValueError):
-        return "its date cannot be read"
+        at = _parse(r.get("at"))
+    except ValueError:
+        return "its date cannot be read (ISO 8601 with a UTC offset expected)"
     if (at - now).total_seconds() > CLOCK_SKEW_S:
         return f"dated {r['at']}, in the future"
     foreign = _foreign(r, cluster)
@@ -113,12 +119,13 @@ def apply(entry: dict, records: list[dict], max_age_days: float, cluster: dict, 
     if not usable:
         entry["carry_over_refused"] = "; ".join(notes[:5])
         return
-    latest = max(usable, key=lambda r: _parse(r["at"]))
-    # A newer failure on this cluster outweighs an older pass, whatever policy or suite version recorded it.
-    newer_failures = [r for r in mine if r["verdict"] != "passed" and _here_and_now(r, cluster, now)
-                      and _parse(r["at"]) > _parse(latest["at"])]
-    if newer_failures:
-        latest = max(newer_failures, key=lambda r: _parse(r["at"]))
+    latest = max(usable, key=_newest_failure_first)
+    # A failure on this cluster no older than that record outweighs it, whatever server URL, CA, policy or suite
+    # version recorded it: evidence may stand in for a run, never hide what a run saw.
+    failures = [r for r in mine if r["verdict"] != "passed" and _this_cluster_until_now(r, cluster, now)
+                and _parse(r["at"]) >= _parse(latest["at"])]
+    if latest["verdict"] == "passed" and failures:
+        latest = max(failures, key=_newest_failure_first)
     age_s = (now - _parse(latest["at"])).total_seconds()
     if age_s > max_age_days * 86400:
         entry["carry_over_refused"] = "; ".join([f"the latest evidence ({latest['verdict']} at {latest['at']}) is "
@@ -132,10 +139,15 @@ def apply(entry: dict, records: list[dict], max_age_days: float, cluster: dict, 
                         *latest.get("reasons", []), *(f"evidence not used: {n}" for n in notes[:5])]
 
 
-def _here_and_now(r: dict, cluster: dict, now: dt.datetime) -> bool:
-    """A record of this cluster, API server and CA, dated no later than now."""
+def _newest_failure_first(r: dict) -> tuple:
+    """Newest first; of two records of the same second, the failure."""
+    return _parse(r["at"]), r["verdict"] != "passed"
+
+
+def _this_cluster_until_now(r: dict, cluster: dict, now: dt.datetime) -> bool:
+    """A record of this cluster (its kube-system UID), dated no later than now."""
     try:
-        future = (_parse(r["at"]) - now).total_seconds() > CLOCK_SKEW_S
-    except (KeyError, TypeError, ValueError):
+        at = _parse(r.get("at"))
+    except ValueError:
         return False
-    return not future and _foreign(r, cluster) is None
+    return r.get("cluster_uid") == cluster["uid"] and (at - now).total_seconds() <= CLOCK_SKEW_S

@@ -90,6 +90,12 @@ class CollectionWatcher:
         for cid in sorted(picked & scope & seen):
             uncollected[cid] = ["not_evaluated", "only some of its cases were named by node ID: run the whole "
                                                  "test function (a criterion is evaluated on all of its cases)"]
+        if _last_failed_only(self.config):
+            # pytest's --lf leaves passing cases out of collection without deselecting them: nothing here can
+            # say a criterion ran whole.
+            for cid in sorted(scope & seen):
+                uncollected[cid] = ["not_evaluated", "--lf ran only the cases that failed last time; run without "
+                                                     "it to evaluate the criterion on all of its cases"]
         return CollectionRecord(sorted(scope), {n: c for n, c in cases.items() if c in scope},
                                 {n: c for n, c in dropped.items() if c in scope and n not in cases},
                                 uncollected, how)
@@ -116,6 +122,11 @@ def _picked_by_node_id(config: pytest.Config, kept: list[pytest.Item]) -> set[st
     """Criteria of which the command line names single parametrisations (``test_x[a]``), not the function."""
     wanted = [names for arg in config.args if (names := arg.split("::")[1:]) and "[" in names[-1]]
     return {meta.id for item in kept if (meta := criteria.of(item)) and item.nodeid.split("::")[1:] in wanted}
+
+
+def _last_failed_only(config: pytest.Config) -> bool:
+    plugin = config.pluginmanager.get_plugin("lfplugin")
+    return bool(config.getoption("lf", False) and plugin is not None and getattr(plugin, "lastfailed", None))
 
 
 def selection_text(config: pytest.Config) -> str:

@@ -71,8 +71,9 @@ def everything(**cases: dict[str, str]) -> dict[str, dict[str, str]]:
 
 
 def run_stub_suite(tmp: Path, outcomes: dict[str, dict[str, str]], *args: str, profile_changes: dict | None = None,
-                   timeout: float = 180, node_ids: tuple[str, ...] = ()) -> SuiteRun:
-    """``node_ids`` (``test_stubs.py::test_X[case]``) run instead of the whole stub suite."""
+                   timeout: float = 180, node_ids: tuple[str, ...] = (), cache: bool = False) -> SuiteRun:
+    """``node_ids`` (``test_stubs.py::test_X[case]``) run instead of the whole stub suite; ``cache`` keeps
+    pytest's cache between runs in ``tmp`` (for --lf)."""
     suite = tmp / "suite"
     suite.mkdir(parents=True, exist_ok=True)
     (suite / "pytest.ini").write_text("[pytest]\nreadiness_suites = .\n")
@@ -89,7 +90,8 @@ def run_stub_suite(tmp: Path, outcomes: dict[str, dict[str, str]], *args: str, p
            "READINESS_CHAOS_LEDGER": str(tmp / "ledger.json"),
            **{f"{n.upper()}_URL": "http://127.0.0.1:9" for n in ("prometheus", "alertmanager", "loki", "grafana",
                                                                  "vault")}}
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *(node_ids or [str(suite)]),
+    caching = ["-o", f"cache_dir={tmp / 'cache'}"] if cache else ["-p", "no:cacheprovider"]
+    cmd = [sys.executable, "-m", "pytest", *caching, "-q", *(node_ids or [str(suite)]),
            "--summary-dir", str(out), f"--alluredir={tmp / 'allure'}", "--kubeconfig", str(tmp / "kubeconfig"),
            "--profile", str(tmp / "profile.yaml"), "--allow-chaos", "--allow-alert-delivery", *args]
     proc = subprocess.run(cmd, cwd=suite, capture_output=True, text=True, timeout=timeout, env=env)

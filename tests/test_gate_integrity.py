@@ -205,3 +205,72 @@ def _adjust(records):
         if entry["verdict"] == "not_evaluated":
             carry_over.apply(entry, records, 7, CLUSTER, NOW, POLICY["fingerprint"], VERSION)
     return adjust
+
+
+# Found by an adversarial review of the gate (each one gave PASS or exit 0 before its fix).
+
+def test_last_failed_runs_pass_no_criterion(tmp_path):
+    failing = everything(P3_SERVICE_HA={"trino": "pass", "portal": "fail"})
+    first = run_stub_suite(tmp_path, failing, "--gate", cache=True)
+    assert first.summary["gate"]["outcome"] == "FAIL"
+    fixed = everything(P3_SERVICE_HA=TWO_SERVICES)
+    again = run_stub_suite(tmp_path, fixed, "--gate", "--lf", cache=True)
+    assert again.exit_code == 1, again.output[-3000:]
+    assert _entry(again, "P3-SERVICE-HA")["verdict"] == "not_evaluated"
+    assert "--lf ran only the cases that failed last time" in " ".join(_entry(again, "P3-SERVICE-HA")["reasons"])
+
+
+def test_an_xfail_that_no_waiver_raised_is_not_a_waiver(tmp_path):
+    run = run_stub_suite(tmp_path, everything(P3_PDB={}), "--gate", "-o", "empty_parameter_set_mark=xfail")
+    assert run.summary["gate"]["outcome"] != "PASS" and run.exit_code == 1, run.output[-3000:]
+    entry = _entry(run, "P3-PDB")
+    assert entry["verdict"] == "broken" and "only a waiver may say" in entry["reasons"][0], entry
+
+
+def test_disabling_the_skipping_plugin_does_not_let_refused_chaos_run(tmp_path):
+    outcomes = everything(P3_DRAIN={"only": "fail"}, P3_NODE_FAILURE={"only": "fail"})
+    run = run_stub_suite(tmp_path, outcomes, "--gate", "-p", "no:skipping",
+                         profile_changes={"chaos": {"allowed_contexts": ["prod-only"]}})
+    assert run.exit_code == 1 and run.summary["gate"]["decision"] == "INCOMPLETE", run.output[-3000:]
+    assert {_entry(run, c)["verdict"] for c in ("P3-DRAIN", "P3-NODE-FAILURE")} == {"not_evaluated"}
+
+
+@pytest.mark.parametrize("args", [("-p", "no:readiness-collection"), ("-p", "no:readiness-results")])
+def test_the_plugins_parts_cannot_be_switched_off(tmp_path, args):
+    run = run_stub_suite(tmp_path, everything(), "--gate", *args)
+    assert run.exit_code == 4 and "needs every part of its plugin" in run.output, run.output[-2000:]
+
+
+def test_a_gate_over_no_readiness_suite_is_a_usage_error(tmp_path):
+    run = run_stub_suite(tmp_path, everything(), "--gate", "-o", "readiness_suites=/nonexistent")
+    assert run.exit_code == 4 and "collects no readiness suite" in run.output, run.output[-2000:]
+
+
+def test_collect_only_writes_no_summary_and_keeps_the_last(tmp_path):
+    first = run_stub_suite(tmp_path, everything(), "--gate")
+    assert first.summary["gate"]["decision"] == "PASS"
+    listed = run_stub_suite(tmp_path, everything(), "--gate", "--co")
+    assert listed.exit_code == 0 and listed.summary == first.summary, listed.output[-2000:]
+
+
+@pytest.mark.parametrize("provenance", [{"server": "https://lb.example:6443"}, {"ca_sha256": "rotated-ca"},
+                                        {"policy": "another"}, {"suite_version": "0.0.1+old"}])
+def test_a_newer_failure_of_the_same_cluster_wins_whoever_recorded_it(provenance):
+    passed = _record(NOW - dt.timedelta(days=2))
+    failed = _record(NOW - dt.timedelta(days=1), verdict="failed", **provenance)
+    entry = next(c for c in _build(UNSEEN, _adjust([passed, failed]))["criteria"] if c["id"] == "P3-NODE-FAILURE")
+    assert entry["verdict"] == "failed", entry
+
+
+def test_a_failure_and_a_pass_of_the_same_second_fail_in_either_order():
+    at = NOW - dt.timedelta(hours=1)
+    for records in ([_record(at), _record(at, verdict="failed")], [_record(at, verdict="failed"), _record(at)]):
+        entry = next(c for c in _build(UNSEEN, _adjust(records))["criteria"] if c["id"] == "P3-NODE-FAILURE")
+        assert entry["verdict"] == "failed", records
+
+
+@pytest.mark.parametrize("at", ["2026-11-27T10:00:00", 1764237600, None, "yesterday"])
+def test_an_unreadable_evidence_date_is_refused_not_a_crash(at):
+    record = {**_record(NOW - dt.timedelta(hours=2)), "at": at}
+    entry = next(c for c in _build(UNSEEN, _adjust([record]))["criteria"] if c["id"] == "P3-NODE-FAILURE")
+    assert entry["verdict"] == "not_evaluated" and "date cannot be read" in entry["carry_over_refused"], entry
