@@ -1,15 +1,18 @@
 """The real readiness plugin and summary, run over a stub suite: one test per criterion of the catalog, with
 the criterion's real metadata, whose cases pass, fail, break, crash their process or receive SIGTERM as told.
 
-No cluster is needed: the kubeconfig points at a port where nothing listens, so the cluster's identity cannot
-be read (and no evidence is carried over), exactly as against an unreachable API server.
+No cluster is needed: the kubeconfig points at a small API server in the test process that answers only what
+the plugin itself reads (the kube-system namespace, the cluster's identity, and /version).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
@@ -59,10 +62,43 @@ for _cid, _cases in OUTCOMES.items():
     globals()["test_" + _cid.replace("-", "_")] = make(_cid, _cases)
 '''
 
-KUBECONFIG = {"apiVersion": "v1", "kind": "Config", "current-context": "stub",
-              "clusters": [{"name": "stub", "cluster": {"server": "https://127.0.0.1:9"}}],
-              "users": [{"name": "stub", "user": {"token": "stub"}}],
-              "contexts": [{"name": "stub", "context": {"cluster": "stub", "user": "stub"}}]}
+CLUSTER_UID = "stub-kube-system-uid"
+
+
+class StubApi(BaseHTTPRequestHandler):
+    ANSWERS = {"/api/v1/namespaces/kube-system": {"kind": "Namespace", "metadata": {"name": "kube-system",
+                                                                                  "uid": CLUSTER_UID}},
+               "/version": {"gitVersion": "v1.33.13"}, "/api/v1/nodes": {"kind": "NodeList", "items": []}}
+
+    def do_GET(self):
+        body = self.ANSWERS.get(self.path.partition("?")[0])
+        data = json.dumps(body or {"kind": "Status", "code": 404}).encode()
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def stub_api():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), StubApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def kubeconfig(server: str) -> dict:
+    return {"apiVersion": "v1", "kind": "Config", "current-context": "stub",
+            "clusters": [{"name": "stub", "cluster": {"server": server}}],
+            "users": [{"name": "stub", "user": {"token": "stub"}}],
+            "contexts": [{"name": "stub", "context": {"cluster": "stub", "user": "stub"}}]}
 
 
 def everything(**cases: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -71,15 +107,16 @@ def everything(**cases: dict[str, str]) -> dict[str, dict[str, str]]:
 
 
 def run_stub_suite(tmp: Path, outcomes: dict[str, dict[str, str]], *args: str, profile_changes: dict | None = None,
-                   timeout: float = 180, node_ids: tuple[str, ...] = (), cache: bool = False) -> SuiteRun:
+                   timeout: float = 180, node_ids: tuple[str, ...] = (), cache: bool = False,
+                   allow_opt_in: bool = True) -> SuiteRun:
     """``node_ids`` (``test_stubs.py::test_X[case]``) run instead of the whole stub suite; ``cache`` keeps
-    pytest's cache between runs in ``tmp`` (for --lf)."""
+    pytest's cache between runs in ``tmp`` (for --lf); ``allow_opt_in`` passes --allow-chaos and
+    --allow-alert-delivery."""
     suite = tmp / "suite"
     suite.mkdir(parents=True, exist_ok=True)
     (suite / "pytest.ini").write_text("[pytest]\nreadiness_suites = .\n")
     (suite / "conftest.py").write_text('pytest_plugins = ["readiness.plugin", "chaos.plugin"]\n')
     (suite / "test_stubs.py").write_text(STUB_MODULE)
-    (tmp / "kubeconfig").write_text(yaml.safe_dump(KUBECONFIG))
     profile = yaml.safe_load((ROOT / "profiles/sandbox.yaml").read_text())
     profile["chaos"] = {**profile.get("chaos", {}), "allowed_contexts": ["stub"]}
     for key, value in (profile_changes or {}).items():
@@ -93,8 +130,11 @@ def run_stub_suite(tmp: Path, outcomes: dict[str, dict[str, str]], *args: str, p
     caching = ["-o", f"cache_dir={tmp / 'cache'}"] if cache else ["-p", "no:cacheprovider"]
     cmd = [sys.executable, "-m", "pytest", *caching, "-q", *(node_ids or [str(suite)]),
            "--summary-dir", str(out), f"--alluredir={tmp / 'allure'}", "--kubeconfig", str(tmp / "kubeconfig"),
-           "--profile", str(tmp / "profile.yaml"), "--allow-chaos", "--allow-alert-delivery", *args]
-    proc = subprocess.run(cmd, cwd=suite, capture_output=True, text=True, timeout=timeout, env=env)
+           "--profile", str(tmp / "profile.yaml"),
+           *(["--allow-chaos", "--allow-alert-delivery"] if allow_opt_in else []), *args]
+    with stub_api() as server:
+        (tmp / "kubeconfig").write_text(yaml.safe_dump(kubeconfig(server)))
+        proc = subprocess.run(cmd, cwd=suite, capture_output=True, text=True, timeout=timeout, env=env)
     written = (out / "summary.json").exists()
     return SuiteRun(proc.returncode, proc.stdout + proc.stderr,
                     json.loads((out / "summary.json").read_text()) if written else None)

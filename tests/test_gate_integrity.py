@@ -7,12 +7,13 @@ run against the sandbox in test_reports.py.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
 from readiness.plugin import exit_code
 from reports import carry_over, roadmap
-from tests.stub_suite import everything, run_stub_suite
+from tests.stub_suite import CLUSTER_UID, everything, run_stub_suite
 from tests.test_summary import CLUSTER, NOW, POLICY, UNSEEN, VERSION, _build, _record
 
 TWO_SERVICES = {"trino": "pass", "portal": "pass"}
@@ -130,7 +131,6 @@ def test_a_partial_scope_says_so_in_the_decision_itself(tmp_path):
     assert run.exit_code == 0, run.output[-3000:]
     assert run.summary["gate"]["decision"] == "PASS (partial: P6-API-LATENCY)"
     assert "Gate: PASS (partial: P6-API-LATENCY)" in run.output
-    import json
     results = [json.loads(p.read_text()) for p in (tmp_path / "allure").glob("*-result.json")]
     status = [r for r in results if r["fullName"] == "readiness.summary"]
     assert status and status[0]["name"].startswith("Gate: PASS (partial: P6-API-LATENCY). "), status
@@ -274,3 +274,26 @@ def test_an_unreadable_evidence_date_is_refused_not_a_crash(at):
     record = {**_record(NOW - dt.timedelta(hours=2)), "at": at}
     entry = next(c for c in _build(UNSEEN, _adjust([record]))["criteria"] if c["id"] == "P3-NODE-FAILURE")
     assert entry["verdict"] == "not_evaluated" and "date cannot be read" in entry["carry_over_refused"], entry
+
+
+def _evidence(tmp_path, **record) -> None:
+    (tmp_path / "out").mkdir(parents=True, exist_ok=True)
+    base = {"criterion": "P3-NODE-FAILURE", "verdict": "passed", "cluster_uid": CLUSTER_UID, "reasons": [],
+            "ca_sha256": None, "policy": "x", "suite_version": "x"}
+    (tmp_path / "out" / "evidence.jsonl").write_text(json.dumps({**base, **record}) + "\n")
+
+
+@pytest.mark.parametrize("record, why", [
+    ({"at": "2099-01-01T00:00:00Z", "server": "whatever"}, "in the future"),
+    ({"at": "__recent__", "server": "https://elsewhere:6443"}, "from API server https://elsewhere:6443"),
+])
+def test_refused_evidence_leaves_the_gate_incomplete_with_the_reason_shown(tmp_path, record, why):
+    if record["at"] == "__recent__":
+        record = {**record, "at": (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))
+                  .strftime("%Y-%m-%dT%H:%M:%SZ")}
+    _evidence(tmp_path, **record)
+    run = run_stub_suite(tmp_path, everything(), "--gate", allow_opt_in=False)
+    assert run.exit_code == 1 and run.summary["gate"]["decision"] == "INCOMPLETE", run.output[-3000:]
+    entry = _entry(run, "P3-NODE-FAILURE")
+    assert entry["verdict"] == "not_evaluated" and why in entry["carry_over_refused"], entry
+    assert "earlier evidence not used" in run.output and why in run.output
