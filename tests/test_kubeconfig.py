@@ -74,3 +74,30 @@ def test_target_describes_the_list(tmp_path):
     real = _write(tmp_path / "real.yaml", _config("real", "https://real:6443", current="real"))
     value = os.pathsep.join([str(tmp_path / "missing"), real])
     assert value in Target(value, "real", False, {}).describe()
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"kind": "Pod"}, "not a kubeconfig"),
+    ({"apiVersion": "v2"}, "not a kubeconfig"),
+    ({"clusters": [{"name": "a", "cluster": {"server": "https://a", "insecure-skip-tls-verify": "false"}}]},
+     "insecure-skip-tls-verify must be true or false"),
+    ({"clusters": [{"name": "a", "cluster": {"server": "https://a"}}, {"name": "a", "cluster": {"server": "https://b"}}]},
+     "each name once"),
+])
+def test_a_file_kubectl_refuses_is_refused(tmp_path, bad, message):
+    broken = _write(tmp_path / "bad.yaml", {**_config("real", "https://real:6443", current="real"), **bad})
+    real = _write(tmp_path / "real.yaml", _config("real", "https://real:6443", current="real"))
+    for env in ({"KUBECONFIG": os.pathsep.join([broken, real])}, {"KUBECONFIG": broken}):
+        with pytest.raises(TargetError, match=message):
+            resolve(None, None, {}, {}, env=env)
+
+
+def test_kubeconfig_option_is_one_file_and_relative_entries_become_absolute(tmp_path, monkeypatch):
+    real = _write(tmp_path / "real.yaml", _config("real", "https://real:6443", current="real"))
+    with pytest.raises(TargetError, match="does not exist"):
+        resolve(os.pathsep.join([real, real]), None, {}, {}, env={})
+    (tmp_path / "sub").mkdir()
+    _write(tmp_path / "sub" / "k", _config("x", "https://x:6443", current="x", **{"certificate-authority": "ca.crt"}))
+    monkeypatch.chdir(tmp_path)
+    merged = kubeconfig.merge(os.pathsep.join(["sub/k", "missing"]))
+    assert merged["clusters"][0]["cluster"]["certificate-authority"] == str(tmp_path / "sub" / "ca.crt")

@@ -1,5 +1,6 @@
-"""Lists are read page by page; an expired continue token (HTTP 410 Gone) restarts the list once, for the
-snapshot and for chaos alike. Served by a small HTTP API in front of the real Kubernetes client."""
+"""Lists are read page by page; when a continue token expires (HTTP 410 Gone) the list is read again whole, in
+one answer, as client-go's pager does, for the snapshot and for chaos alike. Served by a small HTTP API in front
+of the real Kubernetes client."""
 from __future__ import annotations
 
 import json
@@ -18,6 +19,8 @@ from readiness.verdict import CouldNotLook
 
 class PagedApi(BaseHTTPRequestHandler):
     expire = 0           # how many times the second page answers 410 Gone
+    first = 200          # the first page's status
+    later = 200          # the second page's status when it does not expire
     seen: list = []
 
     def do_GET(self):
@@ -25,13 +28,17 @@ class PagedApi(BaseHTTPRequestHandler):
         params = dict(urllib.parse.parse_qsl(query))
         type(self).seen.append((path, params))
         kind = path.rsplit("/", 1)[-1]
-        if "continue" not in params:
+        if "limit" not in params:
+            self._send(200, {"kind": "List", "metadata": {}, "items": [_obj(kind, "a"), _obj(kind, "b")]})
+        elif "continue" not in params and self.first != 200:
+            self._send(self.first, {"kind": "Status", "code": self.first})
+        elif "continue" not in params:
             self._send(200, {"kind": "List", "metadata": {"continue": "token-1"}, "items": [_obj(kind, "a")]})
         elif type(self).expire > 0:
             type(self).expire -= 1
             self._send(410, {"kind": "Status", "code": 410, "reason": "Expired", "message": "too old resource version"})
         else:
-            self._send(200, {"kind": "List", "metadata": {}, "items": [_obj(kind, "b")]})
+            self._send(self.later, {"kind": "List", "metadata": {}, "items": [_obj(kind, "b")]})
 
     def _send(self, status: int, body: dict):
         data = json.dumps(body).encode()
@@ -54,27 +61,32 @@ def _obj(kind: str, name: str) -> dict:
 def api():
     server = ThreadingHTTPServer(("127.0.0.1", 0), PagedApi)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    PagedApi.seen = []
+    PagedApi.seen, PagedApi.expire, PagedApi.first, PagedApi.later = [], 0, 200, 200
     configuration = client.Configuration()
     configuration.host = f"http://127.0.0.1:{server.server_address[1]}"
     yield client.ApiClient(configuration)
     server.shutdown()
 
 
-def test_an_expired_continue_token_restarts_the_list_once(api):
+def _paging(seen) -> list[str]:
+    return ["continue" if "continue" in q else "page" if "limit" in q else "whole" for _, q in seen]
+
+
+def test_an_expired_continue_token_reads_the_list_again_whole(api):
     PagedApi.expire = 1
     nodes = Snapshot(api, SharedCache(), "test").list("nodes")
     assert [n["metadata"]["name"] for n in nodes] == ["a", "b"]
-    assert [("continue" in q) for _, q in PagedApi.seen] == [False, True, False, True]
+    assert _paging(PagedApi.seen) == ["page", "continue", "whole"]
 
 
-def test_a_token_that_expires_again_is_broken(api):
-    PagedApi.expire = 2
-    with pytest.raises(CouldNotLook, match="HTTP 410"):
+@pytest.mark.parametrize("first, later, message", [(410, 200, "HTTP 410"), (200, 404, "page after the first")])
+def test_a_410_on_the_first_page_or_a_404_mid_list_is_broken(api, first, later, message):
+    PagedApi.first, PagedApi.later = first, later
+    with pytest.raises(CouldNotLook, match=message):
         Snapshot(api, SharedCache(), "test").items("nodes")
 
 
-def test_chaos_lists_are_paged_and_restarted_too(api):
+def test_chaos_lists_are_paged_and_read_again_whole_too(api):
     PagedApi.expire = 1
     live = LiveCluster(api, "test", None)
     assert [n["metadata"]["name"] for n in live.nodes()] == ["a", "b"]
