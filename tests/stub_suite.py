@@ -6,18 +6,16 @@ the plugin itself reads (the kube-system namespace, the cluster's identity, and 
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
 
 from readiness.catalog import load_all
+from tests.http_stub import JsonHandler, serving
 from tests.suite_runner import ROOT, SuiteRun
 
 STUB_MODULE = '''
@@ -65,33 +63,14 @@ for _cid, _cases in OUTCOMES.items():
 CLUSTER_UID = "stub-kube-system-uid"
 
 
-class StubApi(BaseHTTPRequestHandler):
+class StubApi(JsonHandler):
     ANSWERS = {"/api/v1/namespaces/kube-system": {"kind": "Namespace", "metadata": {"name": "kube-system",
                                                                                   "uid": CLUSTER_UID}},
                "/version": {"gitVersion": "v1.33.13"}, "/api/v1/nodes": {"kind": "NodeList", "items": []}}
 
     def do_GET(self):
         body = self.ANSWERS.get(self.path.partition("?")[0])
-        data = json.dumps(body or {"kind": "Status", "code": 404}).encode()
-        self.send_response(200 if body else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def stub_api():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), StubApi)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+        self.send_json(200 if body else 404, body or {"kind": "Status", "code": 404})
 
 
 def kubeconfig(server: str) -> dict:
@@ -132,7 +111,7 @@ def run_stub_suite(tmp: Path, outcomes: dict[str, dict[str, str]], *args: str, p
            "--summary-dir", str(out), f"--alluredir={tmp / 'allure'}", "--kubeconfig", str(tmp / "kubeconfig"),
            "--profile", str(tmp / "profile.yaml"),
            *(["--allow-chaos", "--allow-alert-delivery"] if allow_opt_in else []), *args]
-    with stub_api() as server:
+    with serving(StubApi) as server:
         (tmp / "kubeconfig").write_text(yaml.safe_dump(kubeconfig(server)))
         proc = subprocess.run(cmd, cwd=suite, capture_output=True, text=True, timeout=timeout, env=env)
     written = (out / "summary.json").exists()

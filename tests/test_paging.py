@@ -3,10 +3,7 @@ one answer, as client-go's pager does, for the snapshot and for chaos alike. Ser
 of the real Kubernetes client."""
 from __future__ import annotations
 
-import json
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from kubernetes import client
@@ -15,9 +12,10 @@ from fixtures.cache import SharedCache
 from fixtures.kube import Snapshot
 from fixtures.live import LiveCluster
 from readiness.verdict import CouldNotLook
+from tests.http_stub import JsonHandler, serving
 
 
-class PagedApi(BaseHTTPRequestHandler):
+class PagedApi(JsonHandler):
     expire = 0           # how many times the second page answers 410 Gone
     first = 200          # the first page's status
     later = 200          # the second page's status when it does not expire
@@ -29,27 +27,17 @@ class PagedApi(BaseHTTPRequestHandler):
         type(self).seen.append((path, params))
         kind = path.rsplit("/", 1)[-1]
         if "limit" not in params:
-            self._send(200, {"kind": "List", "metadata": {}, "items": [_obj(kind, "a"), _obj(kind, "b")]})
+            self.send_json(200, {"kind": "List", "metadata": {}, "items": [_obj(kind, "a"), _obj(kind, "b")]})
         elif "continue" not in params and self.first != 200:
-            self._send(self.first, {"kind": "Status", "code": self.first})
+            self.send_json(self.first, {"kind": "Status", "code": self.first})
         elif "continue" not in params:
-            self._send(200, {"kind": "List", "metadata": {"continue": "token-1"}, "items": [_obj(kind, "a")]})
+            self.send_json(200, {"kind": "List", "metadata": {"continue": "token-1"}, "items": [_obj(kind, "a")]})
         elif type(self).expire > 0:
             type(self).expire -= 1
-            self._send(410, {"kind": "Status", "code": 410, "reason": "Expired", "message": "too old resource version"})
+            self.send_json(410, {"kind": "Status", "code": 410, "reason": "Expired",
+                                 "message": "too old resource version"})
         else:
-            self._send(self.later, {"kind": "List", "metadata": {}, "items": [_obj(kind, "b")]})
-
-    def _send(self, status: int, body: dict):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+            self.send_json(self.later, {"kind": "List", "metadata": {}, "items": [_obj(kind, "b")]})
 
 
 def _obj(kind: str, name: str) -> dict:
@@ -59,13 +47,11 @@ def _obj(kind: str, name: str) -> dict:
 
 @pytest.fixture
 def api():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), PagedApi)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     PagedApi.seen, PagedApi.expire, PagedApi.first, PagedApi.later = [], 0, 200, 200
-    configuration = client.Configuration()
-    configuration.host = f"http://127.0.0.1:{server.server_address[1]}"
-    yield client.ApiClient(configuration)
-    server.shutdown()
+    with serving(PagedApi) as url:
+        configuration = client.Configuration()
+        configuration.host = url
+        yield client.ApiClient(configuration)
 
 
 def _paging(seen) -> list[str]:
