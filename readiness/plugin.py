@@ -472,7 +472,8 @@ def _finish(session: pytest.Session, exitstatus: int, directory: Path, previous:
                                 now=now, roadmap=profile.roadmap, scope=set(record.scope) if record else None,
                                 selection=coverage.selection_summary(record), policy=policy,
                                 suite_version=version)
-    summary["gate"] = gate.decide(summary, tuple(profile.gate.severities), interrupted=_interruption(session, exitstatus))
+    summary["gate"] = gate.decide(summary, tuple(profile.gate.severities),
+                                  interrupted=_interruption(session, exitstatus))
     history = [h for h in forecast.read_history(directory) if h.get("scope") == summary["scope"]["label"]]
     summary["forecast"] = forecast.forecast(history + [summary])
     summary_mod.write(summary, directory)

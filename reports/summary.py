@@ -228,7 +228,8 @@ def to_lines(summary: dict) -> list[str]:
     for c in summary["criteria"]:
         lines += [f"  {line}" for line in criterion_lines(c)]
     if summary.get("roadmap"):
-        lines.append("  Roadmap checklist ([x] done, [ ] open, [-] not in this run, [?] not checked, [n/a] not applicable):")
+        lines.append("  Roadmap checklist ([x] done, [ ] open, [-] not in this run, [?] not checked, "
+                     "[n/a] not applicable):")
         lines += [f"    {line}" for line in checklist_lines(summary["roadmap"])]
     if "forecast" in summary:
         lines.append(f"  Forecast: {summary['forecast']['text']}")

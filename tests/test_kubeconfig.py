@@ -47,7 +47,8 @@ def test_relative_paths_resolve_against_their_own_file(tmp_path):
     (tmp_path / "sub").mkdir()
     ca = tmp_path / "sub" / "ca.crt"
     ca.write_text("not used")
-    first = _write(tmp_path / "sub" / "k", _config("x", "https://x:6443", current="x", **{"certificate-authority": "ca.crt"}))
+    first = _write(tmp_path / "sub" / "k",
+                   _config("x", "https://x:6443", current="x", **{"certificate-authority": "ca.crt"}))
     merged = kubeconfig.merge(os.pathsep.join([first, str(tmp_path / "none")]))
     assert merged["clusters"][0]["cluster"]["certificate-authority"] == str(ca)
 
