@@ -6,11 +6,16 @@ the plugin itself reads (the kube-system namespace, the cluster's identity, and 
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import yaml
 
@@ -87,10 +92,11 @@ def everything(**cases: dict[str, str]) -> dict[str, dict[str, str]]:
 
 def run_stub_suite(tmp: Path, outcomes: dict[str, dict[str, str]], *args: str, profile_changes: dict | None = None,
                    timeout: float = 180, node_ids: tuple[str, ...] = (), cache: bool = False,
-                   allow_opt_in: bool = True) -> SuiteRun:
+                   allow_opt_in: bool = True, allure: bool = False) -> SuiteRun:
     """``node_ids`` (``test_stubs.py::test_X[case]``) run instead of the whole stub suite; ``cache`` keeps
     pytest's cache between runs in ``tmp`` (for --lf); ``allow_opt_in`` passes --allow-chaos and
-    --allow-alert-delivery."""
+    --allow-alert-delivery; ``allure`` writes Allure results (in a process of its own: allure-pytest keeps
+    global state that a run inside this one would share)."""
     suite = tmp / "suite"
     suite.mkdir(parents=True, exist_ok=True)
     (suite / "pytest.ini").write_text("[pytest]\nreadiness_suites = .\n")
@@ -107,13 +113,42 @@ def run_stub_suite(tmp: Path, outcomes: dict[str, dict[str, str]], *args: str, p
            **{f"{n.upper()}_URL": "http://127.0.0.1:9" for n in ("prometheus", "alertmanager", "loki", "grafana",
                                                                  "vault")}}
     caching = ["-o", f"cache_dir={tmp / 'cache'}"] if cache else ["-p", "no:cacheprovider"]
-    cmd = [sys.executable, "-m", "pytest", *caching, "-q", *(node_ids or [str(suite)]),
-           "--summary-dir", str(out), f"--alluredir={tmp / 'allure'}", "--kubeconfig", str(tmp / "kubeconfig"),
-           "--profile", str(tmp / "profile.yaml"),
-           *(["--allow-chaos", "--allow-alert-delivery"] if allow_opt_in else []), *args]
+    own_process = allure or "-n" in args or \
+        any(o in ("crash", "sigterm") for c in outcomes.values() for o in c.values())
+    reporting = [f"--alluredir={tmp / 'allure'}"] if allure else ["-p", "no:allure_pytest"]
+    pytest_args = [*caching, "-q", *(node_ids or [str(suite)]), "--summary-dir", str(out), *reporting,
+                   "--kubeconfig", str(tmp / "kubeconfig"),
+                   "--profile", str(tmp / "profile.yaml"),
+                   *(["--allow-chaos", "--allow-alert-delivery"] if allow_opt_in else []), *args]
+    # A crash, a signal, pytest-xdist or Allure needs a process of its own; the rest runs here, without start-up.
     with serving(StubApi) as server:
         (tmp / "kubeconfig").write_text(yaml.safe_dump(kubeconfig(server)))
-        proc = subprocess.run(cmd, cwd=suite, capture_output=True, text=True, timeout=timeout, env=env)
+        if own_process:
+            proc = subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=suite, capture_output=True,
+                                  text=True, timeout=timeout, env=env)
+            code, output = proc.returncode, proc.stdout + proc.stderr
+        else:
+            code, output = _in_process(pytest_args, suite, env)
     written = (out / "summary.json").exists()
-    return SuiteRun(proc.returncode, proc.stdout + proc.stderr,
-                    json.loads((out / "summary.json").read_text()) if written else None)
+    return SuiteRun(code, output, json.loads((out / "summary.json").read_text()) if written else None)
+
+
+def _in_process(args: list[str], cwd: Path, env: dict) -> tuple[int, str]:
+    """pytest.main in this process, leaving its modules, environment, directory and SIGTERM handler as found."""
+    modules, environ, here = set(sys.modules), dict(os.environ), os.getcwd()
+    sigterm = signal.getsignal(signal.SIGTERM)
+    output = io.StringIO()
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            code = int(pytest.main(args))
+    finally:
+        os.chdir(here)
+        os.environ.clear()
+        os.environ.update(environ)
+        signal.signal(signal.SIGTERM, sigterm)
+        for name in set(sys.modules) - modules:     # the stub module and its conftest, per suite directory
+            del sys.modules[name]
+    return code, output.getvalue()

@@ -127,7 +127,7 @@ def test_a_lowered_severity_shows_in_the_header_summary_and_gate_reason(tmp_path
 
 
 def test_a_partial_scope_says_so_in_the_decision_itself(tmp_path):
-    run = run_stub_suite(tmp_path, everything(), "--gate", "--criteria", "P6-API-LATENCY")
+    run = run_stub_suite(tmp_path, everything(), "--gate", "--criteria", "P6-API-LATENCY", allure=True)
     assert run.exit_code == 0, run.output[-3000:]
     assert run.summary["gate"]["decision"] == "PASS (partial: P6-API-LATENCY)"
     assert "Gate: PASS (partial: P6-API-LATENCY)" in run.output
