@@ -23,9 +23,6 @@ SHARED_CACHE_KEY = pytest.StashKey[object]()
 RESULTS_KEY = pytest.StashKey[list]()
 WAIVERS_KEY = pytest.StashKey[list]()
 POLICY_KEY = pytest.StashKey[dict]()
-DESELECTED_KEY = pytest.StashKey[list]()         # every item any plugin deselected (-k, -m, --lf, --criteria)
-COLLECT_ERRORS_KEY = pytest.StashKey[dict]()     # module path -> why it could not be collected
-RECORD_KEY = pytest.StashKey[object]()           # reports.coverage.CollectionRecord
 ORPHANS_KEY = pytest.StashKey[dict]()            # node ID -> a report without criterion metadata (a crash)
 RECORD_FILE = "collection.json"
 ENDPOINT_NEEDS = ("prometheus", "alertmanager", "loki", "grafana", "vault")
@@ -90,7 +87,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"-p no:{blocked[0]}: the gate needs every part of its plugin to vouch for a run")
     from fixtures.target import TargetError, resolve
     from readiness.catalog import load_all
-    load_all()
+    catalog = load_all()
     wanted = _wanted(config)            # a typo in --criteria is reported before any cluster is needed
     probe_profile = config.getoption("profile")
     try:
@@ -107,7 +104,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _check_profile_ids(profile, target.sources["profile"])
     from reports import policy
     try:
-        policy.check(profile, load_all(), target.sources["profile"])
+        policy.check(profile, catalog, target.sources["profile"])
     except policy.PolicyError as exc:
         raise pytest.UsageError(str(exc)) from None
     published = config.getoption("summary_configmap")
@@ -122,10 +119,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[PROFILE_KEY] = profile
     config.stash[TARGET_KEY] = target
     config.stash[RESULTS_KEY] = []
-    config.stash[POLICY_KEY] = policy.describe(profile, load_all(), config.stash[WAIVERS_KEY],
-                                               config.getoption("waivers"))
-    config.stash[DESELECTED_KEY] = []
-    config.stash[COLLECT_ERRORS_KEY] = {}
+    config.stash[POLICY_KEY] = policy.describe(profile, catalog, config.stash[WAIVERS_KEY], config.getoption("waivers"))
     config.stash[ORPHANS_KEY] = {}
     config.pluginmanager.register(ResultCollector(config), "readiness-results")
     worker_input = getattr(config, "workerinput", None)
@@ -438,7 +432,8 @@ def _finish(session: pytest.Session, exitstatus: int, directory: Path, previous:
     from reports.results import by_criterion
     profile, target, policy = config.stash[PROFILE_KEY], config.stash[TARGET_KEY], config.stash[POLICY_KEY]
     watcher = config.pluginmanager.get_plugin("readiness-collection")
-    record = (watcher and watcher.record) or coverage.CollectionRecord.read(config.stash[CACHE_DIR_KEY] / RECORD_FILE)
+    record = (watcher and watcher.record) or \
+        coverage.CollectionRecord.read(config.stash[CACHE_DIR_KEY] / RECORD_FILE)
     cases = list(config.stash[RESULTS_KEY])
     if record is None and not cases:
         return
@@ -490,7 +485,8 @@ def _finish(session: pytest.Session, exitstatus: int, directory: Path, previous:
         allure_files.amend_derived(Path(alluredir), summary, {c for c, m in catalog.items() if m.derived_from})
     if config.getoption("write_baseline"):
         Path(config.getoption("write_baseline")).write_text(waivers.baseline(summary))
-    session.exitstatus = exit_code(exitstatus, summary["gate"]["outcome"], report_only=config.getoption("report_only"),
+    session.exitstatus = exit_code(exitstatus, summary["gate"]["outcome"],
+                                   report_only=config.getoption("report_only"),
                                    gated=config.getoption("gate") or profile.gate.enabled)
 
 
