@@ -15,6 +15,7 @@ So a criterion never passes on the cases that happened to survive.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,7 @@ class CollectionRecord:
 
     def write(self, path: Path) -> None:
         """Atomically: several pytest-xdist workers write the same record."""
-        tmp = path.with_name(f"{path.name}.{id(self)}.tmp")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(asdict(self)))
         tmp.replace(path)
 
