@@ -160,7 +160,8 @@ def missing_cases(record: CollectionRecord, reported: list[CaseResult], orphans:
     seen = {c.nodeid for c in reported}
     extra = []
     for nodeid, cid in record.cases.items():
-        if nodeid not in seen and cid in catalog:
+        # A crash report breaks its case even after a passing call (the worker died in the teardown).
+        if (nodeid not in seen or nodeid in orphans) and cid in catalog:
             why = orphans.get(nodeid, NO_VERDICT)
             extra.append(CaseResult(nodeid, cid, "broken", f"case {case_name(nodeid)} {why}", 0.0, catalog[cid]))
     by_criterion: dict[str, list[str]] = {}

@@ -50,6 +50,8 @@ def leaves_a_mess(request):
     yield
     if request.node.callspec.params["case"].endswith("-teardown-fails"):
         raise RuntimeError("could not put back what the check changed")
+    if request.node.callspec.params["case"].endswith("-teardown-crashes"):
+        os._exit(1)
 
 
 def make(cid, cases):
@@ -114,7 +116,8 @@ def run_stub_suite(tmp: Path, outcomes: dict[str, dict[str, str]], *args: str, p
                                                                  "vault")}}
     caching = ["-o", f"cache_dir={tmp / 'cache'}"] if cache else ["-p", "no:cacheprovider"]
     own_process = allure or "-n" in args or \
-        any(o in ("crash", "sigterm") for c in outcomes.values() for o in c.values())
+        any(o in ("crash", "sigterm") or k.endswith("-teardown-crashes") for c in outcomes.values()
+            for k, o in c.items())
     reporting = [f"--alluredir={tmp / 'allure'}"] if allure else ["-p", "no:allure_pytest"]
     pytest_args = [*caching, "-q", *(node_ids or [str(suite)]), "--summary-dir", str(out), *reporting,
                    "--kubeconfig", str(tmp / "kubeconfig"),

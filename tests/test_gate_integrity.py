@@ -65,6 +65,14 @@ def test_a_case_that_kills_its_xdist_worker_is_broken_and_fails_the_gate(tmp_pat
     assert run.summary["gate"]["decision"] == "FAIL" and "P3-HPA-METRICS" in run.summary["gate"]["blocking"]
 
 
+def test_a_worker_that_dies_after_a_passing_call_breaks_the_case(tmp_path):
+    outcomes = everything(P3_HPA_METRICS={"trino-teardown-crashes": "pass", "portal": "pass"})
+    run = run_stub_suite(tmp_path, outcomes, "--gate", "-n", "2", timeout=300)
+    entry = _entry(run, "P3-HPA-METRICS")
+    assert entry["verdict"] == "broken" and "crashed" in entry["reasons"][0], (entry, run.output[-2000:])
+    assert run.exit_code == 1 and run.summary["gate"]["decision"] == "FAIL"
+
+
 def test_a_teardown_that_fails_breaks_its_criterion(tmp_path):
     run = run_stub_suite(tmp_path, everything(P3_PDB={"x-teardown-fails": "pass"}), "--gate")
     entry = _entry(run, "P3-PDB")
