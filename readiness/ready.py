@@ -22,9 +22,10 @@ def is_true(obj: dict, cond_type: str) -> bool:
 
 
 def selects(selector: dict | None, labels: dict | None) -> bool:
-    """Whether a LabelSelector (matchLabels and matchExpressions) selects ``labels``; a missing selector
-    selects nothing."""
-    if not selector:
+    """Whether a LabelSelector (matchLabels and matchExpressions) selects ``labels``, as Kubernetes'
+    LabelSelectorAsSelector reads it: a missing (null) selector selects nothing, an empty one ``{}`` selects
+    everything (a policy/v1 PDB, a NetworkPolicy's podSelector, a ServiceMonitor's selector)."""
+    if selector is None:
         return False
     labels = labels or {}
     for key, value in (selector.get("matchLabels") or {}).items():
@@ -32,14 +33,16 @@ def selects(selector: dict | None, labels: dict | None) -> bool:
             return False
     for expr in selector.get("matchExpressions") or []:
         key, op, values = expr["key"], expr["operator"], expr.get("values") or []
-        if op == "In" and labels.get(key) not in values:
+        if op == "In" and (key not in labels or labels[key] not in values):
             return False
-        if op == "NotIn" and labels.get(key) in values:
+        if op == "NotIn" and key in labels and labels[key] in values:
             return False
         if op == "Exists" and key not in labels:
             return False
         if op == "DoesNotExist" and key in labels:
             return False
+        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            raise ValueError(f"label selector operator {op!r} is not one Kubernetes knows")
     return True
 
 

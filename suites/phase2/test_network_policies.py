@@ -32,7 +32,7 @@ def allows_ingress(policy: dict, ports: set) -> bool:
 
 def policy_selects(policy: dict, labels: dict) -> bool:
     selector = (policy.get("spec") or {}).get("podSelector")
-    return selector == {} or selects(selector, labels)      # an empty pod selector selects every pod
+    return selects(selector, labels)
 
 
 def pod_labels(workload: dict) -> dict:

@@ -1,0 +1,1 @@
+"""Recorded-input tests, one per row of the criteria's adversarial tables (readiness/adversarial.py)."""
