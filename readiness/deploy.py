@@ -2,8 +2,8 @@
 read-only role cannot drift from the code: ``python -m readiness.deploy`` rewrites them, a test compares.
 
 - ``rbac.yaml``: the namespace, a read-only ServiceAccount (``readiness``) and one for chaos runs
-  (``readiness-chaos``); a ClusterRole that lists exactly the kinds of the snapshot (fixtures/kube.py KINDS)
-  and gets the few single objects the suite reads; a ClusterRole with only what chaos does
+  (``readiness-chaos``); a ClusterRole that lists exactly the kinds of the snapshot (fixtures/kube.py KINDS),
+  gets the few single objects the suite reads and creates SubjectAccessReviews (answered, never stored); a ClusterRole with only what chaos does
   (fixtures/live.py CHAOS_PERMISSIONS), bound to the chaos account alone; a Role to write the summary
   ConfigMap in the gate's own namespace.
 - ``gate.yaml``: the reports volume, a Job and a daily CronJob running the suite with the profile from the
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from fixtures.kube import KINDS, NON_RESOURCE_GETS, SINGLE_GETS
+from fixtures.kube import KINDS, NON_RESOURCE_GETS, REVIEWS, SINGLE_GETS
 from fixtures.live import CHAOS_PERMISSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,7 @@ def read_rules() -> list[dict]:
         by_group.setdefault(_group(group_version), set()).add(plural)
     rules = [{"apiGroups": [g], "resources": sorted(r), "verbs": ["list"]} for g, r in sorted(by_group.items())]
     rules += [{"apiGroups": [g], "resources": [r], "verbs": ["get"]} for g, r in SINGLE_GETS]
+    rules += [{"apiGroups": [g], "resources": [r], "verbs": ["create"]} for g, r in REVIEWS]
     rules.append({"nonResourceURLs": list(NON_RESOURCE_GETS), "verbs": ["get"]})
     return rules
 

@@ -318,9 +318,29 @@ class Subject(Strict):
     reason: Reason
 
 
+RbacPower = Literal["admin", "read-secrets-everywhere", "read-secrets-elsewhere", "read-secrets", "write-secrets",
+                   "exec", "create-pods", "escalate", "bind", "impersonate", "create-tokens"]
+
+
+class Permission(Strict):
+    """A platform service account allowed one of the powers P2-RBAC asks about, with the reason."""
+    namespace: str
+    name: str                              # the service account
+    may: list[RbacPower] = Field(min_length=1)
+    reason: Reason
+
+    @model_validator(mode="after")
+    def _not_default(self) -> "Permission":
+        if self.name == "default":
+            raise ValueError(f"{self.namespace}/default: a namespace's default service account is used by every pod "
+                             "that names none, so it may not be given powers; give the workload its own account")
+        return self
+
+
 class Rbac(Strict):
     admin_subjects: list[Subject] = [Subject(kind="Group", name="system:masters",
                                              reason="kubeadm's break-glass administrators")]
+    allowed: list[Permission] = []
 
 
 class Images(Strict):
@@ -328,8 +348,22 @@ class Images(Strict):
     require_digest: bool = False           # images pinned by @sha256 digest
 
 
+class OpenTraffic(Strict):
+    """A workload a NetworkPolicy may open to every source (ingress) or destination (egress), with the reason."""
+    namespace: str
+    name: str                              # the workload at the top of its pods' owner chain
+    direction: Literal["ingress", "egress"] = "ingress"
+    reason: Reason
+
+
+class NetworkPolicies(Strict):
+    egress: bool = False                   # also require every pod isolated for egress, open nowhere
+    open: list[OpenTraffic] = []
+
+
 class Phase2(Strict):
     certificates: Certificates = Certificates()
+    network_policies: NetworkPolicies = NetworkPolicies()
     secrets_store: SecretsStore = SecretsStore()
     pod_security: PodSecurity = PodSecurity()
     rbac: Rbac = Rbac()

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from fixtures.access import AccessReview
 from fixtures.cache import SharedCache
 from fixtures.kube import KINDS, Snapshot, _path
 from fixtures.monitoring import Alertmanager, Grafana, Loki, Prometheus, SecretsStore
@@ -137,6 +138,30 @@ class FakeGrafana(Grafana):
         return self.health_of.get(uid, {"status": "ERROR", "message": "no answer recorded"})
 
 
+class _Reviews:
+    """The authorizer's recorded grants: (user or group, verb, resource[/subresource], namespace or None for a
+    cluster-wide grant); ``*`` matches every verb or resource, as an RBAC rule's wildcard does."""
+
+    def __init__(self, grants, answer=None):
+        self.grants, self.answer = grants, answer
+
+    def create(self, path: str, body: dict, what: str) -> dict:
+        if self.answer is not None:
+            return self.answer
+        spec, attrs = body["spec"], body["spec"]["resourceAttributes"]
+        who = {spec.get("user"), *spec.get("groups", [])}
+        resource = attrs["resource"] + (f"/{attrs['subresource']}" if attrs.get("subresource") else "")
+        allowed = any(subject in who and verb in ("*", attrs["verb"]) and res in ("*", resource)
+                      and (namespace is None or namespace == attrs.get("namespace"))
+                      for subject, verb, res, namespace in self.grants)
+        return {"status": {"allowed": allowed}}
+
+
+class FakeAccess(AccessReview):
+    def __init__(self, grants=(), answer: dict | None = None):
+        super().__init__(_Reviews(list(grants), answer))
+
+
 class FakeVault(SecretsStore):
     """A recorded /v1/sys/health answer: (status, body); the default is an answer without Vault's fields."""
 
@@ -219,7 +244,7 @@ def empty_world(profile) -> dict:
     live = FakeLive()
     return {"snapshot": FakeSnapshot(), "prometheus": FakePrometheus(), "alertmanager": FakeAlertmanager(),
             "loki": FakeLoki(), "grafana": FakeGrafana(), "profile": profile, "node_chaos": FakeNodeChaos(live),
-            "vault": FakeVault(), "tls": FakeTls(), "request": FakeRequest()}
+            "vault": FakeVault(), "tls": FakeTls(), "request": FakeRequest(), "access": FakeAccess()}
 
 
 def run_check(fn, fixtures: dict, param=None) -> tuple[str, str]:

@@ -1,79 +1,97 @@
-"""P2-NETPOL: every platform namespace denies ingress by default, and every workload has an allowing policy."""
+"""P2-NETPOL: every platform pod is isolated by NetworkPolicy, open to everyone nowhere, and still reachable.
+
+Adversarial table P2-NETPOL:
+- allow-all-beside-deny: a default-deny policy and an allow-all one (`podSelector: {}`, `ingress: [{}]`) in the
+  same namespace: policies add up, so every pod is open
+- rule-without-from: an ingress rule with ports but no `from` opens those ports to every source
+- every-namespace-peer: a peer `namespaceSelector: {}` lets in every pod of every namespace
+- internet-ipblock: a peer `ipBlock: {cidr: 0.0.0.0/0}` lets in every address
+- unselected-pod: the default-deny policy's podSelector matches some labels only: a pod without them is not
+  isolated at all
+- egress-only-deny: the namespace's only policy has `policyTypes: [Egress]`, so ingress is not isolated
+- host-network-pod: a pod on the host network, which NetworkPolicy does not govern
+- unreachable-workload: isolated, but no rule reaches any port its containers declare (the service is cut off)
+"""
 from readiness.criteria import criterion
 from readiness.evidence import attach_table
-from readiness.ready import selects
+from readiness.netpol import is_default_deny, openings, reaches, selecting
 from readiness.verdict import fail, require_data
+from suites.pod_sources import first_of_each_finding, platform_pod_sources
 from suites.workloads import find_workload
 
-
-def is_default_deny_ingress(policy: dict) -> bool:
-    spec = policy.get("spec") or {}
-    types = spec.get("policyTypes") or ["Ingress"]      # without policyTypes, Ingress always applies
-    return not (spec.get("podSelector") or {}) and "Ingress" in types and not spec.get("ingress")
+FINISHED = ("Succeeded", "Failed")      # a finished pod receives nothing
 
 
-def declared_ports(workload: dict) -> set:
-    """The ports a workload declares: numbers and names of its containers' ports."""
-    found = set()
-    for container in workload["spec"]["template"]["spec"].get("containers") or []:
-        for port in container.get("ports") or []:
-            found |= {port.get("containerPort"), port.get("name")} - {None}
-    return found
+def _declared_ports(pod_spec: dict) -> list[dict]:
+    return [port for c in pod_spec.get("containers") or [] for port in c.get("ports") or []]
 
 
-def allows_ingress(policy: dict, ports: set) -> bool:
-    """Whether a rule of the policy lets traffic in to one of ``ports`` (a rule without ports allows all)."""
-    for rule in (policy.get("spec") or {}).get("ingress") or []:
-        allowed = {p.get("port") for p in rule.get("ports") or []}
-        if not rule.get("ports") or not ports or allowed & ports or None in allowed:
-            return True
-    return False
-
-
-def policy_selects(policy: dict, labels: dict) -> bool:
-    selector = (policy.get("spec") or {}).get("podSelector")
-    return selects(selector, labels)
-
-
-def pod_labels(workload: dict) -> dict:
-    return ((workload["spec"].get("template") or {}).get("metadata") or {}).get("labels") or {}
+def _isolation_findings(policies: list[dict], pod: dict, direction: str) -> tuple[list[str], str]:
+    """What is wrong with one direction of one pod, and the policies that select it (for the evidence)."""
+    chosen = selecting(policies, pod, direction)
+    names = ", ".join(p["metadata"]["name"] for p in chosen) or "-"
+    if not chosen:
+        return [f"not isolated for {direction.lower()}: no NetworkPolicy selects it with policy type {direction}, so "
+                "all traffic is allowed"], names
+    return [f"{direction.lower()} open to everyone ({opening})" for opening in openings(chosen, direction)], names
 
 
 @criterion("P2-NETPOL", 2, "Network policies isolate the platform", severity="critical",
-           requirement="Every platform namespace has a default-deny ingress NetworkPolicy (empty pod selector, no "
-                       "ingress rule), and every workload of the profile is selected by a policy that allows "
-                       "ingress to one of the ports its containers declare.",
-           next_step="Apply a default-deny-ingress policy to the namespace, then policies that allow each "
-                     "workload's declared callers (namespace and pod selectors, ports).",
-           profile_keys=("platform.namespaces", "platform.workloads"))
-def test_default_deny_and_allowing_policy_per_workload(snapshot, profile):
-    policies = snapshot.items("networkpolicies")
-    by_namespace: dict[str, list[dict]] = {}
-    for policy in policies:
-        by_namespace.setdefault(policy["metadata"]["namespace"], []).append(policy)
+           requirement="Every platform namespace has a default-deny ingress NetworkPolicy; every running pod of the "
+                       "platform namespaces is isolated for ingress (and egress where the profile asks) with, all "
+                       "policies selecting it added up, no rule open to every source (a rule without peers, an "
+                       "empty namespaceSelector, an ipBlock of every address) unless the profile names that "
+                       "workload with a reason; and every workload of the profile is still reachable on a port its "
+                       "containers declare.",
+           next_step="Apply a default-deny-ingress policy to the namespace; replace the named open rule with peers "
+                     "that name the real callers (namespace and pod selectors, ports); or list the workload under "
+                     "phase2.network_policies.open with the reason.",
+           profile_keys=("platform.namespaces", "platform.workloads", "phase2.network_policies"))
+def test_every_pod_isolated_open_nowhere_and_reachable(snapshot, profile):
+    spec = profile.phase2.network_policies
+    policies = snapshot.items("networkpolicies", sorted(profile.platform.namespaces))
     namespaces = {n["metadata"]["name"] for n in snapshot.items("namespaces")}
     require_data(namespaces, "kubernetes namespaces", "GET /api/v1/namespaces")
     problems, rows = [], []
     for namespace in profile.platform.namespaces:
-        deny = [p["metadata"]["name"] for p in by_namespace.get(namespace, []) if is_default_deny_ingress(p)]
-        rows.append(["namespace", namespace, ", ".join(deny) or "-"])
+        deny = [p["metadata"]["name"] for p in policies
+                if p["metadata"].get("namespace") == namespace and is_default_deny(p, "Ingress")]
+        rows.append(["namespace", namespace, "default deny: " + (", ".join(deny) or "-"), ""])
         if namespace not in namespaces:
             problems.append(f"namespace {namespace}: not found")
         elif not deny:
-            problems.append(f"namespace {namespace}: no default-deny ingress NetworkPolicy "
-                            f"({len(by_namespace.get(namespace, []))} policies, none with an empty pod selector and "
-                            "no ingress rule)")
+            problems.append(f"namespace {namespace}: no default-deny ingress NetworkPolicy (none selects every pod "
+                            "with policy type Ingress and no ingress rule)")
+    directions = ["Ingress"] + (["Egress"] if spec.egress else [])
+    allowed_open = {(o.namespace, o.name, o.direction): o.reason for o in spec.open}
+    found, pods = [], 0
+    for source in platform_pod_sources(snapshot, set(profile.platform.namespaces)):
+        if source.kind != "Pod" or source.phase in FINISHED:
+            continue
+        pods += 1
+        pod = {"metadata": source.metadata}
+        for direction in directions:
+            reason = allowed_open.get((source.namespace, source.workload_name, direction.lower()))
+            if source.spec.get("hostNetwork"):
+                findings, names = [f"on the host network: no NetworkPolicy governs its {direction.lower()}"], "-"
+            else:
+                findings, names = _isolation_findings(policies, pod, direction)
+            rows.append([source.shown, direction, names, "; ".join(findings) or "isolated"])
+            found += [] if reason else [(source, finding) for finding in findings]
+    require_data(pods, "platform pods", f"running pods in {', '.join(profile.platform.namespaces)}")
+    problems += [f"{source.shown}: {finding}" for source, finding in first_of_each_finding(found)]
     for workload in profile.platform.workloads:
         obj = find_workload(snapshot, workload)
         if obj is None:
             problems.append(f"{workload.kind} {workload.ref}: not found")
             continue
-        labels, ports = pod_labels(obj), declared_ports(obj)
-        allowing = [p["metadata"]["name"] for p in by_namespace.get(workload.namespace, [])
-                    if policy_selects(p, labels) and allows_ingress(p, ports)]
-        rows.append(["workload", workload.ref, ", ".join(allowing) or "-"])
-        if not allowing:
-            problems.append(f"{workload.kind} {workload.ref}: no NetworkPolicy allows ingress to its declared ports "
-                            f"({', '.join(map(str, sorted(ports, key=str))) or 'none'}), so it cannot be reached")
-    attach_table("network policies", ["kind", "object", "policies"], rows)
+        template = obj["spec"]["template"]
+        chosen = selecting(policies, {"metadata": {**(template.get("metadata") or {}),
+                                                   "namespace": workload.namespace}}, "Ingress")
+        ports = _declared_ports(template.get("spec") or {})
+        if chosen and not reaches(chosen, ports):
+            shown = ", ".join(str(p.get("name") or p.get("containerPort")) for p in ports) or "none declared"
+            problems.append(f"{workload.kind} {workload.ref}: no NetworkPolicy allows ingress to a port its "
+                            f"containers declare ({shown}), so it cannot be reached")
+    attach_table("network policies", ["object", "direction", "selecting policies", "verdict"], rows)
     fail(problems)
