@@ -8,9 +8,6 @@ from suites.phase1.test_nodes_ready import test_every_node_ready_without_pressur
 from suites.phase1.test_storage import test_default_storage_class_claims_bound_volumes_healthy as storage_check
 from suites.phase1.test_version import test_kubernetes_version_supported_and_kubelets_within_skew as version_check
 from suites.phase2.test_certificates import test_served_certificate_verifies_and_is_not_expiring as served_check
-from suites.phase2.test_network_policies import is_default_deny_ingress
-from suites.phase2.test_pod_security import violations
-from suites.phase2.test_rbac import test_admin_bindings_allowed_and_default_accounts_unbound as rbac_check
 from suites.phase2.test_secrets_store import test_secrets_store_initialized_unsealed_active as vault_check
 from tests.builders import cond, node, pod, stamp, workload
 from tests.fakes import FakeSnapshot, FakeTls, FakeVault, empty_world, run_check
@@ -102,52 +99,6 @@ def test_served_certificate_that_does_not_verify_or_expires_soon_fails():
     soon = FakeTls({endpoint.host: {"verified": True, "not_after": stamp(-3 * 86400).replace("Z", "+00:00")}})
     verdict, message = run_check(served_check, {**empty_world(PROFILE), "tls": soon}, endpoint)
     assert verdict == "failed" and "expires in 3.0 days" in message
-
-
-def test_admin_binding_outside_the_list_and_bound_default_account_fail():
-    admin = {"metadata": {"name": "cluster-admin"}, "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}
-    reader = {"metadata": {"name": "view"}, "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}
-    bindings = [
-        {"metadata": {"name": "cluster-admin"}, "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
-         "subjects": [{"kind": "Group", "name": "system:masters"}]},
-        {"metadata": {"name": "oops"}, "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
-         "subjects": [{"kind": "ServiceAccount", "name": "superset", "namespace": "data-platform"}]}]
-    role_bindings = [{"metadata": {"name": "viewers", "namespace": "vault-prod"},
-                      "roleRef": {"kind": "ClusterRole", "name": "view"},
-                      "subjects": [{"kind": "ServiceAccount", "name": "default"}]}]
-    verdict, message = run_check(rbac_check, world(clusterroles=[admin, reader], clusterrolebindings=bindings,
-                                                   rolebindings=role_bindings))
-    assert verdict == "failed"
-    assert "ClusterRoleBinding oops: grants cluster-admin" in message and "ServiceAccount data-platform/superset" in message
-    assert "RoleBinding vault-prod/viewers: binds ClusterRole view to the default service account of vault-prod" in message
-    assert "system:masters" not in message
-
-
-def test_default_deny_and_pod_security_rules():
-    assert is_default_deny_ingress({"spec": {"podSelector": {}, "policyTypes": ["Ingress"]}})
-    assert not is_default_deny_ingress({"spec": {"podSelector": {}, "ingress": [{}]}})
-    assert not is_default_deny_ingress({"spec": {"podSelector": {"matchLabels": {"a": "b"}}}})
-    found = violations({"hostNetwork": True, "volumes": [{"name": "logs", "hostPath": {"path": "/var/log"}}],
-                        "containers": [{"name": "a", "securityContext": {"privileged": True, "runAsUser": 0}},
-                                       {"name": "b"}]})
-    assert found == ["hostNetwork", "hostPath volume logs", "container a privileged",
-                     "container a runs as root (runAsUser 0)", "container b may run as root (no runAsNonRoot or "
-                     "runAsUser)"]
-    assert violations({"securityContext": {"runAsNonRoot": True}, "containers": [{"name": "a"}]}) == []
-
-
-def test_a_policy_allowing_other_ports_only_does_not_count():
-    from suites.phase2.test_network_policies import allows_ingress
-    other_port = {"spec": {"ingress": [{"ports": [{"port": 5432}]}]}}
-    assert not allows_ingress(other_port, {8080, "http"})
-    assert allows_ingress({"spec": {"ingress": [{"ports": [{"port": "http"}]}]}}, {8080, "http"})
-    assert allows_ingress({"spec": {"ingress": [{"from": [{"podSelector": {}}]}]}}, {8080})
-    assert not allows_ingress({"spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}, {8080})
-
-
-def test_no_cluster_role_bindings_is_not_an_answer():
-    admin = {"metadata": {"name": "cluster-admin"}, "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}
-    assert run_check(rbac_check, world(clusterroles=[admin]))[0] == "broken"
 
 
 def test_metrics_api_with_only_nodes_in_their_grace_is_broken():

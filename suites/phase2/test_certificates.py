@@ -1,4 +1,16 @@
-"""P2-CERTIFICATES: every TLS certificate is issued, ready, far enough from expiry, and really served."""
+"""P2-CERTIFICATES: every TLS certificate is issued, ready, far enough from expiry, and really served.
+
+Adversarial table P2-CERTIFICATES:
+- ready-for-old-spec: Ready=True, but the condition's observedGeneration is older than the Certificate's
+  generation: the new dnsNames were never issued
+- renewal-stuck: Ready=True and months left, but renewalTime passed long ago and lastFailureTime is set:
+  cert-manager keeps failing to renew (ACME challenge broken) and will until it expires
+- not-yet-valid: Ready=True, but notBefore lies in the future (an issuer with a wrong clock)
+- served-old-chain: every Certificate is fine, but the edge still serves an old certificate expiring soon
+- served-other-name: the endpoint serves a valid certificate issued for another host name
+- served-untrusted: the endpoint serves a self-signed certificate that no trusted root signs
+- expired-still-ready: Ready=True (not re-evaluated) while notAfter has passed
+"""
 import datetime as dt
 
 from readiness.criteria import criterion
@@ -6,6 +18,8 @@ from readiness.evidence import attach_json, attach_table
 from readiness.per_profile import per_profile
 from readiness.verdict import fail
 from fixtures.kube import condition
+
+RENEWAL_GRACE_S = 3600     # cert-manager renews at renewalTime; an hour later a healthy issuer has finished
 
 
 CERTIFICATES = dict(
@@ -17,6 +31,12 @@ CERTIFICATES = dict(
     next_step="kubectl describe certificate: check the issuer and the ACME challenge; renew manually with cmctl "
               "renew if renewal is stuck; a served chain that differs from the Certificate means the ingress or "
               "tunnel still holds an old secret.", profile_keys=("phase2.certificates",))
+
+
+def _age_s(stamp: str | None, now: dt.datetime) -> float | None:
+    if not stamp:
+        return None
+    return (now - dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds()
 
 
 @criterion(**CERTIFICATES)
@@ -37,9 +57,23 @@ def test_certificates_ready_and_not_expiring(snapshot, profile):
         if not_after:
             days = (dt.datetime.fromisoformat(not_after.replace("Z", "+00:00")) - now).total_seconds() / 86400
         rows.append([ref, ready.get("status"), not_after, f"{days:.1f}" if days is not None else "-"])
+        status = cert.get("status") or {}
+        generation, observed = cert["metadata"].get("generation"), ready.get("observedGeneration")
         if ready.get("status") != "True":
             problems.append(f"certificate {ref}: Ready={ready.get('status', 'missing')} "
                             f"({ready.get('reason', 'no reason')})")
+        elif generation is not None and observed is not None and observed < generation:
+            problems.append(f"certificate {ref}: Ready is for generation {observed}, the spec is at generation "
+                            f"{generation} (not issued for the current spec)")
+        renewal = _age_s(status.get("renewalTime"), now)
+        if renewal is not None and renewal > RENEWAL_GRACE_S:
+            problems.append(f"certificate {ref}: renewal overdue since {status['renewalTime']}"
+                            + (f" (last failure {status['lastFailureTime']}, "
+                               f"{status.get('failedIssuanceAttempts', '?')} failed attempts)"
+                               if status.get("lastFailureTime") else ""))
+        not_before = _age_s(status.get("notBefore"), now)
+        if not_before is not None and not_before < 0:
+            problems.append(f"certificate {ref}: not valid before {status['notBefore']} (in the future)")
         if days is None:
             problems.append(f"certificate {ref}: no status.notAfter (never issued)")
         elif days < spec.min_days_left:

@@ -24,18 +24,18 @@ def questions(namespace: str, platform: list[str]) -> dict[str, list[Action]]:
     """power -> the actions that each grant it, for an account of ``namespace`` (a namespaced question also
     counts cluster-wide grants)."""
     elsewhere = [n for n in [*platform, "kube-system"] if n != namespace]
-    return {
+    return {            # the gravest first: findings are listed in this order
         "admin": [Action("*", "*", "*")],
         "read-secrets-everywhere": [Action(v, "secrets") for v in ("get", "list")],
-        "read-secrets-elsewhere": [Action(v, "secrets", namespace=n) for n in elsewhere for v in ("get", "list")],
-        "read-secrets": [Action(v, "secrets", namespace=namespace) for v in ("get", "list")],
-        "write-secrets": [Action(v, "secrets", namespace=namespace) for v in ("create", "update", "patch")],
-        "exec": [Action("create", "pods", subresource="exec", namespace=n) for n in platform],
-        "create-pods": [Action("create", "pods", namespace=namespace)],
+        "impersonate": [Action("impersonate", r, namespace=namespace) for r in ("users", "groups", "serviceaccounts")],
         "escalate": [Action("escalate", r, RBAC_GROUP, namespace=namespace) for r in ("roles", "clusterroles")],
         "bind": [Action("bind", r, RBAC_GROUP, namespace=namespace) for r in ("roles", "clusterroles")],
-        "impersonate": [Action("impersonate", r, namespace=namespace) for r in ("users", "groups", "serviceaccounts")],
+        "read-secrets-elsewhere": [Action(v, "secrets", namespace=n) for n in elsewhere for v in ("get", "list")],
         "create-tokens": [Action("create", "serviceaccounts", subresource="token", namespace=namespace)],
+        "exec": [Action("create", "pods", subresource="exec", namespace=n) for n in platform],
+        "create-pods": [Action("create", "pods", namespace=namespace)],
+        "write-secrets": [Action(v, "secrets", namespace=namespace) for v in ("create", "update", "patch")],
+        "read-secrets": [Action(v, "secrets", namespace=namespace) for v in ("get", "list")],
     }
 
 
@@ -95,7 +95,8 @@ def test_no_subject_holds_powers_the_profile_does_not_allow(snapshot, access, pr
         if yes:
             granted.setdefault((shown, power), []).append(str(action))
     problems, rows = [], []
-    for (shown, power), actions in sorted(granted.items()):
+    order = list(questions("", platform))
+    for (shown, power), actions in sorted(granted.items(), key=lambda kv: (order.index(kv[0][1]), kv[0][0])):
         namespace, _, name = shown.removeprefix("ServiceAccount ").partition("/")
         reason = allowed.get((namespace, name, power)) if shown.startswith("ServiceAccount ") else None
         if (shown, "admin") in granted and power != "admin":
