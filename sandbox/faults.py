@@ -16,6 +16,7 @@ from sandbox import configs, data_services, kube, platform
 from sandbox.cluster import apply_certificates
 from sandbox.fault import Fault, delete, merge_patch, restart, scale, stop, wait_rollout
 from sandbox.audit_faults import AUDIT_FAULTS
+from sandbox.security_faults import SECURITY_FAULTS
 from sandbox.infra_faults import INFRA_FAULTS
 from sandbox.ops_faults import OPS_FAULTS
 from sandbox.layout import Layout
@@ -226,6 +227,7 @@ FAULTS = {f.name: f for f in [
     *INFRA_FAULTS,
     *OPS_FAULTS,
     *AUDIT_FAULTS,
+    *SECURITY_FAULTS,
 ]}
 
 

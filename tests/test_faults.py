@@ -50,7 +50,10 @@ EXPECTED = {
     "netpol-missing": ("namespace vault-prod: no default-deny ingress NetworkPolicy", 30, ()),
     "privileged-container": ("Deployment ingress-nginx/ingress-nginx-controller: container ingress-nginx-controller "
                              "privileged", 60, ()),
-    "admin-bound": ("ClusterRoleBinding superset-cluster-admin: grants cluster-admin", 30, ()),
+    "admin-bound": ("ServiceAccount data-platform/superset: may admin (* * in every namespace)", 30, ()),
+    "netpol-allow-all": ("ingress open to everyone (policy allow-all rule 1: every peer (the rule names none)", 30, ()),
+    "rbac-group-secrets": ("ServiceAccount data-platform/default: may read-secrets (get secrets in namespace "
+                           "data-platform", 30, ()),
     "image-unlisted": ("Deployment data-platform/mlflow container mlflow: image 'docker.io/mlflow/mlflow:latest': "
                        "registry docker.io is not allowed; tag latest", 60, ()),
     "backup-location-unavailable": ("backupstoragelocation velero/default: phase Unavailable", 30, ()),
