@@ -122,6 +122,8 @@ CASES = {
         _restricted(seccompProfile={"type": "Unconfined"}), security={"seccompProfile": {"type": "RuntimeDefault"}}),
     "seccomp-localhost": _pod(_restricted(seccompProfile={"type": "Localhost",
                                                           "localhostProfile": "profiles/audit.json"})),
+    "seccomp-annotation-unconfined-is-not-read": _pod(
+        _restricted(), annotations={"seccomp.security.alpha.kubernetes.io/pod": "unconfined"}),
     "seccomp-unset-on-init-container": _pod(_restricted(), initContainers=[
         _container("init", {k: v for k, v in RESTRICTED_CONTAINER.items() if k != "seccompProfile"})]),
     # sysctls
@@ -154,11 +156,11 @@ CASES = {
         _restricted("b", allowPrivilegeEscalation=True), _restricted("c")),
     # several baseline violations at once: the order is admission's
     "many-baseline-violations": _pod(
-        _container("a", {"privileged": True, "capabilities": {"add": ["SYS_ADMIN"]}}, ports=[{"containerPort": 22,
-                                                                                             "hostPort": 2222}]),
+        _container("a", {"privileged": True, "capabilities": {"add": ["SYS_ADMIN"]}},
+                   ports=[{"containerPort": 22, "hostPort": 2222}]),
         hostPID=True, volumes=[{"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}}],
-        security={"seccompProfile": {"type": "Unconfined"}, "sysctls": [{"name": "kernel.sem",
-                                                                          "value": "250 32000 100 128"}]}),
+        security={"seccompProfile": {"type": "Unconfined"},
+                  "sysctls": [{"name": "kernel.sem", "value": "250 32000 100 128"}]}),
 }
 
 
@@ -253,13 +255,17 @@ def _admission_violations(message: str, level: str) -> list[tuple[str, str]]:
     return violations
 
 
+def _named(case: str) -> dict:
+    pod = CASES[case]
+    return {**pod, "metadata": {**pod["metadata"], "name": f"oracle-{case}"}}
+
+
 @pytest.fixture(scope="module")
 def stored_pods(core, namespaces) -> dict[str, dict]:
     """case -> the pod as the server stores it (dry run in the privileged namespace)."""
     stored = {}
-    for case, pod in CASES.items():
-        pod = {**pod, "metadata": {**pod["metadata"], "name": f"oracle-{case}"}}
-        stored[case], denial = _dry_run_create(core, namespaces["privileged"], pod)
+    for case in CASES:
+        stored[case], denial = _dry_run_create(core, namespaces["privileged"], _named(case))
         assert denial is None, f"the privileged namespace refused case {case}: {denial}"
     return stored
 
@@ -269,8 +275,7 @@ def stored_pods(core, namespaces) -> dict[str, dict]:
 def test_port_judges_the_pod_as_admission_does(core, namespaces, stored_pods, case, level):
     stored = stored_pods[case]
     ported = [(v.reason, v.detail) for v in evaluate(stored["metadata"], stored["spec"], level)]
-    pod = {**CASES[case], "metadata": {**CASES[case]["metadata"], "name": f"oracle-{case}"}}
-    _, denial = _dry_run_create(core, namespaces[level], pod)
+    _, denial = _dry_run_create(core, namespaces[level], _named(case))
     admitted = [] if denial is None else _admission_violations(denial, level)
     assert ported == admitted, (f"{case} at {level}: the port says {ported or 'allowed'}, "
                                 f"admission says {denial or 'allowed'}")
