@@ -15,8 +15,10 @@ Usage::
 Input is the pod (or pod template) as the API server returns it, camelCase dicts: an absent key and a JSON
 null both mean Go's nil, an empty dict or list is set-but-empty, exactly as upstream's pointers read. Judge
 the stored object, not a manifest: on create the API server rewrites some fields before admission sees them
-(a deprecated AppArmor annotation is copied into the container's ``appArmorProfile`` field, fields of disabled
-features are dropped), and a running pod carries the rewritten form.
+(a container's AppArmor annotation and its ``appArmorProfile`` field are each copied into the other, so an
+unconfined container reads "container and annotation" with two values; fields of disabled features are
+dropped), and a running pod carries the rewritten form. A pod template is not rewritten, so it can read
+differently from its pods, though with the same verdict.
 
 Violations come in admission's order: the baseline checks by ID, then the restricted ones by ID; at
 ``restricted``, ``restrictedVolumes`` replaces ``hostPathVolumes``, ``capabilities_restricted`` replaces
