@@ -149,6 +149,7 @@ CASES = {
     # runAsUser
     "run-as-user-0-pod": _pod(_restricted(), security={"runAsUser": 0}),
     "run-as-user-0-container-over-pod-1000": _pod(_restricted(runAsUser=0), security={"runAsUser": 1000}),
+    "run-as-user-0-pod-overridden-by-container-1000": _pod(_restricted(runAsUser=1000), security={"runAsUser": 0}),
     "run-as-user-1000": _pod(_restricted(runAsUser=1000)),
     # allowPrivilegeEscalation: unset, true, false
     "allow-privilege-escalation-unset-true-false": _pod(
