@@ -225,13 +225,49 @@ class KubernetesVersion(Strict):
 
 class NodeHealth(Strict):
     allowed_cordoned: dict[str, Reason] = {}      # node name -> why it may be cordoned
+    # A kubelet with a node lease still posts its status at least every nodeStatusReportFrequency (5 minutes by
+    # default); the node lifecycle controller gives it node-monitor-grace-period (50 s) more.
+    max_heartbeat_age_s: int = Field(360, ge=60)
+
+
+SYSTEM_NAMESPACE = "kube-system"
+
+
+class SystemExemption(Strict):
+    namespace: str
+    name: str
+    kind: Literal["Deployment", "StatefulSet", "DaemonSet"] = "Deployment"
+    reason: Reason                         # why it may be unavailable (a workload is never left out silently)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.name}"
 
 
 class System(Strict):
-    dns: Ref = Ref(namespace="kube-system", name="coredns")          # the DNS Deployment
-    dns_service: Ref = Ref(namespace="kube-system", name="kube-dns")
+    dns: Ref = Ref(namespace=SYSTEM_NAMESPACE, name="coredns")          # the DNS Deployment
+    dns_service: Ref = Ref(namespace=SYSTEM_NAMESPACE, name="kube-dns")
     metrics_apiservice: str = "v1beta1.metrics.k8s.io"
-    workloads: list[Workload] = []         # further kube-system workloads that must be available
+    # Every Deployment, StatefulSet and DaemonSet of kube-system is judged; these namespaces too (a CNI's own
+    # namespace, such as calico-system)
+    extra_namespaces: list[str] = []
+    workloads: list[Workload] = []         # workloads that must exist (and be available), wherever they are
+    exempt: list[SystemExemption] = []     # judged workloads that may be unavailable, each with its reason
+
+    @property
+    def namespaces(self) -> list[str]:
+        return [SYSTEM_NAMESPACE, *(n for n in self.extra_namespaces if n != SYSTEM_NAMESPACE)]
+
+    @model_validator(mode="after")
+    def _exemptions_are_of_judged_workloads(self) -> "System":
+        required = {(w.kind, w.ref) for w in self.workloads} | {("Deployment", self.dns.ref)}
+        for e in self.exempt:
+            if (e.kind, e.ref) in required:
+                raise ValueError(f"{e.kind} {e.ref} is both required and exempt")
+            if e.namespace not in self.namespaces:
+                raise ValueError(f"exempt {e.kind} {e.ref}: namespace {e.namespace} is not judged (kube-system "
+                                 "or extra_namespaces), so there is nothing to exempt")
+        return self
 
 
 class Services(Strict):
@@ -305,10 +341,26 @@ class Exemption(Strict):
 PsaLevel = Literal["privileged", "baseline", "restricted"]
 
 
+class PsaExemption(Strict):
+    """One Pod Security control a workload may fail, with the reason (one entry per control)."""
+    namespace: str
+    name: str                              # the workload at the top of its pods' owner chain
+    control: str                           # an upstream check ID, e.g. hostPathVolumes, runAsNonRoot
+    reason: Reason
+
+    @field_validator("control")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        from readiness.pod_security import CONTROLS
+        if value not in CONTROLS:
+            raise ValueError(f"unknown Pod Security control {value!r}; expected one of {', '.join(sorted(CONTROLS))}")
+        return value
+
+
 class PodSecurity(Strict):
-    level: Literal["baseline", "restricted"] = "restricted"
-    namespace_levels: dict[str, PsaLevel] = {}   # a namespace that needs another level, e.g. a log agent's
-    exemptions: list[Exemption] = []
+    level: Literal["baseline", "restricted"] = "restricted"   # every platform pod is judged at this level
+    namespace_levels: dict[str, PsaLevel] = {}   # the enforce label a namespace needs, if lower (a log agent's)
+    exemptions: list[PsaExemption] = []
 
 
 class Subject(Strict):
@@ -376,6 +428,10 @@ class Phase5(Strict):
     min_ttl_hours: float = Field(720, gt=0)       # backups kept at least this long (30 days)
     backup_max_age_s: int = Field(86400, ge=60)   # each schedule's latest backup completed within this
     restore_max_age_days: float = Field(30, gt=0)  # a restore from a scheduled backup completed within this
+    excludable_resources: list[str] = []          # a backup or restore test may leave these out (e.g. events) and
+    #                                              still take a namespace whole; Velero's own exclusions always may
+    reviewed_resource_policies: list[str] = []    # Velero resource-policy ConfigMaps (names, in Velero's namespace)
+    #                                              reviewed as leaving nothing of the platform out
     db_backups: list[Ref] = []                     # database backup CronJobs
     db_backup_max_age_s: int = Field(86400, ge=60)  # each one's last successful Job finished within this
 

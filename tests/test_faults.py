@@ -48,8 +48,11 @@ EXPECTED = {
     "served-cert-expiring": ("served certificate portal.254carbon.com (127.0.0.1:18443): expires in", 30, ()),
     "vault-sealed": ("sealed (HTTP 503", 30, ()),
     "netpol-missing": ("namespace vault-prod: no default-deny ingress NetworkPolicy", 30, ()),
-    "privileged-container": ("Deployment ingress-nginx/ingress-nginx-controller: container ingress-nginx-controller "
-                             "privileged", 60, ()),
+    "privileged-container": ("Deployment ingress-nginx/ingress-nginx-controller: violates restricted: privileged "
+                             "(container \"ingress-nginx-controller\" must not set securityContext.privileged=true)",
+                             60, ()),
+    "privileged-job-pod": ("Job data-platform/adhoc-migration: violates restricted: privileged (container \"migrate\" "
+                           "must not set securityContext.privileged=true)", 60, ()),
     "admin-bound": ("ServiceAccount data-platform/superset: may admin (* * in every namespace)", 30, ()),
     "netpol-allow-all": ("ingress open to everyone (policy allow-all rule 1: every peer (the rule names none)", 30, ()),
     "rbac-group-secrets": ("ServiceAccount data-platform/default: may read-secrets (get secrets in namespace "
@@ -58,9 +61,11 @@ EXPECTED = {
                        "registry docker.io is not allowed; tag latest", 60, ()),
     "backup-location-unavailable": ("backupstoragelocation velero/default: phase Unavailable", 30, ()),
     "schedule-paused": ("schedule velero/daily-platform: paused", 30, ()),
+    "schedule-unvalidated": ("schedule velero/platform-all: never validated by Velero (no status.phase)", 30, ()),
     "backup-failed": ("backup velero/daily-platform-failed (schedule daily-platform): PartiallyFailed, 3 errors",
                       30, ()),
     "restore-stale": ("the last completed restore from a scheduled backup was 45.0d ago", 30, ()),
+    "restore-empty": ("restore velero/restore-test-daily-platform: Completed with 0 items restored", 30, ()),
     "application-out-of-sync": ("application argocd/data-platform: OutOfSync at 4f2a9c1 (Deployment "
                                 "data-platform/superset out of sync)", 30, ()),
     "db-backup-failing": ("failed (DeadlineExceeded", 150, ()),

@@ -1,44 +1,48 @@
-"""P2-POD-SECURITY: namespaces enforce Pod Security Admission, and no workload escapes it without a reason."""
+"""P2-POD-SECURITY: every platform pod meets the Pod Security Standards level the profile names, as admission
+would judge it today, and the namespaces enforce their level.
+
+Admission judges a pod once, when it is created; a pod admitted before its namespace was labelled, while the
+label was relaxed, or before a debug container was added, keeps running. So every pod and every template is
+judged here with upstream's own checks (readiness/pod_security.py, proven against the real admission plugin by
+tests/test_psa_oracle.py).
+
+Adversarial table P2-POD-SECURITY:
+- job-pod: a privileged, root pod of a Job (templates of Deployments, StatefulSets, DaemonSets only were read)
+- admitted-while-relaxed: the namespace says enforce=restricted, but a pod admitted while it said privileged
+  still runs privileged (admission never re-checks)
+- added-capability: `capabilities.add: [SYS_ADMIN]`, with privileged, host namespaces and root all unset
+- privilege-escalation: `allowPrivilegeEscalation: true` (or left unset) on a non-root container
+- seccomp-unconfined: `seccompProfile: {type: Unconfined}` on one container while the pod sets RuntimeDefault
+- host-port: a container port with `hostPort: 9100`
+- ephemeral-debug: kubectl debug --profile=sysadmin added a privileged ephemeral container to a compliant pod
+- exemption-for-another-control: the profile waives hostPathVolumes for the log agent, which also runs privileged
+"""
 from readiness.criteria import criterion
 from readiness.evidence import attach_table
+from readiness.pod_security import evaluate, without_host_path
 from readiness.verdict import fail, require_data
-from suites.workloads import platform_pod_specs
+from suites.pod_sources import platform_pod_sources
 
 ENFORCE = "pod-security.kubernetes.io/enforce"
 STRICTNESS = {"privileged": 0, "baseline": 1, "restricted": 2}
 
 
-def violations(pod_spec: dict) -> list[str]:
-    """What in a pod spec breaks the baseline/restricted rules this criterion stands for."""
-    found = [f"host{ns}" for ns in ("Network", "PID", "IPC") if pod_spec.get(f"host{ns}")]
-    found += [f"hostPath volume {v['name']}" for v in pod_spec.get("volumes") or [] if "hostPath" in v]
-    pod_ctx = pod_spec.get("securityContext") or {}
-    for container in (pod_spec.get("initContainers") or []) + (pod_spec.get("containers") or []):
-        ctx = container.get("securityContext") or {}
-        name = container["name"]
-        if ctx.get("privileged"):
-            found.append(f"container {name} privileged")
-        user = ctx.get("runAsUser", pod_ctx.get("runAsUser"))
-        non_root = ctx.get("runAsNonRoot", pod_ctx.get("runAsNonRoot"))
-        if user == 0:
-            found.append(f"container {name} runs as root (runAsUser 0)")
-        elif non_root is not True and user is None:
-            found.append(f"container {name} may run as root (no runAsNonRoot or runAsUser)")
-    return found
-
-
 @criterion("P2-POD-SECURITY", 2, "Pod security enforced", severity="critical",
-           requirement="Each platform namespace enforces Pod Security Admission at the profile's level (or its "
-                       "namespace's own level), and no workload runs privileged, on the host's network, PID or IPC "
-                       "namespace, with a hostPath volume or as root, unless the profile exempts it with a reason.",
-           next_step="Label the namespace pod-security.kubernetes.io/enforce=LEVEL; set securityContext "
-                     "(runAsNonRoot, no privileged) on the named containers, or exempt them in the profile with "
-                     "a reason.", profile_keys=("phase2.pod_security",))
-def test_namespaces_enforce_pod_security_and_workloads_comply(snapshot, profile):
+           requirement="Every pod of the platform namespaces, whoever owns it and with its init and ephemeral "
+                       "containers, and every workload, Job and CronJob template there meets the Pod Security "
+                       "Standards level the profile names, judged with upstream's checks, except for the controls "
+                       "the profile waives for a named workload with a reason; and each platform namespace enforces "
+                       "Pod Security Admission at its level.",
+           next_step="Set the named securityContext fields (runAsNonRoot, allowPrivilegeEscalation: false, "
+                     "capabilities drop ALL, seccompProfile RuntimeDefault) on the workload and roll it, delete the "
+                     "named pod if it is a leftover, label the namespace pod-security.kubernetes.io/enforce=LEVEL, "
+                     "or waive one control for the workload in the profile with a reason.",
+           profile_keys=("phase2.pod_security",))
+def test_every_pod_meets_the_level_and_namespaces_enforce_it(snapshot, profile):
     spec = profile.phase2.pod_security
     namespaces = {n["metadata"]["name"]: n for n in snapshot.items("namespaces")}
     require_data(namespaces, "kubernetes namespaces", "GET /api/v1/namespaces")
-    exempt = {(e.namespace, e.name): e.reason for e in spec.exemptions}
+    waived = {(e.namespace, e.name, e.control): e.reason for e in spec.exemptions}
     problems, rows = [], []
     for name in profile.platform.namespaces:
         wanted = spec.namespace_levels.get(name, spec.level)
@@ -49,16 +53,23 @@ def test_namespaces_enforce_pod_security_and_workloads_comply(snapshot, profile)
         rows.append(["namespace", name, f"enforce={have or '-'}", f"expected {wanted}"])
         if STRICTNESS.get(have, -1) < STRICTNESS[wanted]:
             problems.append(f"namespace {name}: {ENFORCE}={have or 'unset'}, expected {wanted}")
-    seen = 0
-    for kind, namespace, name, pod_spec in platform_pod_specs(snapshot, set(profile.platform.namespaces)):
+    seen, reported = 0, set()
+    for source in platform_pod_sources(snapshot, set(profile.platform.namespaces)):
         seen += 1
-        found = violations(pod_spec)
-        if not found:
-            continue
-        reason = exempt.get((namespace, name))
-        rows.append([kind, f"{namespace}/{name}", "; ".join(found), f"exempt: {reason}" if reason else "violation"])
-        if not reason:
-            problems.append(f"{kind} {namespace}/{name}: {'; '.join(found)}")
-    require_data(seen, "platform workloads", "workloads in the platform namespaces")
-    attach_table("pod security", ["kind", "object", "seen", "verdict"], rows)
+        found = evaluate(source.metadata, source.spec, spec.level)
+        kept = [v for v in found if (source.namespace, source.workload_name, v.control) not in waived]
+        if (source.namespace, source.workload_name, "hostPathVolumes") in waived and \
+                not any(v.control == "restrictedVolumes" for v in evaluate(
+                    source.metadata, without_host_path(source.spec), spec.level)):
+            kept = [v for v in kept if v.control != "restrictedVolumes"]     # only its hostPath volumes were
+        for v in found:
+            reason = waived.get((source.namespace, source.workload_name, v.control))
+            rows.append([source.shown, v.control, f"{v.reason} ({v.detail})", f"waived: {reason}" if reason
+                         else "violation"])
+        shown = "; ".join(f"{v.reason} ({v.detail})" if v.detail else v.reason for v in kept)
+        if kept and (source.namespace, source.workload, shown) not in reported:
+            reported.add((source.namespace, source.workload, shown))   # a template's pods repeat it: once
+            problems.append(f"{source.shown}: violates {spec.level}: {shown}")
+    require_data(seen, "platform pods and templates", "pods and workload templates in the platform namespaces")
+    attach_table("pod security", ["object", "control", "seen", "verdict"], rows)
     fail(problems)

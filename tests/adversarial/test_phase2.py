@@ -10,6 +10,7 @@ from readiness.profile import load_profile
 from suites.phase2 import test_certificates as certificates
 from suites.phase2 import test_images as image_checks
 from suites.phase2 import test_network_policies as netpol
+from suites.phase2 import test_pod_security as pod_security_checks
 from suites.phase2 import test_rbac as rbac
 from suites.phase2 import test_secrets_store as secrets_store
 from tests.builders import cond, pod, stamp, workload
@@ -451,3 +452,102 @@ def test_secrets_store_other_server_is_broken():
 def test_secrets_store_performance_standby_fails():
     verdict, message = vault(473)
     assert verdict == "failed" and "performance standby (reads only)" in message
+
+
+# P2-POD-SECURITY ------------------------------------------------------------------------------------------
+
+SAFE_CONTAINER = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+SAFE_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def compliant(name: str = "trino-1", owner: dict | None = None, namespace: str = NS, **container_context) -> dict:
+    p = running(name, {"app": name.rsplit("-", 1)[0]}, owner=owner, namespace=namespace)
+    p["spec"]["securityContext"] = dict(SAFE_POD)
+    p["spec"]["containers"][0]["securityContext"] = {**SAFE_CONTAINER, **container_context}
+    return p
+
+
+def labelled_namespaces(level: str = "restricted") -> list[dict]:
+    return [{"metadata": {"name": n, "labels": {"pod-security.kubernetes.io/enforce": PROFILE.phase2.pod_security
+                                                .namespace_levels.get(n, level)}}}
+            for n in PROFILE.platform.namespaces]
+
+
+def pod_security(*pods, profile=PROFILE, **objects):
+    return run(pod_security_checks.test_every_pod_meets_the_level_and_namespaces_enforce_it, profile=profile,
+               namespaces=labelled_namespaces(), pods=list(pods) or [compliant()], **objects)
+
+
+def test_pod_security_healthy_world_passes():
+    assert pod_security() == ("passed", "")
+
+
+@pytest.mark.row("P2-POD-SECURITY", "job-pod")
+def test_pod_security_privileged_root_job_pod_fails():
+    job_pod = compliant("migrate-x1", owner={"kind": "Job", "name": "migrate", "uid": "j"}, privileged=True,
+                        allowPrivilegeEscalation=True)
+    job_pod["spec"]["securityContext"] = {"runAsUser": 0}
+    verdict, message = pod_security(compliant(), job_pod)
+    assert verdict == "failed" and "Pod data-platform/migrate-x1 (of Job migrate): violates restricted: privileged " \
+                                   "(container \"main\" must not set securityContext.privileged=true)" in message
+
+
+@pytest.mark.row("P2-POD-SECURITY", "admitted-while-relaxed")
+def test_pod_security_running_pod_fails_though_the_namespace_enforces_restricted():
+    verdict, message = pod_security(compliant("trino-1", privileged=True, allowPrivilegeEscalation=True))
+    assert verdict == "failed" and "Pod data-platform/trino-1: violates restricted: privileged" in message
+    assert "namespace" not in message
+
+
+@pytest.mark.row("P2-POD-SECURITY", "added-capability")
+def test_pod_security_added_capability_fails():
+    verdict, message = pod_security(compliant(capabilities={"drop": ["ALL"], "add": ["SYS_ADMIN"]}))
+    assert verdict == "failed" and "unrestricted capabilities (container \"main\" must not include \"SYS_ADMIN\" in " \
+                                   "securityContext.capabilities.add)" in message
+
+
+@pytest.mark.row("P2-POD-SECURITY", "privilege-escalation")
+def test_pod_security_privilege_escalation_fails():
+    unset = compliant()
+    del unset["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"]
+    verdict, message = pod_security(unset)
+    assert verdict == "failed" and "allowPrivilegeEscalation != false (container \"main\" must set " \
+                                   "securityContext.allowPrivilegeEscalation=false)" in message
+
+
+@pytest.mark.row("P2-POD-SECURITY", "seccomp-unconfined")
+def test_pod_security_unconfined_container_under_a_confined_pod_fails():
+    verdict, message = pod_security(compliant(seccompProfile={"type": "Unconfined"}))
+    assert verdict == "failed" and "seccompProfile (container \"main\" must not set securityContext.seccompProfile." \
+                                   "type to \"Unconfined\")" in message
+
+
+@pytest.mark.row("P2-POD-SECURITY", "host-port")
+def test_pod_security_host_port_fails():
+    exposed = compliant()
+    exposed["spec"]["containers"][0]["ports"] = [{"containerPort": 9100, "hostPort": 9100}]
+    verdict, message = pod_security(exposed)
+    assert verdict == "failed" and "hostPort (container \"main\" uses hostPort 9100)" in message
+
+
+@pytest.mark.row("P2-POD-SECURITY", "ephemeral-debug")
+def test_pod_security_privileged_debug_container_fails():
+    debugged = compliant(owner={"kind": "Deployment", "name": "trino", "uid": "d"})
+    debugged["spec"]["ephemeralContainers"] = [{"name": "debugger-x", "image": IMAGE,
+                                                "securityContext": {"privileged": True}}]
+    verdict, message = pod_security(debugged)
+    assert verdict == "failed" and "Pod data-platform/trino-1 (of Deployment trino): violates restricted: " \
+                                   "privileged (container \"debugger-x\"" in message
+
+
+@pytest.mark.row("P2-POD-SECURITY", "exemption-for-another-control")
+def test_pod_security_waiver_of_host_path_does_not_cover_privileged():
+    agent = compliant("promtail-a1", owner={"kind": "DaemonSet", "name": "promtail", "uid": "p"},
+                      namespace="monitoring")
+    agent["spec"]["volumes"] = [{"name": "pods", "hostPath": {"path": "/var/log/pods"}}]
+    assert pod_security(compliant(), agent) == ("passed", "")        # the waived control alone
+    agent["spec"]["volumes"].append({"name": "share", "nfs": {}})
+    agent["spec"]["containers"][0]["securityContext"]["privileged"] = True
+    verdict, message = pod_security(compliant(), agent)
+    assert verdict == "failed" and "Pod monitoring/promtail-a1 (of DaemonSet promtail): violates restricted: " \
+                                   "privileged" in message and "restricted volume types" in message
