@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from readiness import timing
+
 
 def condition(obj: dict, cond_type: str) -> dict | None:
     for cond in (obj.get("status") or {}).get("conditions") or []:
@@ -87,7 +89,7 @@ def pods_of(obj: dict, pods: list[dict]) -> list[dict]:
 def started_at(pod: dict) -> dt.datetime:
     """When this incarnation of the pod started (a StatefulSet pod keeps its name across incarnations)."""
     stamp = (pod.get("status") or {}).get("startTime") or pod["metadata"]["creationTimestamp"]
-    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return timing.parse(stamp)
 
 
 def running_longer_than(pod: dict, seconds: float, now: dt.datetime | None = None) -> bool:
@@ -106,4 +108,4 @@ def ready_for(obj: dict, now: dt.datetime | None = None) -> float | None:
     if not stamp:
         return float("inf")
     now = now or dt.datetime.now(dt.timezone.utc)
-    return (now - dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds()
+    return timing.age_s(stamp, now)

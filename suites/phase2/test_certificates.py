@@ -16,6 +16,7 @@ import datetime as dt
 from readiness.criteria import criterion
 from readiness.evidence import attach_json, attach_table
 from readiness.per_profile import per_profile
+from readiness.timing import age_s
 from readiness.verdict import fail
 from fixtures.kube import condition
 
@@ -31,12 +32,6 @@ CERTIFICATES = dict(
     next_step="kubectl describe certificate: check the issuer and the ACME challenge; renew manually with cmctl "
               "renew if renewal is stuck; a served chain that differs from the Certificate means the ingress or "
               "tunnel still holds an old secret.", profile_keys=("phase2.certificates",))
-
-
-def _age_s(stamp: str | None, now: dt.datetime) -> float | None:
-    if not stamp:
-        return None
-    return (now - dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds()
 
 
 @criterion(**CERTIFICATES)
@@ -55,7 +50,7 @@ def test_certificates_ready_and_not_expiring(snapshot, profile):
         not_after = cert.get("status", {}).get("notAfter")
         days = None
         if not_after:
-            days = (dt.datetime.fromisoformat(not_after.replace("Z", "+00:00")) - now).total_seconds() / 86400
+            days = -age_s(not_after, now) / 86400
         rows.append([ref, ready.get("status"), not_after, f"{days:.1f}" if days is not None else "-"])
         status = cert.get("status") or {}
         generation, observed = cert["metadata"].get("generation"), ready.get("observedGeneration")
@@ -65,13 +60,13 @@ def test_certificates_ready_and_not_expiring(snapshot, profile):
         elif generation is not None and observed is not None and observed < generation:
             problems.append(f"certificate {ref}: Ready is for generation {observed}, the spec is at generation "
                             f"{generation} (not issued for the current spec)")
-        renewal = _age_s(status.get("renewalTime"), now)
+        renewal = age_s(status.get("renewalTime"), now)
         if renewal is not None and renewal > RENEWAL_GRACE_S:
             problems.append(f"certificate {ref}: renewal overdue since {status['renewalTime']}"
                             + (f" (last failure {status['lastFailureTime']}, "
                                f"{status.get('failedIssuanceAttempts', '?')} failed attempts)"
                                if status.get("lastFailureTime") else ""))
-        not_before = _age_s(status.get("notBefore"), now)
+        not_before = age_s(status.get("notBefore"), now)
         if not_before is not None and not_before < 0:
             problems.append(f"certificate {ref}: not valid before {status['notBefore']} (in the future)")
         if days is None:
