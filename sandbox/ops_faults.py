@@ -17,6 +17,8 @@ from sandbox.layout import Layout
 
 VELERO, ARGO = platform.BACKUP_NS, platform.GITOPS_NS
 DRIFTED_APP, DRIFTED = "data-platform", ("Deployment", "data-platform", "superset")
+FAILED_BACKUP, UNVALIDATED, GONE_NAMESPACE = "daily-platform-failed", "platform-all", "data-platform-old"
+NARROWED = {"matchLabels": {"backup-tier": "legacy"}}
 UNMANAGED = "debug-toolbox"
 
 
@@ -34,18 +36,32 @@ def _location(available: bool) -> Callable[[Layout], None]:
 
 
 def _failed_backup(layout: Layout) -> None:
-    started = _now()
-    kube.apply(layout, [{
-        "apiVersion": "velero.io/v1", "kind": "Backup",
-        "metadata": {"name": "daily-platform-failed", "namespace": VELERO,
-                     "labels": {"velero.io/schedule-name": "daily-platform"}},
-        "spec": {"includedNamespaces": list(platform.PLATFORM_NAMESPACES), "ttl": "720h0m0s"},
-        "status": {"phase": "PartiallyFailed", "startTimestamp": platform.stamp(started),
-                   "completionTimestamp": platform.stamp(started), "errors": 3, "warnings": 1}}])
+    started = _now() - dt.timedelta(minutes=12)       # it has just finished, as the daily schedule's newest backup
+    kube.apply(layout, [platform.backup("daily-platform", started, phase="PartiallyFailed", errors=3, warnings=1,
+                                        name=FAILED_BACKUP)])
 
 
 def _restore_age(days: float) -> Callable[[Layout], None]:
     return lambda layout: kube.apply(layout, [platform.restore(_now(), days_ago=days)])
+
+
+def _empty_restore(layout: Layout) -> None:
+    """The restore test still points at a namespace that was renamed: Velero completes it, restoring nothing."""
+    kube.apply(layout, [platform.restore(_now(), namespace=GONE_NAMESPACE, items=0)])
+
+
+def _unvalidated(on: bool) -> Callable[[Layout], None]:
+    """The platform's backups moved to a new Schedule Velero never validated (it has no status), the old
+    schedules narrowed to objects labelled for a tier nothing carries any more."""
+    def act(layout: Layout) -> None:
+        if on:
+            kube.apply(layout, [platform.schedule(UNVALIDATED, _now(), validated=False)])
+        for name in platform.SCHEDULES:
+            merge_patch("schedule", VELERO, name, {"spec": {"template": {
+                "labelSelector": NARROWED if on else None}}})(layout)
+        if not on:
+            delete("schedule", VELERO, UNVALIDATED)(layout)
+    return act
 
 
 def _drift(on: bool) -> Callable[[Layout], None]:
@@ -72,11 +88,17 @@ OPS_FAULTS = [
     Fault("schedule-paused", "P5-BACKUP-SCHEDULE", "velero/daily-platform paused (velero schedule pause)",
           merge_patch("schedule", VELERO, "daily-platform", {"spec": {"paused": True}}),
           merge_patch("schedule", VELERO, "daily-platform", {"spec": {"paused": False}})),
+    Fault("schedule-unvalidated", "P5-BACKUP-SCHEDULE", f"the platform's backups moved to velero/{UNVALIDATED}, "
+          "which Velero never validated (no status); the old schedules narrowed by a label selector",
+          _unvalidated(True), _unvalidated(False)),
     Fault("backup-failed", "P5-BACKUP-RECENT", "the daily schedule's newest backup PartiallyFailed with 3 errors",
           _failed_backup,
-          delete("backup", VELERO, "daily-platform-failed")),
+          delete("backup", VELERO, FAILED_BACKUP)),
     Fault("restore-stale", "P5-RESTORE-TEST", "the last restore test was 45 days ago",
-          _restore_age(45), _restore_age(3)),
+          _restore_age(45), _restore_age(platform.RESTORE_DAYS_AGO)),
+    Fault("restore-empty", "P5-RESTORE-TEST", f"the only recent restore test Completed with 0 items, from "
+          f"namespace {GONE_NAMESPACE}, which does not exist",
+          _empty_restore, _restore_age(platform.RESTORE_DAYS_AGO)),
     Fault("application-out-of-sync", "P7-SYNCED", f"argocd/{DRIFTED_APP}: {DRIFTED[0]} {DRIFTED[2]} drifted "
           "from git", _drift(True), _drift(False)),
     Fault("unmanaged-workload", "P7-NO-DRIFT", f"data-platform/{UNMANAGED} deployed by hand, outside any "

@@ -230,30 +230,79 @@ def stamp(when: dt.datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+VELERO = "velero.io/v1"
+# What Velero v1.18's controllers write (pkg/apis/velero/v1, pkg/controller): counts are omitempty, so a healthy
+# object carries no errors, warnings or validationErrors; a finished backup or restore carries its progress with
+# both counts equal, a validated schedule its phase and skipImmediately, a location its validation and sync times.
+BACKUP_FORMAT = {"version": 1, "formatVersion": "1.1.0"}            # pkg/backup/backup.go
+SCHEDULES = {"daily-platform": ("0 2 * * *", 412), "weekly-full": ("0 3 * * 0", 418)}     # cron, items backed up
+AUTO_EXCLUDED = {"excludedNamespaceScopedResources": ["volumesnapshots.snapshot.storage.k8s.io"],
+                 "excludedClusterScopedResources": ["volumesnapshotcontents.snapshot.storage.k8s.io"]}
+NON_RESTORABLE = ["nodes", "events", "events.events.k8s.io", "backups.velero.io", "restores.velero.io",
+                  "resticrepositories.velero.io", "csinodes.storage.k8s.io", "volumeattachments.storage.k8s.io",
+                  "backuprepositories.velero.io"]
+RESTORE_TEST, RESTORE_DAYS_AGO, RESTORED_ITEMS = "restore-test-daily-platform", 1, 163
+
+
+def _counts(**counts: int) -> dict:
+    return {key: value for key, value in counts.items() if value}
+
+
+def backup_storage_location(now: dt.datetime) -> dict:
+    return {"apiVersion": VELERO, "kind": "BackupStorageLocation", "metadata": _meta("default", BACKUP_NS),
+            "spec": {"provider": "aws", "default": True, "accessMode": "ReadWrite",
+                     "objectStorage": {"bucket": "254carbon-backups"}, "config": {"region": "us-east-1"}},
+            "status": {"phase": "Available", "lastValidationTime": stamp(now), "lastSyncedTime": stamp(now)}}
+
+
+def schedule_template() -> dict:
+    return {"includedNamespaces": list(PLATFORM_NAMESPACES), "ttl": "720h0m0s"}
+
+
+def schedule(name: str, now: dt.datetime, validated: bool = True) -> dict:
+    """A Schedule; one Velero validated carries its phase, last backup and the skipImmediately it defaults."""
+    obj = {"apiVersion": VELERO, "kind": "Schedule", "metadata": _meta(name, BACKUP_NS),
+           "spec": {"schedule": SCHEDULES.get(name, ("0 1 * * *", 0))[0], "template": schedule_template()}}
+    if validated:
+        obj["spec"]["skipImmediately"] = False
+        obj["status"] = {"phase": "Enabled", "lastBackup": stamp(now - dt.timedelta(hours=6))}
+    return obj
+
+
+def backup(schedule_name: str, started: dt.datetime, phase: str = "Completed", errors: int = 0, warnings: int = 0,
+           name: str | None = None) -> dict:
+    """A Backup the schedule made, with the spec and status Velero's backup controller writes."""
+    items = SCHEDULES[schedule_name][1]
+    major, minor = KUBERNETES.lstrip("v").split(".")[:2]
+    meta = _meta(name or f"{schedule_name}-{started:%Y%m%d%H%M%S}", BACKUP_NS,
+                 **{"velero.io/schedule-name": schedule_name, "velero.io/storage-location": "default"})
+    meta["annotations"] = {"velero.io/source-cluster-k8s-gitversion": KUBERNETES,
+                           "velero.io/source-cluster-k8s-major-version": major,
+                           "velero.io/source-cluster-k8s-minor-version": minor, "velero.io/resource-timeout": "10m0s"}
+    return {"apiVersion": VELERO, "kind": "Backup", "metadata": meta,
+            "spec": {**schedule_template(), **AUTO_EXCLUDED, "metadata": {}, "hooks": {}, "storageLocation": "default",
+                     "defaultVolumesToFsBackup": False, "snapshotMoveData": False, "csiSnapshotTimeout": "10m0s",
+                     "itemOperationTimeout": "4h0m0s", "volumeGroupSnapshotLabelKey": "velero.io/volume-group"},
+            "status": {**BACKUP_FORMAT, "phase": phase, "expiration": stamp(started + dt.timedelta(days=30)),
+                       "startTimestamp": stamp(started),
+                       "completionTimestamp": stamp(started + dt.timedelta(minutes=12)),
+                       "progress": _counts(totalItems=items, itemsBackedUp=items), "hookStatus": {},
+                       **_counts(errors=errors, warnings=warnings)}}
+
+
+def velero_objects(now: dt.datetime) -> list[dict]:
+    """The location, the two schedules with their last two daily backups each, and the last restore test."""
+    objs = [backup_storage_location(now)]
+    for name in SCHEDULES:
+        objs.append(schedule(name, now))
+        objs += [backup(name, now - dt.timedelta(days=days, hours=6)) for days in (0, 1)]
+    return objs + [restore(now)]
+
+
 def backups_and_gitops(now: dt.datetime) -> list[dict]:
     """Velero and Argo CD objects with the status their controllers write (their CRDs have no status
     subresource, so the status is part of the object)."""
-    velero = "velero.io/v1"
-    objs: list[dict] = [
-        {"apiVersion": velero, "kind": "BackupStorageLocation", "metadata": _meta("default", BACKUP_NS),
-         "spec": {"provider": "aws", "default": True, "objectStorage": {"bucket": "254carbon-backups"}},
-         "status": {"phase": "Available", "lastValidationTime": stamp(now)}}]
-    for name, cron in (("daily-platform", "0 2 * * *"), ("weekly-full", "0 3 * * 0")):
-        objs.append({"apiVersion": velero, "kind": "Schedule", "metadata": _meta(name, BACKUP_NS),
-                     "spec": {"schedule": cron, "template": {"includedNamespaces": list(PLATFORM_NAMESPACES),
-                                                             "ttl": "720h0m0s"}},
-                     "status": {"phase": "Enabled", "lastBackup": stamp(now - dt.timedelta(hours=6))}})
-        for days in (0, 1):
-            started = now - dt.timedelta(days=days, hours=6)
-            objs.append({"apiVersion": velero, "kind": "Backup",
-                         "metadata": _meta(f"{name}-{started:%Y%m%d%H%M%S}", BACKUP_NS,
-                                           **{"velero.io/schedule-name": name}),
-                         "spec": {"includedNamespaces": list(PLATFORM_NAMESPACES), "ttl": "720h0m0s"},
-                         "status": {"phase": "Completed", "startTimestamp": stamp(started),
-                                    "completionTimestamp": stamp(started + dt.timedelta(minutes=12)),
-                                    "expiration": stamp(started + dt.timedelta(days=30)),
-                                    "errors": 0, "warnings": 0}})
-    objs.append(restore(now, days_ago=3))
+    objs = velero_objects(now)
     for app in ARGO_APPS:
         objs.append({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": _meta(app, GITOPS_NS),
                      "spec": {"project": "default", "destination": {"server": "https://kubernetes.default.svc",
@@ -273,17 +322,19 @@ PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
 PSA_LEVELS = {MONITORING_NS: "privileged"}      # the log agent's hostPath needs it; the profile exempts it
 
 
-RESTORE_TEST = "restore-test-daily-platform"
-
-
-def restore(now: dt.datetime, days_ago: float) -> dict:
-    """The last restore test: the daily schedule's backup of that day restored into a scratch namespace."""
+def restore(now: dt.datetime, days_ago: float = RESTORE_DAYS_AGO, namespace: str = "data-platform",
+            items: int = RESTORED_ITEMS) -> dict:
+    """The last restore test: ``namespace`` of the daily schedule's backup of that day restored into a scratch
+    namespace; the spec as Velero completes it (backupName, non-restorable exclusions), the status it writes."""
     started = now - dt.timedelta(days=days_ago)
-    return {"apiVersion": "velero.io/v1", "kind": "Restore", "metadata": _meta(RESTORE_TEST, BACKUP_NS),
-            "spec": {"scheduleName": "daily-platform", "namespaceMapping": {"data-platform": "restore-test"}},
+    source = f"daily-platform-{started - dt.timedelta(hours=6):%Y%m%d%H%M%S}"
+    return {"apiVersion": VELERO, "kind": "Restore", "metadata": _meta(RESTORE_TEST, BACKUP_NS),
+            "spec": {"backupName": source, "scheduleName": "daily-platform", "includedNamespaces": [namespace],
+                     "namespaceMapping": {namespace: "restore-test"}, "excludedResources": NON_RESTORABLE,
+                     "itemOperationTimeout": "4h0m0s", "hooks": {}},
             "status": {"phase": "Completed", "startTimestamp": stamp(started),
-                       "completionTimestamp": stamp(started + dt.timedelta(minutes=9)), "errors": 0,
-                       "warnings": 0}}
+                       "completionTimestamp": stamp(started + dt.timedelta(minutes=9)),
+                       "progress": _counts(totalItems=items, itemsRestored=items), "hookStatus": {}}}
 
 
 def namespaces() -> list[dict]:
