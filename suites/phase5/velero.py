@@ -1,0 +1,356 @@
+"""What Velero's objects mean, read as Velero v1.18 reads them (pkg/apis/velero/v1, pkg/util/collections,
+pkg/util/wildcard, pkg/controller): which Schedules Velero runs, what a backup spec backs up, and whether a
+Backup or Restore's status is one Velero writes when it has really moved items.
+
+- A Schedule runs only once Velero validated it (``status.phase`` Enabled; New, FailedValidation or no status
+  at all do not) and while it is not paused. Schedule validation checks only the cron expression: a template
+  Velero will refuse is caught by the backup controller, so each backup of it ends FailedValidation
+  (``spec_errors`` repeats those checks).
+- Namespaces: an empty include list or ``*`` means every namespace; include and exclude entries are globs
+  (``*``, ``?``, ``[abc]``), excludes win; a namespace labelled ``velero.io/exclude-from-backup=true`` is
+  added to every backup's excludes.
+- A namespace is backed up *whole* only when nothing narrows the backup inside it: a ``labelSelector`` or
+  ``orLabelSelectors`` (an unset field filters nothing; a set selector is read with Kubernetes' semantics,
+  ``readiness.ready.selects``: ``{}`` selects everything, a null entry nothing), included resources other than
+  all, excluded resources other than those Velero excludes itself (and those the profile allows), a resource
+  policy nobody reviewed, or volume data left behind.
+- Volume data: ``snapshotVolumes`` unset means snapshots are taken; ``false`` means none, and then only
+  file-system backup saves a volume's data. With ``defaultVolumesToFsBackup`` (or the deprecated
+  ``defaultVolumesToRestic``) not ``true`` it is opt-in per pod annotation, which is not credited here (the
+  snapshot does not keep which claim a pod volume mounts): a namespace with PersistentVolumeClaims is then
+  not backed up whole.
+- Velero's counts (``errors``, ``warnings``, ``progress.*``) are ``omitempty``: absent means 0. When a backup
+  or restore finishes Velero writes ``progress.totalItems`` and ``itemsBackedUp``/``itemsRestored`` equal; a
+  finished one without progress, with fewer items moved than counted, or with 0 moved proves nothing.
+"""
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+
+from readiness.ready import selects
+from readiness.timing import age_s, go_duration_s, parse, shown
+from readiness.verdict import require_data
+
+SCHEDULE_LABEL = "velero.io/schedule-name"
+EXCLUDE_LABEL = "velero.io/exclude-from-backup"
+# Velero adds these to every backup's exclusions (backup_controller.go autoExclude...) and every restore's
+# (restore_controller.go nonRestorableResources) itself: leaving them out narrows nothing.
+AUTO_EXCLUDED_FROM_BACKUP = frozenset({"volumesnapshots.snapshot.storage.k8s.io",
+                                       "volumesnapshotcontents.snapshot.storage.k8s.io"})
+NON_RESTORABLE = frozenset({"nodes", "events", "events.events.k8s.io", "backups.velero.io", "restores.velero.io",
+                            "resticrepositories.velero.io", "csinodes.storage.k8s.io",
+                            "volumeattachments.storage.k8s.io", "backuprepositories.velero.io"})
+FINISHED_BACKUP = ("Completed", "PartiallyFailed", "Failed", "FailedValidation")
+SCHEDULE_PHASES = ("New", "Enabled", "FailedValidation")
+# The API server, Velero and the suite read different clocks; a timestamp later than this ahead is impossible.
+CLOCK_SKEW_S = 300
+UNSUPPORTED_IN_GLOB = set("|(){},!")
+NAMESPACE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def ref(obj: dict) -> str:
+    return f"{obj['metadata']['namespace']}/{obj['metadata']['name']}"
+
+
+def count(status: dict, key: str) -> int:
+    return int(status.get(key) or 0)
+
+
+def template(schedule: dict) -> dict:
+    return (schedule.get("spec") or {}).get("template") or {}
+
+
+def not_validated(schedule: dict) -> str | None:
+    """Why Velero does not run this Schedule's backups (None when it validated it)."""
+    status = schedule.get("status") or {}
+    phase, errors = status.get("phase"), status.get("validationErrors") or []
+    if not phase:
+        return "never validated by Velero (no status.phase)"
+    if phase == "New":
+        return "phase New: not yet validated by Velero"
+    if phase == "FailedValidation":
+        return f"phase FailedValidation ({'; '.join(errors) or 'no validationErrors given'})"
+    if phase not in SCHEDULE_PHASES:
+        return f"phase {phase}, which Velero does not write"
+    if errors:
+        return f"phase Enabled with validationErrors ({'; '.join(errors)}), which Velero clears when it enables one"
+    return None
+
+
+def runs(schedule: dict) -> bool:
+    return not not_validated(schedule) and not (schedule.get("spec") or {}).get("paused")
+
+
+def _matches(patterns: list[str], name: str) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns if p)
+
+
+def includes_namespace(spec: dict, namespace: str) -> bool:
+    """Whether a backup or restore spec's namespace filter takes ``namespace`` (IncludesExcludes.ShouldInclude)."""
+    included = spec.get("includedNamespaces") or []
+    if _matches(spec.get("excludedNamespaces") or [], namespace):
+        return False
+    return not included or "*" in included or _matches(included, namespace)
+
+
+def _list_errors(what: str, includes: list[str], excludes: list[str], scoped: bool = False) -> list[str]:
+    """collections.ValidateIncludesExcludes / ValidateScopedIncludesExcludes."""
+    errors = []
+    if len(set(includes)) > 1 and "*" in includes:
+        errors.append(f"{what}: includes must be '*' alone or a list of items")
+    if "*" in excludes and (not scoped or len(set(excludes)) > 1 or includes):
+        errors.append(f"{what}: excludes cannot contain '*'" + (" with other items or any include" if scoped else ""))
+    errors += [f"{what}: {item} both included and excluded" for item in sorted(set(includes) & set(excludes))]
+    return errors
+
+
+def _namespace_error(pattern: str) -> str | None:
+    """wildcard.ValidateNamespaceName, then the name with its glob characters replaced must be a valid one."""
+    if UNSUPPORTED_IN_GLOB & set(pattern):
+        return f"namespace pattern {pattern!r} has characters Velero's globs do not support"
+    if "**" in pattern:
+        return f"namespace pattern {pattern!r} has consecutive asterisks"
+    at = 0
+    while at < len(pattern):
+        if pattern[at] == "]":
+            return f"namespace pattern {pattern!r} has an unmatched ']'"
+        if pattern[at] == "[":
+            close = pattern.find("]", at + 1)
+            if close < 0:
+                return f"namespace pattern {pattern!r} has an unclosed '['"
+            if close == at + 1:
+                return f"namespace pattern {pattern!r} has an empty '[]'"
+            at = close
+        at += 1
+    if pattern and not NAMESPACE_NAME.match(re.sub(r"[*?\[\]]", "x", pattern)):
+        return f"namespace {pattern!r} is not a valid namespace name"
+    return None
+
+
+OLD_FILTERS = ("includedResources", "excludedResources")
+NEW_FILTERS = ("includedClusterScopedResources", "excludedClusterScopedResources",
+               "includedNamespaceScopedResources", "excludedNamespaceScopedResources")
+
+
+def spec_errors(spec: dict) -> list[str]:
+    """The validation errors Velero's backup controller gives every backup of this spec (prepareBackupRequest):
+    such a backup ends FailedValidation and backs up nothing."""
+    errors = []
+    old = any(spec.get(k) for k in OLD_FILTERS) or spec.get("includeClusterResources") is not None
+    if old and any(spec.get(k) for k in NEW_FILTERS):
+        errors.append("old (includedResources, excludedResources, includeClusterResources) and new "
+                      "(...ScopedResources) resource filters used together")
+    if old:
+        errors += _list_errors("resources", spec.get("includedResources") or [], spec.get("excludedResources") or [])
+    else:
+        for scope in ("Cluster", "Namespace"):
+            errors += _list_errors(f"{scope.lower()}-scoped resources",
+                                   spec.get(f"included{scope}ScopedResources") or [],
+                                   spec.get(f"excluded{scope}ScopedResources") or [], scoped=True)
+    included, excluded = spec.get("includedNamespaces") or ["*"], spec.get("excludedNamespaces") or []
+    errors += _list_errors("namespaces", included, excluded)
+    errors += [e for e in (_namespace_error(p) for p in included + excluded if p != "*") if e]
+    if spec.get("labelSelector") is not None and spec.get("orLabelSelectors") is not None:
+        errors.append("labelSelector and orLabelSelectors both set, only one can be")
+    return errors
+
+
+def shown_selector(selector: dict | None) -> str:
+    if selector is None:
+        return "null"
+    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    parts += [f"{e.get('key')} {e.get('operator')} ({','.join(e.get('values') or [])})"
+              for e in selector.get("matchExpressions") or []]
+    return ",".join(parts) or "{}"
+
+
+def _selects_everything(selector: dict | None) -> bool:
+    return selector is not None and not selector.get("matchLabels") and not selector.get("matchExpressions")
+
+
+@dataclass
+class Cluster:
+    """What decides whether a spec takes a namespace whole, beyond the spec: the namespaces' labels, their
+    claims and pods, and what the profile allows a backup to leave out."""
+    namespace_labels: dict[str, dict] = field(default_factory=dict)
+    claims: dict[str, int] = field(default_factory=dict)
+    pod_labels: dict[str, list[dict]] = field(default_factory=dict)
+    excludable: frozenset[str] = frozenset()
+    reviewed_policies: frozenset[str] = frozenset()
+
+    @classmethod
+    def read(cls, snapshot, profile) -> "Cluster":
+        namespaces = snapshot.items("namespaces")
+        require_data(namespaces, "namespaces", "GET /api/v1/namespaces")
+        claims: dict[str, int] = {}
+        for claim in snapshot.items("persistentvolumeclaims"):
+            claims[claim["metadata"]["namespace"]] = claims.get(claim["metadata"]["namespace"], 0) + 1
+        pods: dict[str, list[dict]] = {}
+        for pod in snapshot.items("pods"):
+            pods.setdefault(pod["metadata"]["namespace"], []).append(pod["metadata"].get("labels") or {})
+        return cls({n["metadata"]["name"]: n["metadata"].get("labels") or {} for n in namespaces}, claims, pods,
+                   frozenset(r.lower() for r in profile.phase5.excludable_resources),
+                   frozenset(profile.phase5.reviewed_resource_policies))
+
+    def label_excluded(self, namespace: str) -> bool:
+        return (self.namespace_labels.get(namespace) or {}).get(EXCLUDE_LABEL) == "true"
+
+    def _selected(self, namespace: str, chosen) -> str:
+        pods = self.pod_labels.get(namespace, [])
+        return f"{sum(1 for labels in pods if chosen(labels))} of {len(pods)} pods in {namespace}"
+
+    def left_out(self, spec: dict, namespace: str, restore: bool = False) -> list[str]:
+        """What a spec whose namespace filter takes ``namespace`` still leaves out of it (empty: it takes it
+        whole). ``restore`` reads a Restore's spec, which has no scoped resource fields and restores volume
+        data unless ``restorePVs`` is false."""
+        verb = "restores" if restore else "backs up"
+        gaps = []
+        single, alternatives = spec.get("labelSelector"), spec.get("orLabelSelectors")
+        if single is not None and not _selects_everything(single):
+            chosen = self._selected(namespace, lambda labels: selects(single, labels))
+            gaps.append(f"{verb} only the objects its labelSelector {shown_selector(single)} selects ({chosen})")
+        if alternatives is not None and not any(_selects_everything(s) for s in alternatives):
+            chosen = self._selected(namespace, lambda labels: any(selects(s, labels) for s in alternatives))
+            gaps.append(f"{verb} only the objects its orLabelSelectors "
+                        f"{' | '.join(shown_selector(s) for s in alternatives) or '[]'} select ({chosen})")
+        allowed = self.excludable | (NON_RESTORABLE if restore else AUTO_EXCLUDED_FROM_BACKUP)
+        for key in ("includedResources", "includedNamespaceScopedResources"):
+            items = spec.get(key) or []
+            if items and "*" not in items:
+                gaps.append(f"{verb} only the resources {', '.join(items)} ({key})")
+        for key in ("excludedResources", "excludedNamespaceScopedResources"):
+            items = [r for r in spec.get(key) or [] if r.lower() not in allowed]
+            if items:
+                gaps.append(f"leaves out the resources {', '.join(items)} ({key})")
+        policy = (spec.get("resourcePolicy") or {}).get("name")
+        if policy and policy not in self.reviewed_policies:
+            gaps.append(f"its resource policy (ConfigMap {policy}) may leave objects or volume data out and is not "
+                        "in phase5.reviewed_resource_policies")
+        claims = self.claims.get(namespace, 0)
+        if claims and restore and spec.get("restorePVs") is False:
+            gaps.append(f"restorePVs false: the data of its {claims} PersistentVolumeClaims is not restored")
+        if claims and not restore and spec.get("snapshotVolumes") is False and not (
+                spec.get("defaultVolumesToFsBackup") is True or spec.get("defaultVolumesToRestic") is True):
+            gaps.append(f"snapshotVolumes false without file-system backup (defaultVolumesToFsBackup): the data of "
+                        f"its {claims} PersistentVolumeClaims in {namespace} is not backed up")
+        return gaps
+
+    def not_whole(self, spec: dict, namespace: str) -> list[str]:
+        """Why a backup spec does not back ``namespace`` up whole (empty: it does)."""
+        if not includes_namespace(spec, namespace):
+            return [f"does not include namespace {namespace}"]
+        if self.label_excluded(namespace):
+            return [f"namespace {namespace} is labelled {EXCLUDE_LABEL}=true, which Velero leaves out of every "
+                    "backup"]
+        errors = spec_errors(spec)
+        if errors:
+            return [f"Velero fails every backup of it ({'; '.join(errors)})"]
+        return self.left_out(spec, namespace)
+
+
+def stamp_problem(status: dict, key: str, now_age: float | None) -> str | None:
+    """Why a status timestamp is unusable: absent, or impossibly far in the future."""
+    if not status.get(key):
+        return f"no status.{key}"
+    if now_age is not None and now_age < -CLOCK_SKEW_S:
+        return f"status.{key} {status[key]} is {shown(-now_age)} in the future"
+    return None
+
+
+def finish_problems(status: dict) -> list[str]:
+    """Why a finished Backup or Restore's timestamps are not ones Velero writes."""
+    start, end = parse(status.get("startTimestamp")), parse(status.get("completionTimestamp"))
+    problems = [p for p in (stamp_problem(status, "completionTimestamp", age_s(status.get("completionTimestamp"))),)
+                if p]
+    if start and end and end < start:
+        problems.append(f"status.completionTimestamp {status['completionTimestamp']} is before its startTimestamp "
+                        f"{status['startTimestamp']}")
+    return problems
+
+
+def backup_faults(backup: dict) -> list[str]:
+    """Why a Backup is not one that saved something (empty: Completed, no errors, items written, timestamps and
+    expiration as Velero writes them)."""
+    status = backup.get("status") or {}
+    phase, errors, warnings = status.get("phase"), count(status, "errors"), count(status, "warnings")
+    if phase != "Completed":
+        why = status.get("failureReason") or "; ".join(status.get("validationErrors") or [])
+        return [f"{phase or 'no phase'}, {errors} errors, {warnings} warnings" + (f" ({why})" if why else "")]
+    faults = [f"Completed with {errors} errors"] if errors else []
+    progress = status.get("progress")
+    if progress is None:
+        faults.append("no status.progress: Velero did not record what it backed up")
+    else:
+        done, total = count(progress, "itemsBackedUp"), count(progress, "totalItems")
+        if done == 0:
+            faults.append("Completed with 0 items backed up")
+        elif done < total:
+            faults.append(f"backed up {done} of {total} items (Velero writes them equal when a backup finishes)")
+    faults += finish_problems(status)
+    since_expiry = age_s(status.get("expiration"))
+    if since_expiry is None:
+        faults.append("no status.expiration")
+    elif since_expiry >= 0:
+        faults.append(f"expired {shown(since_expiry)} ago (status.expiration {status['expiration']}): Velero "
+                      "deletes it")
+    if backup["metadata"].get("deletionTimestamp"):
+        faults.append("being deleted")
+    return faults
+
+
+def restore_faults(restore: dict) -> list[str]:
+    """Why a Restore is not one that put something back (empty: Completed, no errors, items restored)."""
+    status = restore.get("status") or {}
+    phase, errors, warnings = status.get("phase"), count(status, "errors"), count(status, "warnings")
+    if phase != "Completed":
+        why = status.get("failureReason") or "; ".join(status.get("validationErrors") or [])
+        return [f"{phase or 'no phase'}, {errors} errors, {warnings} warnings" + (f" ({why})" if why else "")]
+    faults = [f"Completed with {errors} errors"] if errors else []
+    progress = status.get("progress")
+    if progress is None:
+        faults.append("no status.progress: Velero did not record what it restored")
+    else:
+        done, total = count(progress, "itemsRestored"), count(progress, "totalItems")
+        if done == 0:
+            faults.append("Completed with 0 items restored")
+        elif done < total:
+            faults.append(f"restored {done} of {total} items (Velero writes them equal when a restore finishes)")
+    return faults + finish_problems(status)
+
+
+def started(obj: dict) -> str:
+    return (obj.get("status") or {}).get("startTimestamp") or obj["metadata"].get("creationTimestamp") or ""
+
+
+def backups_of(schedule: dict, backups: list[dict]) -> list[dict]:
+    """The schedule's backups (labelled with its name, in its namespace), newest first."""
+    meta = schedule["metadata"]
+    own = [b for b in backups if b["metadata"].get("namespace") == meta["namespace"]
+           and (b["metadata"].get("labels") or {}).get(SCHEDULE_LABEL) == meta["name"]]
+    return sorted(own, key=started, reverse=True)
+
+
+def latest_finished(schedule: dict, backups: list[dict]) -> dict | None:
+    """The newest of the schedule's backups that has finished (one still running is not judged yet)."""
+    return next((b for b in backups_of(schedule, backups)
+                 if (b.get("status") or {}).get("phase") in FINISHED_BACKUP), None)
+
+
+def retention(schedule: dict, backups: list[dict]) -> tuple[float | None, str]:
+    """(seconds, how it was read) a schedule keeps its backups. An unset or zero ttl is the server's default
+    (velero server --default-backup-ttl), which only its backups show: expiration minus start."""
+    text = template(schedule).get("ttl")
+    seconds = go_duration_s(text)
+    if text and seconds is None:
+        return None, f"ttl {text!r} is not a duration"
+    if seconds:
+        return seconds, f"ttl {text}"
+    for backup in backups_of(schedule, backups):
+        status = backup.get("status") or {}
+        begun, ends = parse(status.get("startTimestamp")), parse(status.get("expiration"))
+        if begun and ends:
+            kept = (ends - begun).total_seconds()
+            return kept, f"no ttl: the server's default, {shown(kept)} on backup {backup['metadata']['name']}"
+    return None, "no ttl: the server's default applies, and no backup of it shows what that is"

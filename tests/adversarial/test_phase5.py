@@ -1,0 +1,558 @@
+"""Phase 5's adversarial rows (suites/phase5/*.py docstrings) on recorded inputs: Velero and batch/v1 objects as
+their controllers write them, each broken the way the row says while its objects still look fine."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from readiness.profile import load_profile
+from suites.phase5.test_backups import test_backup_storage_locations_available_and_validated as location_check
+from suites.phase5.test_backups import test_enabled_schedules_cover_every_namespace_with_retention as schedule_check
+from suites.phase5.test_backups import test_latest_backup_of_each_schedule_completed_recently as recent_check
+from suites.phase5.test_backups import test_restore_from_scheduled_backup_completed_recently as restore_check
+from suites.phase5.test_db_backups import test_database_backup_cronjob_succeeds_recently as db_check
+from tests.builders import cond, stamp
+from tests.fakes import FakeSnapshot, empty_world, run_check
+from tests.suite_runner import ROOT
+
+PROFILE = load_profile(ROOT / "profiles" / "sandbox.yaml")
+PLATFORM = PROFILE.backup_namespaces
+V = "velero"
+HOUR, DAY = 3600, 86400
+
+
+def bsl(name: str = "default", default: bool = True, validated_s_ago: float | None = 60, **spec) -> dict:
+    status = {} if validated_s_ago is None else {"phase": "Available", "lastValidationTime": stamp(validated_s_ago),
+                                                 "lastSyncedTime": stamp(60)}
+    return {"kind": "BackupStorageLocation", "metadata": {"namespace": V, "name": name},
+            "spec": {"provider": "aws", "default": default, "objectStorage": {"bucket": "b"}, **spec}, "status": status}
+
+
+def schedule(name: str = "daily", status: dict | None = None, paused: bool = False, **template) -> dict:
+    template = {"includedNamespaces": ["*"], "ttl": "720h0m0s", **template}
+    return {"kind": "Schedule", "metadata": {"namespace": V, "name": name},
+            "spec": {"schedule": "0 2 * * *", "paused": paused, "skipImmediately": False, "template": template},
+            "status": {"phase": "Enabled", "lastBackup": stamp(2 * HOUR)} if status is None else status}
+
+
+def backup(name: str = "daily-1", of: str | None = "daily", started_s_ago: float = 2 * HOUR, phase: str = "Completed",
+           items: int = 400, spec: dict | None = None, **status) -> dict:
+    labels = {"velero.io/schedule-name": of} if of else {}
+    return {"kind": "Backup", "metadata": {"namespace": V, "name": name, "labels": labels},
+            "spec": {"includedNamespaces": ["*"], "ttl": "720h0m0s", "storageLocation": "default",
+                     "excludedNamespaceScopedResources": ["volumesnapshots.snapshot.storage.k8s.io"], **(spec or {})},
+            "status": {"version": 1, "formatVersion": "1.1.0", "phase": phase, "startTimestamp": stamp(started_s_ago),
+                       "completionTimestamp": stamp(started_s_ago - 600),
+                       "expiration": stamp(started_s_ago - 30 * DAY),
+                       "progress": {"totalItems": items, "itemsBackedUp": items} if items else {}, **status}}
+
+
+def restore(name: str = "restore-test", source: str = "daily-1", completed_s_ago: float = DAY, phase: str = "Completed",
+            items: int = 120, spec: dict | None = None, **status) -> dict:
+    return {"kind": "Restore", "metadata": {"namespace": V, "name": name},
+            "spec": {"backupName": source, "scheduleName": "daily", "includedNamespaces": ["data-platform"],
+                     "namespaceMapping": {"data-platform": "restore-test"}, "excludedResources": ["nodes", "events"],
+                     **(spec or {})},
+            "status": {"phase": phase, "startTimestamp": stamp(completed_s_ago + 540),
+                       "completionTimestamp": stamp(completed_s_ago),
+                       "progress": {"totalItems": items, "itemsRestored": items} if items else {}, **status}}
+
+
+def namespace(name: str, **labels) -> dict:
+    return {"kind": "Namespace", "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name, **labels}}}
+
+
+def claim(ns: str, name: str) -> dict:
+    return {"kind": "PersistentVolumeClaim", "metadata": {"namespace": ns, "name": name}, "spec": {}}
+
+
+def pod(ns: str, app: str) -> dict:
+    return {"kind": "Pod", "metadata": {"namespace": ns, "name": f"{app}-0", "labels": {"app": app}}, "spec": {},
+            "status": {"phase": "Running"}}
+
+
+def world(profile=PROFILE, locations=None, schedules=None, backups=None, restores=None, namespaces=None,
+          claims=None, pods=None, cronjobs=None, jobs=None) -> dict:
+    objects = {
+        "backupstoragelocations": [bsl()] if locations is None else locations,
+        "schedules": [schedule()] if schedules is None else schedules,
+        "backups": [backup()] if backups is None else backups,
+        "restores": [restore()] if restores is None else restores,
+        "namespaces": [namespace(n) for n in PLATFORM + ["kube-system", V]] if namespaces is None else namespaces,
+        "persistentvolumeclaims": [claim("data-platform", "data-postgresql-0"), claim("data-platform", "data-kafka-0")]
+        if claims is None else claims,
+        "pods": [pod("data-platform", a) for a in ("trino", "superset", "kafka")] if pods is None else pods,
+        "cronjobs": [cronjob()] if cronjobs is None else cronjobs,
+        "jobs": [job()] if jobs is None else jobs}
+    return {**empty_world(profile), "snapshot": FakeSnapshot(objects)}
+
+
+def failed_with(check, fixtures: dict, *needles: str, param=None) -> str:
+    verdict, message = run_check(check, fixtures, param)
+    assert verdict == "failed", (verdict, message)
+    for needle in needles:
+        assert needle in message, f"{needle!r} not in {message!r}"
+    return message
+
+
+# --- P5-BACKUP-LOCATION ---------------------------------------------------------------------------------------
+
+def test_healthy_location_passes():
+    assert run_check(location_check, world()) == ("passed", "")
+
+
+@pytest.mark.row("P5-BACKUP-LOCATION", "stale-validation")
+def test_a_location_validated_days_ago_fails():
+    failed_with(location_check, world(locations=[bsl(validated_s_ago=3 * DAY)]),
+                "backupstoragelocation velero/default: last validated 3.0d ago, expected within 24.0h")
+
+
+@pytest.mark.row("P5-BACKUP-LOCATION", "never-validated")
+def test_a_location_without_status_fails():
+    failed_with(location_check, world(locations=[bsl(validated_s_ago=None)]),
+                "backupstoragelocation velero/default: phase unknown",
+                "last validated never (no status.lastValidationTime)")
+
+
+@pytest.mark.row("P5-BACKUP-LOCATION", "validation-in-future")
+def test_a_location_validated_in_the_future_fails():
+    failed_with(location_check, world(locations=[bsl(validated_s_ago=-3 * DAY)]),
+                "backupstoragelocation velero/default: status.lastValidationTime", "is 3.0d in the future")
+
+
+@pytest.mark.row("P5-BACKUP-LOCATION", "read-only")
+def test_a_read_only_location_fails():
+    failed_with(location_check, world(locations=[bsl(accessMode="ReadOnly")]),
+                "backupstoragelocation velero/default: accessMode ReadOnly, so Velero refuses every backup to it")
+
+
+@pytest.mark.row("P5-BACKUP-LOCATION", "validation-disabled")
+def test_a_location_whose_validation_is_disabled_fails():
+    failed_with(location_check, world(locations=[bsl(validationFrequency="0s")]),
+                "backupstoragelocation velero/default: validationFrequency 0s: Velero never validates it again")
+
+
+@pytest.mark.row("P5-BACKUP-LOCATION", "missing-location")
+def test_a_schedule_writing_to_a_missing_location_fails():
+    failed_with(location_check, world(schedules=[schedule(storageLocation="secondary")]),
+                "backupstoragelocation velero/secondary: used by schedule velero/daily but not found")
+
+
+@pytest.mark.row("P5-BACKUP-LOCATION", "no-default")
+def test_a_schedule_without_location_needs_a_default_one():
+    failed_with(location_check, world(locations=[bsl("secondary", default=False)]),
+                "schedule velero/daily: names no storage location and none is the default")
+
+
+def test_a_location_only_an_unvalidated_schedule_names_is_not_judged():
+    assert run_check(location_check, world(schedules=[schedule(), schedule("new", status={},
+                                                                           storageLocation="gone")])) == ("passed", "")
+
+
+# --- P5-BACKUP-SCHEDULE ---------------------------------------------------------------------------------------
+
+def test_healthy_schedule_passes():
+    assert run_check(schedule_check, world()) == ("passed", "")
+
+
+def test_file_system_backup_protects_volumes_without_snapshots():
+    fixtures = world(schedules=[schedule(snapshotVolumes=False, defaultVolumesToFsBackup=True)])
+    assert run_check(schedule_check, fixtures) == ("passed", "")
+
+
+def test_a_reviewed_resource_policy_and_an_allowed_exclusion_narrow_nothing():
+    profile = PROFILE.model_copy(update={"phase5": PROFILE.phase5.model_copy(update={
+        "reviewed_resource_policies": ["volume-policy"], "excludable_resources": ["events"]})})
+    fixtures = world(profile, schedules=[schedule(resourcePolicy={"kind": "configmap", "name": "volume-policy"},
+                                                  excludedNamespaceScopedResources=["events"])])
+    assert run_check(schedule_check, fixtures) == ("passed", "")
+
+
+def test_globs_that_take_every_platform_namespace_cover_it():
+    fixtures = world(schedules=[schedule(includedNamespaces=["data-*", "*-prod", "c?????????-tunnel", "[ci]*",
+                                                             "monitoring"])])
+    assert run_check(schedule_check, fixtures) == ("passed", "")
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "unvalidated")
+def test_a_schedule_velero_never_validated_does_not_count():
+    failed_with(schedule_check, world(schedules=[schedule(status={})]),
+                "schedule velero/daily: never validated by Velero (no status.phase)",
+                "namespace data-platform: no validated, unpaused schedule with enough retention backs it up whole")
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "phase-new")
+def test_a_new_schedule_does_not_count():
+    failed_with(schedule_check, world(schedules=[schedule(status={"phase": "New"})]),
+                "schedule velero/daily: phase New: not yet validated by Velero", "namespace vault-prod: no validated")
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "failed-validation")
+def test_a_schedule_that_failed_validation_does_not_count():
+    status = {"phase": "FailedValidation", "validationErrors": ["invalid schedule: expected exactly 5 fields"]}
+    failed_with(schedule_check, world(schedules=[schedule(status=status)]),
+                "schedule velero/daily: phase FailedValidation (invalid schedule: expected exactly 5 fields)")
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "invalid-template")
+def test_a_schedule_whose_backups_all_fail_validation_does_not_count():
+    bad = schedule(labelSelector={"matchLabels": {"app": "trino"}}, orLabelSelectors=[{"matchLabels": {"app": "x"}}])
+    failed_with(schedule_check, world(schedules=[bad]),
+                "schedule velero/daily: Velero fails every backup of it (labelSelector and orLabelSelectors both set")
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "selector-narrows")
+def test_a_label_selector_matching_nothing_does_not_cover_the_namespaces():
+    failed_with(schedule_check, world(schedules=[schedule(labelSelector={"matchLabels": {"backup": "yes"}})]),
+                "namespace data-platform: no validated, unpaused schedule with enough retention backs it up whole "
+                "(velero/daily: backs up only the objects its labelSelector backup=yes selects (0 of 3 pods in "
+                "data-platform))")
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "or-selectors-narrow")
+def test_or_label_selectors_naming_some_apps_do_not_cover_the_namespace():
+    selectors = [{"matchLabels": {"app": "trino"}}, {"matchLabels": {"app": "superset"}}]
+    failed_with(schedule_check, world(schedules=[schedule(orLabelSelectors=selectors)]),
+                "velero/daily: backs up only the objects its orLabelSelectors app=trino | app=superset select "
+                "(2 of 3 pods in data-platform)")
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "resources-narrow")
+def test_a_schedule_of_configmaps_only_does_not_cover_the_namespaces():
+    failed_with(schedule_check, world(schedules=[schedule(includedResources=["configmaps"])]),
+                "namespace cert-manager: no validated",
+                "velero/daily: backs up only the resources configmaps (includedResources)")
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "scoped-resources-narrow")
+def test_excluded_namespace_scoped_resources_leave_the_namespace_incomplete():
+    narrowed = schedule(excludedNamespaceScopedResources=["secrets", "persistentvolumeclaims"])
+    failed_with(schedule_check, world(schedules=[narrowed]),
+                "leaves out the resources secrets, persistentvolumeclaims (excludedNamespaceScopedResources)")
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "glob-excludes")
+def test_an_exclude_glob_drops_the_namespaces_it_matches():
+    message = failed_with(schedule_check, world(schedules=[schedule(excludedNamespaces=["*-prod"])]),
+                          "namespace vault-prod: no validated, unpaused schedule with enough retention backs it up "
+                          "whole")
+    assert "namespace data-platform" not in message
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "glob-misses")
+def test_an_include_glob_covers_only_the_namespaces_it_matches():
+    message = failed_with(schedule_check, world(schedules=[schedule(includedNamespaces=["data-*"])]),
+                          "namespace vault-prod: no validated", "namespace monitoring: no validated")
+    assert "namespace data-platform" not in message
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "volumes-unprotected")
+def test_no_snapshots_and_no_file_system_backup_leave_volume_data_out():
+    message = failed_with(schedule_check, world(schedules=[schedule(snapshotVolumes=False)]),
+                          "namespace data-platform: no validated, unpaused schedule with enough retention backs it up "
+                          "whole (velero/daily: snapshotVolumes false without file-system backup "
+                          "(defaultVolumesToFsBackup): the data of its 2 PersistentVolumeClaims in data-platform is "
+                          "not backed up)")
+    assert "namespace vault-prod" not in message        # no claims there: nothing of it is left out
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "namespace-label-excluded")
+def test_a_namespace_labelled_exclude_from_backup_is_not_covered():
+    labels = [namespace(n, **({"velero.io/exclude-from-backup": "true"} if n == "vault-prod" else {}))
+              for n in PLATFORM]
+    failed_with(schedule_check, world(namespaces=labels),
+                "namespace vault-prod: labelled velero.io/exclude-from-backup=true, which Velero leaves out of every "
+                "backup")
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "default-ttl-short")
+def test_the_server_default_ttl_seen_on_backups_is_judged():
+    no_ttl = schedule()
+    del no_ttl["spec"]["template"]["ttl"]
+    short = backup(expiration=stamp(2 * HOUR - 3 * DAY))
+    failed_with(schedule_check, world(schedules=[no_ttl], backups=[short]),
+                "schedule velero/daily: no ttl: the server's default, 3.0d on backup daily-1, expected at least 720h")
+
+
+def test_no_ttl_and_no_backup_cannot_show_retention():
+    no_ttl = schedule()
+    del no_ttl["spec"]["template"]["ttl"]
+    failed_with(schedule_check, world(schedules=[no_ttl], backups=[]),
+                "schedule velero/daily: no ttl: the server's default applies, and no backup of it shows what that is")
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "unreviewed-resource-policy")
+def test_an_unreviewed_resource_policy_may_narrow_the_backup():
+    failed_with(schedule_check, world(schedules=[schedule(resourcePolicy={"kind": "configmap", "name": "skip-pvs"})]),
+                "velero/daily: its resource policy (ConfigMap skip-pvs) may leave objects or volume data out and is "
+                "not in phase5.reviewed_resource_policies")
+
+
+# --- P5-BACKUP-RECENT -----------------------------------------------------------------------------------------
+
+def test_healthy_recent_backup_passes():
+    assert run_check(recent_check, world()) == ("passed", "")
+
+
+def test_a_running_backup_is_not_judged_before_it_finishes():
+    running = backup("daily-2", started_s_ago=60, phase="InProgress")
+    assert run_check(recent_check, world(backups=[backup(), running])) == ("passed", "")
+
+
+@pytest.mark.row("P5-BACKUP-RECENT", "zero-items")
+def test_a_backup_of_nothing_does_not_count():
+    failed_with(recent_check, world(backups=[backup(items=0)]),
+                "backup velero/daily-1 (schedule daily): Completed with 0 items backed up",
+                "namespace data-platform: no Completed backup with items backs it up whole")
+
+
+@pytest.mark.row("P5-BACKUP-RECENT", "no-progress")
+def test_a_backup_without_progress_does_not_count():
+    silent = backup()
+    del silent["status"]["progress"]
+    failed_with(recent_check, world(backups=[silent]),
+                "backup velero/daily-1 (schedule daily): no status.progress: Velero did not record what it backed up")
+
+
+@pytest.mark.row("P5-BACKUP-RECENT", "items-short")
+def test_a_backup_that_wrote_fewer_items_than_it_counted_does_not_count():
+    short = backup(progress={"totalItems": 412, "itemsBackedUp": 120})
+    failed_with(recent_check, world(backups=[short]),
+                "backup velero/daily-1 (schedule daily): backed up 120 of 412 items")
+
+
+@pytest.mark.row("P5-BACKUP-RECENT", "completed-with-errors")
+def test_a_completed_backup_with_errors_does_not_count():
+    failed_with(recent_check, world(backups=[backup(errors=2)]),
+                "backup velero/daily-1 (schedule daily): Completed with 2 errors")
+
+
+@pytest.mark.row("P5-BACKUP-RECENT", "outside-platform")
+def test_a_backup_of_other_namespaces_does_not_cover_the_platform():
+    elsewhere = backup(spec={"includedNamespaces": ["kube-system"]})
+    failed_with(recent_check, world(backups=[elsewhere]),
+                "namespace data-platform: no Completed backup with items backs it up whole")
+
+
+@pytest.mark.row("P5-BACKUP-RECENT", "latest-failed")
+def test_the_newest_finished_backup_of_a_schedule_must_have_completed():
+    newest = backup("daily-2", started_s_ago=HOUR, phase="PartiallyFailed", errors=1)
+    failed_with(recent_check, world(backups=[backup(), newest]),
+                "backup velero/daily-2 (schedule daily): PartiallyFailed, 1 errors, 0 warnings")
+
+
+@pytest.mark.row("P5-BACKUP-RECENT", "expired")
+def test_an_expired_backup_does_not_count():
+    failed_with(recent_check, world(backups=[backup(started_s_ago=3 * HOUR, expiration=stamp(2 * HOUR))]),
+                "backup velero/daily-1 (schedule daily): expired 2.0h ago")
+
+
+@pytest.mark.row("P5-BACKUP-RECENT", "completion-in-future")
+def test_a_backup_completed_in_the_future_does_not_count():
+    failed_with(recent_check, world(backups=[backup(completionTimestamp=stamp(-DAY))]),
+                "backup velero/daily-1 (schedule daily): status.completionTimestamp", "is 24.0h in the future")
+
+
+@pytest.mark.row("P5-BACKUP-RECENT", "narrowed-backup")
+def test_a_backup_narrowed_by_a_label_selector_does_not_cover_the_namespace():
+    narrowed = backup(spec={"labelSelector": {"matchLabels": {"app": "trino"}}})
+    failed_with(recent_check, world(backups=[narrowed]),
+                "namespace data-platform: no Completed backup with items backs it up whole (newest including it: "
+                "backup velero/daily-1: backs up only the objects its labelSelector app=trino selects")
+
+
+def test_a_backup_older_than_the_window_fails():
+    failed_with(recent_check, world(backups=[backup(started_s_ago=3 * DAY)]),
+                "namespace data-platform: its newest whole backup velero/daily-1 completed 3.0d ago, expected within")
+
+
+# --- P5-RESTORE-TEST ------------------------------------------------------------------------------------------
+
+def test_healthy_restore_test_passes():
+    assert run_check(restore_check, world()) == ("passed", "")
+
+
+def test_a_restore_whose_backup_was_garbage_collected_still_counts():
+    assert run_check(restore_check, world(backups=[])) == ("passed", "")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "empty-restore")
+def test_an_empty_restore_of_a_missing_namespace_is_not_a_restore_test():
+    empty = restore(items=0, spec={"includedNamespaces": ["does-not-exist"]})
+    failed_with(restore_check, world(restores=[empty]),
+                "velero: no restore of a scheduled backup into the platform's namespaces Completed with items",
+                "restore velero/restore-test: Completed with 0 items restored; its namespaces (does-not-exist) match "
+                "none of the platform's")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "outside-platform")
+def test_a_restore_of_kube_system_is_not_a_restore_test_of_the_platform():
+    failed_with(restore_check, world(restores=[restore(spec={"includedNamespaces": ["kube-system"]})]),
+                "restore velero/restore-test: its namespaces (kube-system) match none of the platform's")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "manual-backup")
+def test_a_restore_of_a_manual_backup_is_not_a_restore_test():
+    manual = backup("manual-1", of=None)
+    of_manual = restore(source="manual-1", spec={"scheduleName": ""})
+    failed_with(restore_check, world(backups=[manual], restores=[of_manual]),
+                "restore velero/restore-test: restores backup manual-1, which no schedule made")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "partially-failed")
+def test_a_partially_failed_restore_is_not_a_restore_test():
+    failed_with(restore_check, world(restores=[restore(phase="PartiallyFailed", errors=2)]),
+                "restore velero/restore-test: PartiallyFailed, 2 errors, 0 warnings")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "completed-with-errors")
+def test_a_completed_restore_with_errors_is_not_a_restore_test():
+    failed_with(restore_check, world(restores=[restore(errors=3)]),
+                "restore velero/restore-test: Completed with 3 errors")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "no-progress")
+def test_a_restore_without_progress_is_not_a_restore_test():
+    silent = restore()
+    del silent["status"]["progress"]
+    failed_with(restore_check, world(restores=[silent]),
+                "restore velero/restore-test: no status.progress: Velero did not record what it restored")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "selector-restore")
+def test_a_restore_of_a_few_labelled_objects_is_not_a_restore_test():
+    failed_with(restore_check, world(restores=[restore(spec={"labelSelector": {"matchLabels": {"app": "trino"}}})]),
+                "restore velero/restore-test: restores data-platform only in part: restores only the objects its "
+                "labelSelector app=trino selects (1 of 3 pods in data-platform)")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "source-outside-platform")
+def test_a_restore_of_every_namespace_of_a_kube_system_backup_is_not_a_restore_test():
+    source = backup(spec={"includedNamespaces": ["kube-system"]})
+    failed_with(restore_check, world(backups=[source], restores=[restore(spec={"includedNamespaces": []})]),
+                "restore velero/restore-test: its backup daily-1 holds none of the platform's namespaces it asks for "
+                "(it holds kube-system)")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "stale")
+def test_a_restore_test_older_than_the_window_fails():
+    failed_with(restore_check, world(restores=[restore(completed_s_ago=45 * DAY)]),
+                "velero: the last completed restore from a scheduled backup was 45.0d ago, expected within 30 days")
+
+
+# --- P5-DB-BACKUP ---------------------------------------------------------------------------------------------
+
+DB = PROFILE.phase5.db_backups[0]
+CRONJOB_UID = "uid-cronjob"
+
+
+def cronjob(uid: str = CRONJOB_UID, name: str = DB.name, suspend: bool = False, template_suspend: bool = False,
+            **status) -> dict:
+    return {"kind": "CronJob", "metadata": {"namespace": DB.namespace, "name": name, "uid": uid},
+            "spec": {"schedule": "* * * * *", "suspend": suspend, "concurrencyPolicy": "Forbid",
+                     "jobTemplate": {"spec": {"suspend": template_suspend, "backoffLimit": 0, "template": {}}}},
+            "status": {"lastScheduleTime": stamp(60), "lastSuccessfulTime": stamp(59), **status}}
+
+
+def job(name: str = "backup-1", created_s_ago: float = 120, result: str = "Complete", owner_uid: str = CRONJOB_UID,
+        owner: str = DB.name, completions: int | None = 1, parallelism: int = 1, **status) -> dict:
+    failed = {**cond("Failed", True, "DeadlineExceeded"), "message": "Job was active longer than specified deadline",
+              "lastTransitionTime": stamp(created_s_ago - 30)}
+    succeeded = [cond("SuccessCriteriaMet", True, "CompletionsReached"), cond("Complete", True, "CompletionsReached")]
+    conditions = succeeded if result == "Complete" else [cond("FailureTarget", True, "DeadlineExceeded"), failed]
+    done = {"completionTime": stamp(created_s_ago - 60), "succeeded": 1} if result == "Complete" else {"failed": 1}
+    spec = {"parallelism": parallelism, "backoffLimit": 0, "template": {}}
+    if completions is not None:
+        spec["completions"] = completions
+    owners = [{"apiVersion": "batch/v1", "kind": "CronJob", "name": owner, "uid": owner_uid, "controller": True}]
+    return {"kind": "Job", "metadata": {"namespace": DB.namespace, "name": name,
+                                        "creationTimestamp": stamp(created_s_ago), "ownerReferences": owners},
+            "spec": spec, "status": {"startTime": stamp(created_s_ago), "conditions": conditions, **done, **status}}
+
+
+def db(**objects) -> tuple[str, str]:
+    return run_check(db_check, world(**objects), DB)
+
+
+def test_healthy_database_backup_passes():
+    assert db() == ("passed", "")
+
+
+def test_a_one_pod_job_retried_after_a_failed_pod_is_a_success():
+    assert db(jobs=[job(failed=1)]) == ("passed", "")
+
+
+@pytest.mark.row("P5-DB-BACKUP", "suspended-cronjob")
+def test_a_suspended_backup_cronjob_fails():
+    failed_with(db_check, world(cronjobs=[cronjob(suspend=True)]), f"cronjob {DB.ref}: suspended", param=DB)
+
+
+@pytest.mark.row("P5-DB-BACKUP", "suspended-job-template")
+def test_a_cronjob_whose_jobs_are_created_suspended_fails():
+    failed_with(db_check, world(cronjobs=[cronjob(template_suspend=True)]),
+                f"cronjob {DB.ref}: its jobTemplate is suspended, so every Job it creates waits and never runs",
+                param=DB)
+
+
+@pytest.mark.row("P5-DB-BACKUP", "newest-job-failed")
+def test_a_failed_newest_job_fails_despite_a_fresh_last_successful_time():
+    failed_with(db_check, world(jobs=[job("backup-1", created_s_ago=180), job("backup-2", 60, result="Failed")]),
+                f"cronjob {DB.ref}: last Job backup-2 failed (DeadlineExceeded: Job was active longer", param=DB)
+
+
+@pytest.mark.row("P5-DB-BACKUP", "last-successful-time-only")
+def test_a_last_successful_time_without_a_job_on_record_is_not_a_success():
+    failed_with(db_check, world(jobs=[]), f"cronjob {DB.ref}: no fully successful Job on record", "lastSuccessfulTime",
+                param=DB)
+
+
+@pytest.mark.row("P5-DB-BACKUP", "job-of-earlier-cronjob")
+def test_a_job_of_an_earlier_cronjob_of_the_same_name_does_not_count():
+    failed_with(db_check, world(jobs=[job(owner_uid="uid-deleted-cronjob")]),
+                f"cronjob {DB.ref}: no fully successful Job on record", param=DB)
+
+
+@pytest.mark.row("P5-DB-BACKUP", "job-of-another-cronjob")
+def test_a_job_of_another_cronjob_does_not_count():
+    other = cronjob(uid="uid-other", name="redis-backup")
+    failed_with(db_check, world(cronjobs=[cronjob(), other], jobs=[job(owner_uid="uid-other", owner="redis-backup")]),
+                f"cronjob {DB.ref}: no fully successful Job on record", param=DB)
+
+
+@pytest.mark.row("P5-DB-BACKUP", "success-policy-partial")
+def test_an_indexed_job_declared_complete_by_its_success_policy_is_partial():
+    indexed = job(completions=3, completionMode="Indexed", completedIndexes="0")
+    indexed["spec"].update(completionMode="Indexed", successPolicy={"rules": [{"succeededCount": 1}]})
+    failed_with(db_check, world(jobs=[indexed]),
+                f"cronjob {DB.ref}: last Job backup-1 did not back everything up (declared Complete by its "
+                "successPolicy with 1 of 3 completions)", param=DB)
+
+
+@pytest.mark.row("P5-DB-BACKUP", "work-queue-partial")
+def test_a_parallel_job_complete_after_one_success_with_failed_pods_is_partial():
+    failed_with(db_check, world(jobs=[job(completions=None, parallelism=3, failed=2)]),
+                f"cronjob {DB.ref}: last Job backup-1 did not back everything up (2 of its 3 parallel pods failed",
+                param=DB)
+
+
+@pytest.mark.row("P5-DB-BACKUP", "failed-indexes")
+def test_a_complete_job_with_failed_indexes_is_partial():
+    failed_with(db_check, world(jobs=[job(completions=3, succeeded=2, failedIndexes="1")]),
+                f"cronjob {DB.ref}: last Job backup-1 did not back everything up (indexes 1 failed)", param=DB)
+
+
+@pytest.mark.row("P5-DB-BACKUP", "completion-in-future")
+def test_a_job_completed_in_the_future_is_not_a_success():
+    failed_with(db_check, world(jobs=[job(completionTime=stamp(-DAY))]),
+                f"cronjob {DB.ref}: last Job backup-1 did not back everything up (status.completionTime",
+                "in the future", param=DB)
+
+
+def test_objects_are_not_changed_by_the_checks():
+    fixtures = world()
+    before = copy.deepcopy(fixtures["snapshot"].answers)
+    for check in (location_check, schedule_check, recent_check, restore_check):
+        run_check(check, fixtures)
+    run_check(db_check, fixtures, DB)
+    assert fixtures["snapshot"].answers == before
