@@ -2,22 +2,37 @@
 proven against the sandbox in test_faults.py)."""
 from __future__ import annotations
 
+import copy
+import datetime as dt
+import json
+
+import pytest
+
 from readiness.profile import load_profile
 from readiness.timing import go_duration_s
-from suites.phase5.test_backups import covers, latest_backup
+from sandbox import infrastructure, kube, platform
+from sandbox.faults import FAULTS
+from suites.phase5.test_backups import test_backup_storage_locations_available_and_validated as location_check
+from suites.phase5.test_backups import test_latest_backup_of_each_schedule_completed_recently as recent_check
 from suites.phase5.test_backups import test_restore_from_scheduled_backup_completed_recently as restore_check
 from suites.phase5.test_backups import test_enabled_schedules_cover_every_namespace_with_retention as schedule_check
+from suites.phase5.velero import includes_namespace, latest_finished
 from suites.phase7.test_gitops import test_every_platform_workload_is_managed_by_an_application as drift_check
 from suites.phase7.test_gitops import tracked_by
 from tests.builders import stamp
 from tests.fakes import FakeSnapshot, empty_world, run_check
 from tests.suite_runner import ROOT
+from tests.test_faults import EXPECTED
 
 PROFILE = load_profile(ROOT / "profiles" / "sandbox.yaml")
 
 
 def world(**objects) -> dict:
     return {**empty_world(PROFILE), "snapshot": FakeSnapshot(objects)}
+
+
+def namespaces() -> list[dict]:
+    return [{"metadata": {"name": ns}} for ns in PROFILE.backup_namespaces]
 
 
 def schedule(name: str, included=None, excluded=None, ttl="720h0m0s", paused=False) -> dict:
@@ -34,24 +49,27 @@ def test_go_durations():
 
 
 def test_schedule_coverage_follows_included_and_excluded_namespaces():
-    assert covers(schedule("a"), "vault-prod")
-    assert not covers(schedule("a", excluded=["vault-prod"]), "vault-prod")
-    assert not covers(schedule("a", included=["data-platform"]), "vault-prod")
-    verdict, message = run_check(schedule_check, world(schedules=[
+    template = lambda s: s["spec"]["template"]
+    assert includes_namespace(template(schedule("a")), "vault-prod")
+    assert not includes_namespace(template(schedule("a", excluded=["vault-prod"])), "vault-prod")
+    assert not includes_namespace(template(schedule("a", included=["data-platform"])), "vault-prod")
+    verdict, message = run_check(schedule_check, world(namespaces=namespaces(), schedules=[
         schedule("all-but-vault", excluded=["vault-prod"]), schedule("vault-short", included=["vault-prod"], ttl="168h"),
         schedule("vault-paused", included=["vault-prod"], paused=True)]))
     assert verdict == "failed"
     assert "schedule velero/vault-short: ttl 168h, expected at least 720h" in message
     assert "schedule velero/vault-paused: paused" in message
-    assert "namespace vault-prod: no enabled schedule" in message and "namespace data-platform" not in message
+    assert "namespace vault-prod: no validated, unpaused schedule" in message
+    assert "namespace data-platform" not in message
 
 
 def test_latest_backup_is_the_newest_of_its_own_schedule():
-    def backup(name, schedule_name, hours_ago):
+    def backup(name, schedule_name, hours_ago, phase="Completed"):
         return {"metadata": {"namespace": "velero", "name": name, "labels": {"velero.io/schedule-name": schedule_name}},
-                "status": {"startTimestamp": stamp(hours_ago * 3600)}}
-    found = latest_backup(schedule("daily"), [backup("old", "daily", 30), backup("new", "daily", 2),
-                                              backup("other", "weekly", 1)])
+                "status": {"phase": phase, "startTimestamp": stamp(hours_ago * 3600)}}
+    found = latest_finished(schedule("daily"), [backup("old", "daily", 30), backup("new", "daily", 2),
+                                                backup("other", "weekly", 1),
+                                                backup("running", "daily", 0, "InProgress")])
     assert found["metadata"]["name"] == "new"
 
 
@@ -62,8 +80,11 @@ def test_a_restore_of_a_manual_backup_or_a_failed_restore_is_not_a_restore_test(
          "status": {"phase": "Completed", "completionTimestamp": stamp(3600)}},
         {"metadata": {"namespace": "velero", "name": "r2"}, "spec": {"scheduleName": "daily"},
          "status": {"phase": "PartiallyFailed", "completionTimestamp": stamp(3600)}}]
-    verdict, message = run_check(restore_check, world(backups=backups, restores=restores))
-    assert verdict == "failed" and "no Restore from a scheduled backup has Completed (2 restores seen)" in message
+    verdict, message = run_check(restore_check, world(namespaces=namespaces(), backups=backups, restores=restores))
+    assert verdict == "failed" and "no restore of a scheduled backup into the platform's namespaces Completed with " \
+                                   "items (2 restores seen)" in message
+    assert "restore velero/r1: no status.progress" in message and "restores backup manual, which no schedule made" \
+        in message and "restore velero/r2: PartiallyFailed, 0 errors, 0 warnings" in message
 
 
 def test_tracking_annotation_names_its_application_and_unknown_applications_fail():
@@ -77,8 +98,83 @@ def test_tracking_annotation_names_its_application_and_unknown_applications_fail
 
 
 def test_a_schedule_without_location_needs_a_default_one():
-    from suites.phase5.test_backups import test_backup_storage_locations_available_and_validated as location_check
     bsl = {"metadata": {"namespace": "velero", "name": "secondary"}, "spec": {"default": False},
            "status": {"phase": "Available", "lastValidationTime": stamp(60)}}
     verdict, message = run_check(location_check, world(backupstoragelocations=[bsl], schedules=[schedule("daily")]))
     assert verdict == "failed" and "schedule velero/daily: names no storage location and none is the default" in message
+
+
+# Phase 5's Velero faults, proven on recorded inputs: each fault's own code runs against an in-memory API holding
+# the sandbox's healthy objects, and must fail its criterion alone, with the text tests/test_faults.py expects
+# of it on the live sandbox, until its heal.
+VELERO_CHECKS = {"P5-BACKUP-LOCATION": location_check, "P5-BACKUP-SCHEDULE": schedule_check,
+                 "P5-BACKUP-RECENT": recent_check, "P5-RESTORE-TEST": restore_check}
+PLURAL = {"backupstoragelocation": "backupstoragelocations", "schedule": "schedules", "backup": "backups",
+          "restore": "restores", "namespace": "namespaces", "persistentvolumeclaim": "persistentvolumeclaims"}
+
+
+def _merge_patch(target, patch):
+    """RFC 7386, as kubectl patch --type=merge."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = _merge_patch(merged.get(key), value)
+    return merged
+
+
+class MemoryApi:
+    """The sandbox's API as far as these faults use it: an apply replaces the object (the sandbox's field manager
+    owns every field it sets), a merge patch, a delete."""
+
+    def __init__(self, objects: list[dict]):
+        self.objects = {}
+        self.apply(None, objects)
+
+    def apply(self, layout, objects, subresource=None):
+        for obj in objects:
+            self.objects[(obj["kind"].lower(), obj["metadata"].get("namespace"), obj["metadata"]["name"])] = \
+                copy.deepcopy(obj)
+
+    def kubectl(self, layout, *args, stdin=None, check=True, timeout=120):
+        flag, namespace, verb, kind, name, *rest = args
+        assert flag == "-n" and verb in ("patch", "delete"), args
+        if verb == "delete":
+            self.objects.pop((kind, namespace, name), None)
+        else:
+            key = (kind, namespace, name)
+            self.objects[key] = _merge_patch(self.objects[key], json.loads(rest[rest.index("-p") + 1]))
+
+    def fixtures(self) -> dict:
+        found: dict[str, list] = {}
+        for (kind, _, _), obj in self.objects.items():
+            if kind in PLURAL:
+                found.setdefault(PLURAL[kind], []).append(obj)
+        return {**empty_world(PROFILE), "snapshot": FakeSnapshot(found)}
+
+
+def _verdicts(api: MemoryApi) -> dict[str, tuple[str, str]]:
+    fixtures = api.fixtures()
+    return {cid: run_check(check, fixtures) for cid, check in VELERO_CHECKS.items()}
+
+
+@pytest.mark.parametrize("name", sorted(n for n, f in FAULTS.items() if f.criterion in VELERO_CHECKS))
+def test_velero_fault_fails_only_its_criterion_until_healed(monkeypatch, name):
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    cluster = [o for o in platform.platform_objects() + infrastructure.objects()
+               if o["kind"] in ("Namespace", "PersistentVolumeClaim")]
+    api = MemoryApi(platform.velero_objects(now) + cluster)
+    monkeypatch.setattr(kube, "apply", api.apply)
+    monkeypatch.setattr(kube, "kubectl", api.kubectl)
+    assert _verdicts(api) == {cid: ("passed", "") for cid in VELERO_CHECKS}, "the healthy sandbox objects fail"
+    fault = FAULTS[name]
+    fault.apply(None)
+    broken = _verdicts(api)
+    verdict, message = broken.pop(fault.criterion)
+    assert verdict == "failed" and EXPECTED[name][0] in message, (verdict, message)
+    assert broken == {cid: ("passed", "") for cid in broken}, f"{name} broke other criteria too: {broken}"
+    fault.heal(None)
+    assert _verdicts(api) == {cid: ("passed", "") for cid in VELERO_CHECKS}, f"{name} did not heal"
