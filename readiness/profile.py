@@ -426,7 +426,7 @@ class Phase5(Strict):
     namespaces: list[str] | None = None           # to be covered by backup schedules (default: the platform's)
     location_max_age_s: int = Field(3600, ge=60)  # a storage location validated at most this long ago
     min_ttl_hours: float = Field(720, gt=0)       # backups kept at least this long (30 days)
-    backup_max_age_s: int = Field(86400, ge=60)   # each schedule's latest backup completed within this
+    backup_max_age_s: int = Field(86400, ge=60)   # each namespace's newest whole backup completed within this
     restore_max_age_days: float = Field(30, gt=0)  # a restore from a scheduled backup completed within this
     excludable_resources: list[str] = []          # a backup or restore test may leave these out (e.g. events) and
     #                                              still take a namespace whole; Velero's own exclusions always may
