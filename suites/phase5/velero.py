@@ -10,10 +10,10 @@ Backup or Restore's status is one Velero writes when it has really moved items.
   (``*``, ``?``, ``[abc]``), excludes win; a namespace labelled ``velero.io/exclude-from-backup=true`` is
   added to every backup's excludes.
 - A namespace is backed up *whole* only when nothing narrows the backup inside it: a ``labelSelector`` or
-  ``orLabelSelectors`` (an unset field filters nothing; a set selector is read with Kubernetes' semantics,
-  ``readiness.ready.selects``: ``{}`` selects everything, a null entry nothing), included resources other than
-  all, excluded resources other than those Velero excludes itself (and those the profile allows), a resource
-  policy nobody reviewed, or volume data left behind.
+  ``orLabelSelectors`` (an unset field or an empty list filters nothing; a set selector is read with Kubernetes'
+  semantics, ``readiness.ready.selects``: ``{}`` selects everything, a null entry nothing), included resources
+  other than all, excluded resources other than those Velero excludes itself (and those the profile allows), a
+  resource policy nobody reviewed, or volume data left behind.
 - Volume data: ``snapshotVolumes`` unset means snapshots are taken; ``false`` means none, and then only
   file-system backup saves a volume's data. With ``defaultVolumesToFsBackup`` (or the deprecated
   ``defaultVolumesToRestic``) not ``true`` it is opt-in per pod annotation, which is not credited here (the
@@ -211,7 +211,7 @@ class Cluster:
         if single is not None and not _selects_everything(single):
             chosen = self._selected(namespace, lambda labels: selects(single, labels))
             gaps.append(f"{verb} only the objects its labelSelector {shown_selector(single)} selects ({chosen})")
-        if alternatives is not None and not any(_selects_everything(s) for s in alternatives):
+        if alternatives and not any(_selects_everything(s) for s in alternatives):     # [] filters nothing
             chosen = self._selected(namespace, lambda labels: any(selects(s, labels) for s in alternatives))
             gaps.append(f"{verb} only the objects its orLabelSelectors "
                         f"{' | '.join(shown_selector(s) for s in alternatives) or '[]'} select ({chosen})")

@@ -169,6 +169,17 @@ def test_a_reviewed_resource_policy_and_an_allowed_exclusion_narrow_nothing():
     assert run_check(schedule_check, fixtures) == ("passed", "")
 
 
+def test_selectors_that_select_everything_cover_the_namespaces():
+    for narrowing in ({"labelSelector": {}}, {"orLabelSelectors": []}, {"orLabelSelectors": [None, {}]}):
+        assert run_check(schedule_check, world(schedules=[schedule(**narrowing)])) == ("passed", ""), narrowing
+
+
+def test_a_null_or_label_selector_selects_nothing():
+    failed_with(schedule_check, world(schedules=[schedule(orLabelSelectors=[None])]),
+                "velero/daily: backs up only the objects its orLabelSelectors null select (0 of 3 pods in "
+                "data-platform)")
+
+
 def test_globs_that_take_every_platform_namespace_cover_it():
     fixtures = world(schedules=[schedule(includedNamespaces=["data-*", "*-prod", "c?????????-tunnel", "[ci]*",
                                                              "monitoring"])])
