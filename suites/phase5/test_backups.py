@@ -44,6 +44,8 @@ Adversarial table P5-BACKUP-RECENT:
 - expired: the only backup of the namespace passed its status.expiration: Velero garbage-collects it
 - completion-in-future: status.completionTimestamp a day ahead of now
 - narrowed-backup: the recent backup's own spec had a labelSelector, so it holds only the labelled objects
+- snapshots-incomplete: Completed with volumeSnapshotsAttempted 3 and volumeSnapshotsCompleted 1: two
+  volumes' data is not in it
 
 Adversarial table P5-RESTORE-TEST:
 - empty-restore: a Completed restore with includedNamespaces [does-not-exist] and 0 items restored
@@ -55,6 +57,7 @@ Adversarial table P5-RESTORE-TEST:
 - selector-restore: the restore's labelSelector restored only a few labelled objects of the namespace
 - source-outside-platform: the restore takes every namespace but its source backup held only kube-system
 - stale: the only good restore completed 45 days ago
+- hook-failed: Completed, but its post-restore hook (the data check) failed: hookStatus.hooksFailed 1
 """
 from readiness.criteria import criterion
 from readiness.evidence import attach_table

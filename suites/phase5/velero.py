@@ -76,6 +76,8 @@ def not_validated(schedule: dict) -> str | None:
         return f"phase {phase}, which Velero does not write"
     if errors:
         return f"phase Enabled with validationErrors ({'; '.join(errors)}), which Velero clears when it enables one"
+    if not (schedule.get("spec") or {}).get("schedule"):
+        return "phase Enabled without a cron expression (spec.schedule), which Velero fails validation on"
     return None
 
 
@@ -262,12 +264,35 @@ def stamp_problem(status: dict, key: str, now_age: float | None) -> str | None:
 def finish_problems(status: dict) -> list[str]:
     """Why a finished Backup or Restore's timestamps are not ones Velero writes."""
     start, end = parse(status.get("startTimestamp")), parse(status.get("completionTimestamp"))
-    problems = [p for p in (stamp_problem(status, "completionTimestamp", age_s(status.get("completionTimestamp"))),)
+    problems = [p for p in (stamp_problem(status, "startTimestamp", None),
+                            stamp_problem(status, "completionTimestamp", age_s(status.get("completionTimestamp"))))
                 if p]
     if start and end and end < start:
         problems.append(f"status.completionTimestamp {status['completionTimestamp']} is before its startTimestamp "
                         f"{status['startTimestamp']}")
     return problems
+
+
+PARTS = {"backup": (("volume snapshots", "volumeSnapshots"), ("CSI volume snapshots", "csiVolumeSnapshots"),
+                    ("async item operations", "backupItemOperations")),
+         "restore": (("async item operations", "restoreItemOperations"),)}
+
+
+def unfinished_parts(status: dict, kind: str) -> list[str]:
+    """The parts of a Completed backup or restore that did not all succeed: volume snapshots, async plugin
+    operations, hooks (each normally turns it PartiallyFailed; a Completed one with them proves nothing)."""
+    faults = []
+    for noun, field_name in PARTS[kind]:
+        attempted, completed = count(status, f"{field_name}Attempted"), count(status, f"{field_name}Completed")
+        if completed < attempted:
+            faults.append(f"{completed} of {attempted} {noun} completed ({field_name}Completed)")
+        if count(status, f"{field_name}Failed"):
+            faults.append(f"{count(status, f'{field_name}Failed')} {noun} failed ({field_name}Failed)")
+    hooks = status.get("hookStatus") or {}
+    if count(hooks, "hooksFailed"):
+        faults.append(f"{count(hooks, 'hooksFailed')} of {count(hooks, 'hooksAttempted')} hooks failed "
+                      "(hookStatus.hooksFailed)")
+    return faults
 
 
 def backup_faults(backup: dict) -> list[str]:
@@ -288,7 +313,7 @@ def backup_faults(backup: dict) -> list[str]:
             faults.append("Completed with 0 items backed up")
         elif done < total:
             faults.append(f"backed up {done} of {total} items (Velero writes them equal when a backup finishes)")
-    faults += finish_problems(status)
+    faults += unfinished_parts(status, "backup") + finish_problems(status)
     since_expiry = age_s(status.get("expiration"))
     if since_expiry is None:
         faults.append("no status.expiration")
@@ -317,7 +342,7 @@ def restore_faults(restore: dict) -> list[str]:
             faults.append("Completed with 0 items restored")
         elif done < total:
             faults.append(f"restored {done} of {total} items (Velero writes them equal when a restore finishes)")
-    return faults + finish_problems(status)
+    return faults + unfinished_parts(status, "restore") + finish_problems(status)
 
 
 def started(obj: dict) -> str:

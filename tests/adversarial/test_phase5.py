@@ -373,6 +373,20 @@ def test_a_backup_narrowed_by_a_label_selector_does_not_cover_the_namespace():
                 "backup velero/daily-1: backs up only the objects its labelSelector app=trino selects")
 
 
+@pytest.mark.row("P5-BACKUP-RECENT", "snapshots-incomplete")
+def test_a_completed_backup_missing_volume_snapshots_does_not_count():
+    failed_with(recent_check, world(backups=[backup(volumeSnapshotsAttempted=3, volumeSnapshotsCompleted=1)]),
+                "backup velero/daily-1 (schedule daily): 1 of 3 volume snapshots completed (volumeSnapshotsCompleted)",
+                "namespace data-platform: no Completed backup with items backs it up whole")
+
+
+def test_a_backup_without_start_is_not_one_velero_finished():
+    started = backup()
+    del started["status"]["startTimestamp"]
+    failed_with(recent_check, world(backups=[started]),
+                "backup velero/daily-1 (schedule daily): no status.startTimestamp")
+
+
 def test_a_backup_older_than_the_window_fails():
     failed_with(recent_check, world(backups=[backup(started_s_ago=3 * DAY)]),
                 "namespace data-platform: its newest whole backup velero/daily-1 completed 3.0d ago, expected within")
@@ -450,6 +464,19 @@ def test_a_restore_of_every_namespace_of_a_kube_system_backup_is_not_a_restore_t
 def test_a_restore_test_older_than_the_window_fails():
     failed_with(restore_check, world(restores=[restore(completed_s_ago=45 * DAY)]),
                 "velero: the last completed restore from a scheduled backup was 45.0d ago, expected within 30 days")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "hook-failed")
+def test_a_restore_whose_hook_failed_is_not_a_restore_test():
+    failed_with(restore_check, world(restores=[restore(hookStatus={"hooksAttempted": 1, "hooksFailed": 1})]),
+                "restore velero/restore-test: 1 of 1 hooks failed (hookStatus.hooksFailed)")
+
+
+def test_an_enabled_schedule_without_cron_does_not_count():
+    no_cron = schedule()
+    no_cron["spec"]["schedule"] = ""
+    failed_with(schedule_check, world(schedules=[no_cron]),
+                "schedule velero/daily: phase Enabled without a cron expression (spec.schedule)")
 
 
 # --- P5-DB-BACKUP ---------------------------------------------------------------------------------------------
