@@ -46,7 +46,10 @@ def _restore_age(days: float) -> Callable[[Layout], None]:
 
 
 def _empty_restore(layout: Layout) -> None:
-    """The restore test still points at a namespace that was renamed: Velero completes it, restoring nothing."""
+    """The restore test still points at a namespace that was renamed: Velero completes it, restoring nothing
+    (``progress: {}``). Each restore test is a new Restore; applied over the old one, the API server would turn
+    the emptied progress into null."""
+    delete("restore", VELERO, platform.RESTORE_TEST)(layout)
     kube.apply(layout, [platform.restore(_now(), namespace=GONE_NAMESPACE, items=0)])
 
 

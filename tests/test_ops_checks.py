@@ -126,9 +126,20 @@ def _merge_patch(target, patch):
     return merged
 
 
+def _server_side_applied(old, new):
+    """What the API server keeps when the sandbox's field manager, owning every field it set, applies ``new`` over
+    ``old``: ``new``, except that a map it empties becomes null (seen on the sandbox: a Restore's progress)."""
+    if not isinstance(new, dict):
+        return new
+    kept = {}
+    for key, value in new.items():
+        before = old.get(key) if isinstance(old, dict) else None
+        kept[key] = None if value == {} and before else _server_side_applied(before, value)
+    return kept
+
+
 class MemoryApi:
-    """The sandbox's API as far as these faults use it: an apply replaces the object (the sandbox's field manager
-    owns every field it sets), a merge patch, a delete."""
+    """The sandbox's API as far as these faults use it: a server-side apply, a merge patch, a delete."""
 
     def __init__(self, objects: list[dict]):
         self.objects = {}
@@ -136,8 +147,8 @@ class MemoryApi:
 
     def apply(self, layout, objects, subresource=None):
         for obj in objects:
-            self.objects[(obj["kind"].lower(), obj["metadata"].get("namespace"), obj["metadata"]["name"])] = \
-                copy.deepcopy(obj)
+            key = (obj["kind"].lower(), obj["metadata"].get("namespace"), obj["metadata"]["name"])
+            self.objects[key] = _server_side_applied(self.objects.get(key), copy.deepcopy(obj))
 
     def kubectl(self, layout, *args, stdin=None, check=True, timeout=120):
         flag, namespace, verb, kind, name, *rest = args
