@@ -73,6 +73,7 @@ READ_ELSEWHERE = {
     "env": "environment variables of the plugin, not a pod's",
     "volumeMounts": "readiness/deploy.py writes a Job's",
     "envFrom": "readiness/deploy.py writes a Job's",
+    "user": "Pod Security reads securityContext.seLinuxOptions.user; the status' containerStatuses[].user is dropped",
 }
 
 
