@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from readiness.ready import selects
+from readiness.ready import selects, selects_everything
 
 PEERS = {"Ingress": "from", "Egress": "to"}
 RULES = {"Ingress": "ingress", "Egress": "egress"}
@@ -41,11 +41,7 @@ def selecting(policies: list[dict], pod: dict, direction: str) -> list[dict]:
 def is_default_deny(policy: dict, direction: str) -> bool:
     """Selects every pod of its namespace for ``direction`` and allows nothing in it."""
     spec = policy.get("spec") or {}
-    return _selects_all(spec.get("podSelector")) and direction in policy_types(policy) and not spec.get(RULES[direction])
-
-
-def _selects_all(selector: dict | None) -> bool:
-    return selector is not None and not selector.get("matchLabels") and not selector.get("matchExpressions")
+    return selects_everything(spec.get("podSelector")) and direction in policy_types(policy) and not spec.get(RULES[direction])
 
 
 def _everyone(peer: dict) -> str | None:
@@ -57,8 +53,8 @@ def _everyone(peer: dict) -> str | None:
         except ValueError:
             return None
         return f"every address (ipBlock {block['cidr']})" if network.prefixlen == 0 else None
-    if _selects_all(peer.get("namespaceSelector")) and (peer.get("podSelector") is None
-                                                       or _selects_all(peer["podSelector"])):
+    if selects_everything(peer.get("namespaceSelector")) and (peer.get("podSelector") is None
+                                                       or selects_everything(peer["podSelector"])):
         return "every pod of every namespace (an empty namespaceSelector)"
     return None
 

@@ -48,6 +48,11 @@ def selects(selector: dict | None, labels: dict | None) -> bool:
     return True
 
 
+def selects_everything(selector: dict | None) -> bool:
+    """An empty selector (no matchLabels, no matchExpressions): every object; a missing one selects nothing."""
+    return selector is not None and not selector.get("matchLabels") and not selector.get("matchExpressions")
+
+
 def desired_replicas(obj: dict) -> int:
     if obj.get("kind") == "DaemonSet":
         return int((obj.get("status") or {}).get("desiredNumberScheduled") or 0)

@@ -29,7 +29,7 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 
-from readiness.ready import selects
+from readiness.ready import selects, selects_everything
 from readiness.timing import age_s, go_duration_s, parse, shown
 from readiness.verdict import require_data
 
@@ -168,10 +168,6 @@ def shown_selector(selector: dict | None) -> str:
     return ",".join(parts) or "{}"
 
 
-def _selects_everything(selector: dict | None) -> bool:
-    return selector is not None and not selector.get("matchLabels") and not selector.get("matchExpressions")
-
-
 @dataclass
 class Cluster:
     """What decides whether a spec takes a namespace whole, beyond the spec: the namespaces' labels, their
@@ -210,10 +206,10 @@ class Cluster:
         verb = "restores" if restore else "backs up"
         gaps = []
         single, alternatives = spec.get("labelSelector"), spec.get("orLabelSelectors")
-        if single is not None and not _selects_everything(single):
+        if single is not None and not selects_everything(single):
             chosen = self._selected(namespace, lambda labels: selects(single, labels))
             gaps.append(f"{verb} only the objects its labelSelector {shown_selector(single)} selects ({chosen})")
-        if alternatives and not any(_selects_everything(s) for s in alternatives):     # [] filters nothing
+        if alternatives and not any(selects_everything(s) for s in alternatives):     # [] filters nothing
             chosen = self._selected(namespace, lambda labels: any(selects(s, labels) for s in alternatives))
             gaps.append(f"{verb} only the objects its orLabelSelectors "
                         f"{' | '.join(shown_selector(s) for s in alternatives) or '[]'} select ({chosen})")
