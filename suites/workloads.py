@@ -4,6 +4,7 @@ from __future__ import annotations
 from fixtures.kube import Snapshot, by_ref
 from readiness import ready
 from readiness.profile import Workload
+from readiness.rollout import rollout
 from readiness.ready import is_ready_pod, ready_replicas, desired_replicas, running_longer_than  # noqa: F401
 
 KIND_LIST = {"Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets"}
@@ -23,27 +24,34 @@ def node_roles(node: dict) -> set[str]:
 
 
 def shortfall(obj: dict) -> str | None:
-    """Why a workload is not fully available (scaled to zero, replicas not ready), or None."""
-    desired, have = desired_replicas(obj), ready_replicas(obj)
-    if desired == 0:
-        return "scaled to zero replicas"
-    if have < desired:
-        return f"{have}/{desired} replicas ready"
-    return None
+    """Why a workload is not fully available, or None: it must want at least one pod, be rolled out as
+    ``kubectl rollout status`` judges it, and have every desired replica available (readiness.rollout)."""
+    if desired_replicas(obj) == 0:
+        return ("runs on no node (desiredNumberScheduled 0)" if obj.get("kind") == "DaemonSet"
+                else "scaled to zero replicas")
+    state = rollout(obj)
+    return None if state.done else state.why
 
 
 def ready_endpoints(snapshot: Snapshot, namespace: str, service: str) -> list[str]:
-    """The pods (or addresses) behind a Service's ready endpoints, from its EndpointSlices."""
-    found = []
+    """The pods (or addresses) behind a Service's endpoints that take traffic, from its EndpointSlices, each once
+    (an endpoint may sit in two slices while they are rebalanced). Conditions by the API's meaning: ``ready``
+    and ``serving`` unset mean true, ``terminating`` unset means false. A Service publishing not-ready
+    addresses marks every endpoint ready, so ``serving`` (the pod's own readiness) counts too; a terminating
+    endpoint is on its way out."""
+    found: dict[str, None] = {}
     for piece in snapshot.items("endpointslices"):
         meta = piece["metadata"]
         if meta.get("namespace") != namespace or (meta.get("labels") or {}).get(
                 "kubernetes.io/service-name") != service:
             continue
         for endpoint in piece.get("endpoints") or []:
-            if (endpoint.get("conditions") or {}).get("ready"):
-                found.append((endpoint.get("targetRef") or {}).get("name") or ",".join(endpoint.get("addresses", [])))
-    return found
+            conditions = endpoint.get("conditions") or {}
+            if (conditions.get("ready") is not False and conditions.get("serving") is not False
+                    and conditions.get("terminating") is not True):
+                found[(endpoint.get("targetRef") or {}).get("name")
+                      or ",".join(endpoint.get("addresses") or [])] = None
+    return list(found)
 
 
 def platform_pod_specs(snapshot, namespaces: set[str]):
