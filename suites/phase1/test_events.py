@@ -1,4 +1,17 @@
-"""P1-EVENTS: no warning events of the profile's reasons, and no restart loops, within the lookback window."""
+"""P1-EVENTS: no warning events of the profile's reasons, and no restart loops, within the lookback window.
+
+Adversarial table P1-EVENTS:
+- event-series-recent: a core Event whose lastTimestamp is two hours old, but whose series (events.k8s.io's
+  aggregation) last observed it 10 seconds ago
+- event-time-only: an Event written through events.k8s.io/v1: eventTime set, lastTimestamp and firstTimestamp
+  null
+- init-container-crashloop: an init container restarts over and over (initContainerStatuses); the app
+  containers never start, so containerStatuses show no restart at all
+- sidecar-restart-loop: a restartable init container (a sidecar, restartPolicy Always) crash-loops beside a
+  healthy main container
+- crashloop-without-last-state: a container waits in CrashLoopBackOff with 40 restarts, but its lastState is
+  empty (the runtime lost the terminated container), so no finish time places the restarts in the window
+"""
 import datetime as dt
 
 from readiness.criteria import criterion
@@ -8,10 +21,11 @@ from readiness.verdict import fail, require_data
 
 
 def last_seen(event: dict) -> dt.datetime | None:
-    """When an event last happened: events.k8s.io writers fill series/eventTime, core writers lastTimestamp."""
+    """When an event last happened, the latest of its times: events.k8s.io writers fill series and eventTime,
+    core writers lastTimestamp; an event with none of them has at least its creation."""
     series = event.get("series") or {}
-    return (parse(series.get("lastObservedTime")) or parse(event.get("lastTimestamp"))
-            or parse(event.get("eventTime")) or parse(event["metadata"].get("creationTimestamp")))
+    stamps = [parse(t) for t in (series.get("lastObservedTime"), event.get("lastTimestamp"), event.get("eventTime"))]
+    return max((t for t in stamps if t), default=None) or parse(event["metadata"].get("creationTimestamp"))
 
 
 def times(event: dict) -> int:
@@ -35,21 +49,33 @@ def _warnings(events: list[dict], namespaces: set[str], reasons: set[str], since
 
 
 def _restarts(pods: list[dict], since: dt.datetime, allowed: int) -> list[str]:
+    """Containers restarting more often than allowed, their last restart within the window, or waiting in
+    CrashLoopBackOff now: app containers, init containers and sidecars (restartable init containers) alike."""
     problems = []
     for pod in pods:
-        for status in (pod.get("status") or {}).get("containerStatuses") or []:
-            last = (status.get("lastState") or {}).get("terminated") or {}
-            finished = parse(last.get("finishedAt"))
-            if status.get("restartCount", 0) > allowed and finished and finished >= since:
-                problems.append(f"pod {pod['metadata']['namespace']}/{pod['metadata']['name']} container "
-                                f"{status['name']}: {status['restartCount']} restarts, the last at {last['finishedAt']} "
-                                f"({last.get('reason', 'no reason')}), allowed {allowed}")
+        status = pod.get("status") or {}
+        for kind, key in (("container", "containerStatuses"), ("init container", "initContainerStatuses")):
+            for container in status.get(key) or []:
+                count = container.get("restartCount", 0)
+                last = (container.get("lastState") or {}).get("terminated") or {}
+                finished = parse(last.get("finishedAt"))
+                waiting = ((container.get("state") or {}).get("waiting") or {}).get("reason")
+                if count <= allowed or not ((finished and finished >= since) or waiting == "CrashLoopBackOff"):
+                    continue
+                when = (f"the last at {last['finishedAt']} ({last.get('reason', 'no reason')})" if finished
+                        else "no record of the last termination")
+                now = ", now in CrashLoopBackOff" if waiting == "CrashLoopBackOff" else ""
+                problems.append(f"pod {pod['metadata']['namespace']}/{pod['metadata']['name']} {kind} "
+                                f"{container['name']}: {count} restarts, {when}{now}, allowed {allowed}")
     return problems
 
 
 @criterion("P1-EVENTS", 1, "No warning events or restart loops", severity="critical",
            requirement="Within the profile's lookback window, the platform namespaces have no Warning events of "
-                       "the profile's reasons, and no container restarted more often than the profile allows.",
+                       "the profile's reasons (however the event records its time: series, lastTimestamp or "
+                       "eventTime), and no container, init container or sidecar has restarted more often than the "
+                       "profile allows with its last restart in the window or its restarts still in "
+                       "CrashLoopBackOff.",
            next_step="kubectl -n NAMESPACE get events --field-selector type=Warning: each line names the object; "
                      "FailedScheduling points at capacity or selectors, BackOff and OOMKilling at the container.",
            profile_keys=("phase1.events",))

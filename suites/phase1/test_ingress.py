@@ -1,18 +1,59 @@
-"""P1-INGRESS: the external access path works: the tunnel is connected and every Ingress is served."""
+"""P1-INGRESS: the external access path works: the tunnel is connected and every Ingress is served.
+
+Adversarial table P1-INGRESS:
+- silent-connector: the tunnel runs 2 ready connector pods but only one reports its edge connections; the
+  other is not scraped (or lost its metrics), and every series Prometheus has is healthy
+- tunnel-rollout-stuck: the tunnel Deployment's new ReplicaSet passed its progress deadline
+  (ProgressDeadlineExceeded) while the old connectors keep readyReplicas at 2 of 2
+- empty-address-entry: an Ingress's status.loadBalancer.ingress holds one entry with neither ip nor hostname
+- backend-port-missing: the Ingress sends traffic to port name "http" of a Service whose only port is "grpc";
+  the Service has ready endpoints, but the controller has nothing to send the traffic to
+- backend-endpoints-terminating: every endpoint of a backend is terminating (ready false, serving true,
+  terminating true) during a rollout that will not bring new ones
+- backend-not-serving: a backend Service publishes not-ready addresses, so its endpoints say ready while
+  serving is false: its pods fail their readiness probe
+"""
 from fixtures.kube import by_ref
 from readiness.criteria import criterion
 from readiness.evidence import attach_query, attach_table
 from readiness.verdict import fail, require_listed
-from suites.workloads import ready_endpoints, shortfall
+from suites.workloads import is_ready_pod, pods_of, ready_endpoints, shortfall
 
 
-def backends(ingress: dict) -> set[str]:
+def backends(ingress: dict) -> set[tuple[str, str]]:
+    """(Service name, port name or number) of every backend the Ingress names."""
     spec = ingress.get("spec") or {}
-    found = {((spec.get("defaultBackend") or {}).get("service") or {}).get("name")}
+    services = [(spec.get("defaultBackend") or {}).get("service")]
     for rule in spec.get("rules") or []:
         for path in (rule.get("http") or {}).get("paths") or []:
-            found.add(((path.get("backend") or {}).get("service") or {}).get("name"))
-    return {name for name in found if name}
+            services.append((path.get("backend") or {}).get("service"))
+    return {(s["name"], str((s.get("port") or {}).get("name") or (s.get("port") or {}).get("number") or "?"))
+            for s in services if s and s.get("name")}
+
+
+def has_port(service: dict, port: str) -> bool:
+    """An Ingress backend port is one of the Service's ports, by its name or its number (not a targetPort)."""
+    return any(port in (p.get("name"), str(p.get("port"))) for p in (service.get("spec") or {}).get("ports") or [])
+
+
+def _connector_problems(series: list[dict], connectors: list[dict], tunnel) -> list[str]:
+    problems, reporting = [], set()
+    for s in series:
+        value = float(s["value"][1])
+        who = s["metric"].get("pod") or s["metric"].get("instance", "?")
+        reporting.add(who)
+        if value < tunnel.min_connections:
+            problems.append(f"tunnel connector {who}: {tunnel.metric}={value:g}, expected at least "
+                            f"{tunnel.min_connections}")
+    names = sorted(p["metadata"]["name"] for p in connectors)
+    if any(s["metric"].get("pod") for s in series):
+        silent = [n for n in names if n not in reporting]
+    else:       # series without a pod label can only be counted
+        silent = names[len(series):]
+    for name in silent:
+        problems.append(f"tunnel connector pod {tunnel.deployment.namespace}/{name}: ready but no "
+                        f"{tunnel.metric} series from job {tunnel.job}, expected every connector to report")
+    return problems
 
 
 def _tunnel_problems(snapshot, prometheus, tunnel) -> list[str]:
@@ -27,22 +68,20 @@ def _tunnel_problems(snapshot, prometheus, tunnel) -> list[str]:
     if not series:
         problems.append(f"tunnel {tunnel.deployment.ref}: no {tunnel.metric} series from job {tunnel.job} "
                         "(no connector reports its connections)")
-    for s in series:
-        value = float(s["value"][1])
-        who = s["metric"].get("pod") or s["metric"].get("instance", "?")
-        if value < tunnel.min_connections:
-            problems.append(f"tunnel connector {who}: {tunnel.metric}={value:g}, expected at least "
-                            f"{tunnel.min_connections}")
-    return problems
+        return problems
+    connectors = [p for p in pods_of(snapshot, deployment) if is_ready_pod(p)] if deployment else []
+    return problems + _connector_problems(series, connectors, tunnel)
 
 
 @criterion("P1-INGRESS", 1, "External access operational", severity="blocker",
-           requirement="The tunnel Deployment is fully available and each of its connectors reports at least the "
-                       "profile's number of edge connections (through Prometheus); each Ingress of the profile has "
-                       "an address from its controller and every backend Service it names has ready endpoints.",
+           requirement="The tunnel Deployment is fully rolled out and available, and each of its ready connectors "
+                       "reports at least the profile's number of edge connections (through Prometheus); each "
+                       "Ingress of the profile has an address from its controller, and every backend it names is "
+                       "a port of an existing Service with endpoints that are ready, serving and not terminating.",
            next_step="kubectl -n cloudflare-tunnel logs deploy/cloudflared: zero connections point at the tunnel "
                      "token or outbound network; an Ingress without address at its controller; a backend without "
-                     "endpoints at its pods.", needs=("kube", "prometheus"), profile_keys=("phase1.ingress",))
+                     "endpoints at its pods; a missing port at the Service or the Ingress.",
+           needs=("kube", "prometheus"), profile_keys=("phase1.ingress",))
 def test_tunnel_connected_and_ingresses_served(snapshot, prometheus, profile):
     spec = profile.phase1.ingress
     require_listed(spec.ingresses, "phase1.ingress.ingresses", "Ingresses", "P1-INGRESS")
@@ -57,18 +96,27 @@ def test_tunnel_connected_and_ingresses_served(snapshot, prometheus, profile):
             continue
         addresses = [a.get("ip") or a.get("hostname") for a in
                      ((ingress.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []]
-        if not addresses:
-            problems.append(f"ingress {wanted.ref}: no address in status (its controller has not admitted it)")
-        for name in sorted(backends(ingress)) or [None]:
+        if not any(addresses):
+            problems.append(f"ingress {wanted.ref}: no address in status, expected an ip or hostname (its "
+                            "controller has not admitted it)")
+        for name, port in sorted(backends(ingress)) or [(None, None)]:
             if name is None:
                 problems.append(f"ingress {wanted.ref}: names no backend Service")
                 continue
             ref = f"{wanted.namespace}/{name}"
-            endpoints = ready_endpoints(snapshot, wanted.namespace, name) if ref in services else []
-            rows.append([wanted.ref, ",".join(filter(None, addresses)) or "-", ref, len(endpoints)])
-            if ref not in services:
+            service = services.get(ref)
+            endpoints = ready_endpoints(snapshot, wanted.namespace, name) if service else []
+            rows.append([wanted.ref, ",".join(filter(None, addresses)) or "-", f"{ref}:{port}", len(endpoints)])
+            if service is None:
                 problems.append(f"ingress {wanted.ref}: backend Service {ref} not found")
-            elif not endpoints:
-                problems.append(f"ingress {wanted.ref}: backend Service {ref} has no ready endpoints")
+                continue
+            if not has_port(service, port):
+                ports = ", ".join(f"{p.get('name') or '-'}/{p.get('port')}" for p in
+                                  (service.get("spec") or {}).get("ports") or []) or "none"
+                problems.append(f"ingress {wanted.ref}: backend Service {ref} has no port {port} (its ports: "
+                                f"{ports})")
+            if not endpoints:
+                problems.append(f"ingress {wanted.ref}: backend Service {ref} has no ready endpoints, expected at "
+                                "least one ready, serving and not terminating")
     attach_table("ingresses", ["ingress", "address", "backend", "ready endpoints"], rows)
     fail(problems)

@@ -1,0 +1,685 @@
+"""Phase 1's adversarial rows on recorded inputs: each must fail (or be broken where the answer is impossible), next
+to a healthy world that passes. Workloads carry the status their controllers write (kube-controller-manager
+v1.33.13: observedGeneration, updated, ready and available counts, Progressing and Available conditions), as
+tests/test_rollout.py records them from the real controller."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from readiness.profile import Profile, load_profile
+from suites.phase1 import test_events as events
+from suites.phase1 import test_ingress as ingress
+from suites.phase1 import test_nodes_ready as nodes_ready
+from suites.phase1 import test_services as services
+from suites.phase1 import test_storage as storage
+from suites.phase1 import test_system as system
+from suites.phase1 import test_version as version
+from tests.builders import cond, node, pod, sample, stamp, workload
+from tests.fakes import FakePrometheus, FakeSnapshot, empty_world, run_check
+from tests.suite_runner import ROOT
+
+SANDBOX = load_profile(ROOT / "profiles" / "sandbox.yaml")
+NS, SYSTEM_NS = "data-platform", "kube-system"
+
+
+def profile_with(changes: dict) -> Profile:
+    """The sandbox profile with dotted-path settings replaced."""
+    data = SANDBOX.model_dump()
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        holder = data
+        for part in parents:
+            holder = holder[part]
+        holder[last] = value
+    return Profile.model_validate(data)
+
+
+def run(fn, profile: Profile = SANDBOX, prometheus=None, raw: dict | None = None, **objects):
+    world = {**empty_world(profile), "snapshot": FakeSnapshot(objects, raw=raw)}
+    if prometheus is not None:
+        world["prometheus"] = prometheus
+    return run_check(fn, world)
+
+
+# Workloads as their controllers write them ------------------------------------------------------------------
+
+def deployment(name: str, namespace: str = NS, replicas: int = 2, **status) -> dict:
+    obj = workload("Deployment", namespace, name, {"app": name}, replicas=replicas)
+    obj["metadata"]["generation"] = 1
+    obj["spec"].update(progressDeadlineSeconds=600, strategy={
+        "type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}})
+    obj["status"] = {
+        "observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas, "readyReplicas": replicas,
+        "availableReplicas": replicas,
+        "conditions": [{**cond("Available", True, "MinimumReplicasAvailable"), "lastUpdateTime": stamp(3600)},
+                       {**cond("Progressing", True, "NewReplicaSetAvailable"), "lastUpdateTime": stamp(3600),
+                        "message": f'ReplicaSet "{name}-5c96cbff57" has successfully progressed.'}],
+        **status}
+    return obj
+
+
+def stuck(obj: dict) -> dict:
+    """The Deployment after a template change whose new pods cannot be scheduled (maxSurge 1, maxUnavailable 0),
+    once kube-controller-manager passed its deadline: the old ReplicaSet's pods are all still ready."""
+    name, replicas = obj["metadata"]["name"], obj["spec"]["replicas"]
+    obj["metadata"]["generation"] = 2
+    obj["spec"]["strategy"]["rollingUpdate"] = {"maxSurge": 1, "maxUnavailable": 0}
+    obj["status"].update(observedGeneration=2, replicas=replicas + 1, updatedReplicas=1, unavailableReplicas=1)
+    obj["status"]["conditions"][1] = {**cond("Progressing", False, "ProgressDeadlineExceeded"),
+                                      "lastUpdateTime": stamp(60),
+                                      "message": f'ReplicaSet "{name}-7856cb65c9" has timed out progressing.'}
+    return obj
+
+
+def statefulset(name: str, namespace: str = NS, replicas: int = 3, partition: int = 0, **status) -> dict:
+    obj = workload("StatefulSet", namespace, name, {"app": name}, replicas=replicas)
+    obj["metadata"]["generation"] = 1
+    obj["spec"]["updateStrategy"] = {"type": "RollingUpdate", "rollingUpdate": {"partition": partition}}
+    obj["status"] = {"observedGeneration": 1, "replicas": replicas, "readyReplicas": replicas,
+                     "availableReplicas": replicas, "currentReplicas": replicas, "updatedReplicas": replicas,
+                     "currentRevision": f"{name}-1", "updateRevision": f"{name}-1", **status}
+    return obj
+
+
+def daemonset(name: str, namespace: str = SYSTEM_NS, desired: int = 3, **status) -> dict:
+    obj = workload("DaemonSet", namespace, name, {"app": name})
+    obj["metadata"]["generation"] = 1
+    obj["spec"]["updateStrategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}
+    obj["status"] = {"observedGeneration": 1, "desiredNumberScheduled": desired, "currentNumberScheduled": desired,
+                     "updatedNumberScheduled": desired, "numberReady": desired, "numberAvailable": desired,
+                     "numberMisscheduled": 0, **status}
+    return obj
+
+
+def endpoint_slice(namespace: str, service: str, *conditions: dict) -> dict:
+    return {"kind": "EndpointSlice", "addressType": "IPv4",
+            "metadata": {"namespace": namespace, "name": f"{service}-abcde",
+                         "labels": {"kubernetes.io/service-name": service}},
+            "endpoints": [{"addresses": [f"10.0.0.{i + 10}"], "conditions": c,
+                           "targetRef": {"kind": "Pod", "name": f"{service}-{i}", "namespace": namespace}}
+                          for i, c in enumerate(conditions)]}
+
+
+def service(namespace: str, name: str, *ports: tuple[str, int]) -> dict:
+    return {"kind": "Service", "metadata": {"namespace": namespace, "name": name},
+            "spec": {"selector": {"app": name}, "ports": [{"name": n, "port": p, "targetPort": p}
+                                                          for n, p in ports or [("http", 8080)]]}}
+
+
+TERMINATING = {"ready": False, "serving": True, "terminating": True}
+
+
+# P1-SERVICES ------------------------------------------------------------------------------------------------
+
+SERVICES_PROFILE = profile_with({"platform.workloads": [
+    {"namespace": NS, "kind": "Deployment", "name": "trino"}, {"namespace": NS, "kind": "StatefulSet", "name": "kafka"}]})
+
+
+def platform_services(deployments=None, statefulsets=None):
+    return run(services.test_every_service_available_and_deployment_health, SERVICES_PROFILE,
+               deployments=deployments if deployments is not None else [deployment("trino")],
+               statefulsets=statefulsets if statefulsets is not None else [statefulset("kafka")])
+
+
+def test_services_healthy_world_passes():
+    assert platform_services() == ("passed", "")
+
+
+def test_services_partition_reached_passes():
+    """A staged StatefulSet rollout at its partition is what its spec asks for (kubectl: complete)."""
+    staged = statefulset("kafka", partition=2, updatedReplicas=1, currentReplicas=2, updateRevision="kafka-2")
+    assert platform_services(statefulsets=[staged]) == ("passed", "")
+
+
+@pytest.mark.row("P1-SERVICES", "rollout-stuck")
+def test_services_stuck_rollout_with_old_pods_ready_fails():
+    verdict, message = platform_services(deployments=[stuck(deployment("trino"))])
+    assert verdict == "failed"
+    assert ('Deployment data-platform/trino: rollout stuck (Progressing=False, ProgressDeadlineExceeded: ReplicaSet '
+            '"trino-7856cb65c9" has timed out progressing.)') in message
+
+
+@pytest.mark.row("P1-SERVICES", "spec-not-observed")
+def test_services_unobserved_spec_fails():
+    changed = deployment("trino")
+    changed["metadata"]["generation"], changed["status"]["observedGeneration"] = 7, 6
+    verdict, message = platform_services(deployments=[changed])
+    assert verdict == "failed" and ("Deployment data-platform/trino: spec change not yet observed by its controller "
+                                    "(generation 7, observedGeneration 6)") in message
+
+
+@pytest.mark.row("P1-SERVICES", "ready-not-available")
+def test_services_ready_but_not_available_fails():
+    verdict, message = platform_services(deployments=[deployment("trino", availableReplicas=0)])
+    assert verdict == "failed" and "Deployment data-platform/trino: 0/2 replicas available" in message
+
+
+@pytest.mark.row("P1-SERVICES", "old-replicas-pending")
+def test_services_old_replica_pending_termination_fails():
+    lingering = deployment("trino")
+    lingering["status"]["replicas"] = 3          # the old ReplicaSet's pod still counted
+    verdict, message = platform_services(deployments=[lingering])
+    assert verdict == "failed"
+    assert "Deployment data-platform/trino: rollout in progress: 1 old replicas pending termination" in message
+
+
+@pytest.mark.row("P1-SERVICES", "partition-not-reached")
+def test_services_partition_not_reached_fails():
+    staged = statefulset("kafka", partition=1, updatedReplicas=1, currentReplicas=2, updateRevision="kafka-2")
+    verdict, message = platform_services(statefulsets=[staged])
+    assert verdict == "failed" and ("StatefulSet data-platform/kafka: rollout in progress: 1 of 2 pods run the "
+                                    "update revision kafka-2 (ordinals 1 and above; partition 1)") in message
+
+
+@pytest.mark.row("P1-SERVICES", "ondelete-pending")
+def test_services_on_delete_update_pending_fails():
+    old = statefulset("kafka", updatedReplicas=0, updateRevision="kafka-2")
+    old["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    verdict, message = platform_services(statefulsets=[old])
+    assert verdict == "failed" and ("StatefulSet data-platform/kafka: update pending: 0 of 3 pods run the current "
+                                    "template kafka-2 (OnDelete") in message
+
+
+@pytest.mark.row("P1-SERVICES", "unlisted-rollout-stuck")
+def test_services_unlisted_stuck_rollout_fails_at_full_health():
+    verdict, message = platform_services(deployments=[deployment("trino"), stuck(deployment("airflow"))])
+    assert verdict == "failed" and "deployment health" not in message
+    assert "Deployment data-platform/airflow: rollout stuck (Progressing=False, ProgressDeadlineExceeded" in message
+
+
+@pytest.mark.row("P1-SERVICES", "past-deadline-unmarked")
+def test_services_rollout_past_its_deadline_fails_before_the_controller_says_so():
+    late = stuck(deployment("trino"))
+    late["status"]["conditions"][1] = {**cond("Progressing", True, "ReplicaSetUpdated"), "lastUpdateTime": stamp(900),
+                                       "message": 'ReplicaSet "trino-7856cb65c9" is progressing.'}
+    verdict, message = platform_services(deployments=[late])
+    assert verdict == "failed" and ("Deployment data-platform/trino: rollout stuck (no progress for 15m, past its "
+                                    "progress deadline of 600s, not yet marked ProgressDeadlineExceeded)") in message
+
+
+def test_services_rollout_within_its_deadline_is_not_yet_available():
+    """The decision: a rollout in progress is not done (kubectl keeps waiting); it fails as in progress, saying
+    how long its deadline still allows, and is never called stuck."""
+    moving = stuck(deployment("trino"))
+    moving["status"]["conditions"][1] = {**cond("Progressing", True, "ReplicaSetUpdated"), "lastUpdateTime": stamp(20)}
+    verdict, message = platform_services(deployments=[moving])
+    assert verdict == "failed" and "stuck" not in message
+    assert ("Deployment data-platform/trino: rollout in progress: 1 of 2 replicas updated (within its progress "
+            "deadline of 600s, last progress 2") in message
+
+
+# P1-SYSTEM --------------------------------------------------------------------------------------------------
+
+METRICS_API = {"kind": "APIService", "metadata": {"name": "v1beta1.metrics.k8s.io"},
+               "spec": {"service": {"namespace": SYSTEM_NS, "name": "metrics-server"}, "group": "metrics.k8s.io"},
+               "status": {"conditions": [cond("Available", True, "Passed")]}}
+
+
+def cluster_system(profile: Profile = SANDBOX, **changes):
+    objects = {"deployments": [deployment("coredns", SYSTEM_NS)], "daemonsets": [daemonset("kube-proxy")],
+               "statefulsets": [], "services": [service(SYSTEM_NS, "kube-dns", ("dns", 53))],
+               # ready unset means ready: the API's meaning of an endpoint's conditions
+               "endpointslices": [endpoint_slice(SYSTEM_NS, "kube-dns", {}, {"ready": True, "serving": True})],
+               "apiservices": [METRICS_API], **changes}
+    return run(system.test_cluster_dns_metrics_api_and_system_workloads_available, profile, **objects)
+
+
+def test_system_healthy_world_passes():
+    assert cluster_system() == ("passed", "")
+
+
+def test_system_exempted_workload_passes_and_is_shown_with_its_reason():
+    profile = profile_with({"phase1.system.exempt": [{"namespace": SYSTEM_NS, "kind": "DaemonSet",
+                                                      "name": "nvidia-device-plugin", "reason": "no GPU nodes yet"}]})
+    gpu = daemonset("nvidia-device-plugin", desired=0)
+    assert cluster_system(profile, daemonsets=[daemonset("kube-proxy"), gpu]) == ("passed", "")
+    assert "runs on no node" in cluster_system(daemonsets=[daemonset("kube-proxy"), gpu])[1]
+
+
+def test_system_exemption_needs_a_reason_and_a_judged_namespace():
+    for exemption in ({"namespace": SYSTEM_NS, "kind": "DaemonSet", "name": "kube-proxy", "reason": " "},
+                      {"namespace": "monitoring", "kind": "DaemonSet", "name": "promtail", "reason": "ok"},
+                      {"namespace": SYSTEM_NS, "kind": "Deployment", "name": "coredns", "reason": "dns elsewhere"}):
+        with pytest.raises(ValueError):
+            profile_with({"phase1.system.exempt": [exemption]})
+
+
+def test_system_extra_namespace_is_judged():
+    profile = profile_with({"phase1.system.extra_namespaces": ["calico-system"]})
+    calico = daemonset("calico-node", "calico-system", numberAvailable=1, numberReady=1)
+    verdict, message = cluster_system(profile, daemonsets=[daemonset("kube-proxy"), calico])
+    assert verdict == "failed" and "DaemonSet calico-system/calico-node: 1/3 scheduled pods available" in message
+    assert cluster_system(daemonsets=[daemonset("kube-proxy"), calico]) == ("passed", "")
+
+
+def test_system_with_nothing_in_kube_system_is_not_a_pass():
+    verdict, message = cluster_system(deployments=[], daemonsets=[])
+    assert verdict == "failed" and "coredns (cluster DNS): not found" in message and "could not evaluate" in message
+
+
+@pytest.mark.row("P1-SYSTEM", "kube-proxy-down")
+def test_system_unlisted_kube_proxy_down_fails():
+    verdict, message = cluster_system(daemonsets=[daemonset("kube-proxy", numberReady=0, numberAvailable=0)])
+    assert verdict == "failed" and "DaemonSet kube-system/kube-proxy: 0/3 scheduled pods available" in message
+
+
+@pytest.mark.row("P1-SYSTEM", "cni-rollout-pending")
+def test_system_cni_rollout_pending_fails():
+    cni = daemonset("cilium", updatedNumberScheduled=1)
+    verdict, message = cluster_system(daemonsets=[daemonset("kube-proxy"), cni])
+    assert verdict == "failed" and "DaemonSet kube-system/cilium: rollout in progress: 1 of 3 scheduled pods " \
+                                   "updated" in message
+
+
+@pytest.mark.row("P1-SYSTEM", "dns-rollout-stuck")
+def test_system_dns_stuck_rollout_fails():
+    verdict, message = cluster_system(deployments=[stuck(deployment("coredns", SYSTEM_NS))])
+    assert verdict == "failed" and ("Deployment kube-system/coredns (cluster DNS): rollout stuck (Progressing=False, "
+                                    "ProgressDeadlineExceeded") in message
+
+
+@pytest.mark.row("P1-SYSTEM", "dns-endpoints-terminating")
+def test_system_dns_endpoints_all_terminating_fail():
+    verdict, message = cluster_system(endpointslices=[endpoint_slice(SYSTEM_NS, "kube-dns", TERMINATING, TERMINATING)])
+    assert verdict == "failed" and "Service kube-system/kube-dns (cluster DNS): no ready endpoints" in message
+
+
+@pytest.mark.row("P1-SYSTEM", "metrics-apiservice-local")
+def test_system_local_metrics_apiservice_fails():
+    local = {**METRICS_API, "spec": {"group": "metrics.k8s.io"},
+             "status": {"conditions": [cond("Available", True, "Local")]}}
+    verdict, message = cluster_system(apiservices=[local])
+    assert verdict == "failed" and ("APIService v1beta1.metrics.k8s.io: handled locally by the API server "
+                                    "(spec.service unset), expected a metrics server's Service") in message
+
+
+@pytest.mark.row("P1-SYSTEM", "system-statefulset-unobserved")
+def test_system_statefulset_unobserved_fails():
+    changed = statefulset("csi-attacher", SYSTEM_NS, replicas=2)
+    changed["metadata"]["generation"], changed["status"]["observedGeneration"] = 4, 3
+    verdict, message = cluster_system(statefulsets=[changed])
+    assert verdict == "failed" and ("StatefulSet kube-system/csi-attacher: spec change not yet observed by its "
+                                    "controller (generation 4, observedGeneration 3)") in message
+
+
+# P1-NODES-READY ---------------------------------------------------------------------------------------------
+
+def live_node(name: str, heartbeat_s_ago: float = 30, taints: list | None = None) -> dict:
+    n = node(name, taints=taints)
+    n["status"]["conditions"] = [{**cond("Ready", True, "KubeletReady"), "lastHeartbeatTime": stamp(heartbeat_s_ago)}]
+    return n
+
+
+def nodes_check(nodes: list[dict], profile: Profile = SANDBOX):
+    return run(nodes_ready.test_every_node_ready_without_pressure_or_cordon, profile, nodes=nodes)
+
+
+def test_nodes_healthy_world_passes():
+    dedicated = live_node("gpu", taints=[{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}])
+    cordoned = live_node("w3", taints=[{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}])
+    cordoned["spec"]["unschedulable"] = True
+    profile = profile_with({"phase1.nodes.allowed_cordoned": {"w3": "disk replacement, ticket OPS-12"}})
+    assert nodes_check([live_node("w1"), live_node("w2", heartbeat_s_ago=1200), dedicated, cordoned], profile) \
+        == ("passed", "")
+
+
+@pytest.mark.row("P1-NODES-READY", "stale-heartbeat")
+def test_nodes_ready_with_a_stale_heartbeat_fails():
+    verdict, message = nodes_check([live_node("w1"), live_node("w2", heartbeat_s_ago=3600)])
+    assert verdict == "failed" and "node w2: Ready=True but its kubelet last posted status 60m ago" in message \
+        and "expected within 1260s" in message and "node w1" not in message
+
+
+@pytest.mark.row("P1-NODES-READY", "unreachable-taint")
+def test_nodes_ready_with_an_unreachable_taint_fails():
+    tainted = live_node("w2", taints=[{"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}])
+    verdict, message = nodes_check([live_node("w1"), tainted])
+    assert verdict == "failed" and ("node w2: tainted node.kubernetes.io/unreachable:NoExecute (the node lifecycle "
+                                    "controller cannot reach its kubelet), expected no such taint") in message
+
+
+@pytest.mark.row("P1-NODES-READY", "cloud-uninitialized")
+def test_nodes_uninitialized_by_the_cloud_controller_fails():
+    tainted = live_node("w2", taints=[{"key": "node.cloudprovider.kubernetes.io/uninitialized", "value": "true",
+                                       "effect": "NoSchedule"}])
+    verdict, message = nodes_check([live_node("w1"), tainted])
+    assert verdict == "failed" and "node w2: tainted node.cloudprovider.kubernetes.io/uninitialized:NoSchedule " \
+                                   "(the cloud controller has not initialized it)" in message
+
+
+@pytest.mark.row("P1-NODES-READY", "out-of-service")
+def test_nodes_out_of_service_fails():
+    tainted = live_node("w2", taints=[{"key": "node.kubernetes.io/out-of-service", "value": "nodeshutdown",
+                                       "effect": "NoExecute"}])
+    verdict, message = nodes_check([live_node("w1"), tainted])
+    assert verdict == "failed" and "node w2: tainted node.kubernetes.io/out-of-service:NoExecute" in message
+
+
+@pytest.mark.row("P1-NODES-READY", "listed-twice")
+def test_nodes_listed_twice_is_broken():
+    verdict, message = nodes_check([live_node("w1"), live_node("w2"), live_node("w1")])
+    assert verdict == "broken" and "listed node w1 twice" in message
+
+
+@pytest.mark.row("P1-NODES-READY", "no-nodes")
+def test_no_nodes_is_broken():
+    verdict, message = nodes_check([])
+    assert verdict == "broken" and "GET /api/v1/nodes returned nothing" in message
+
+
+# P1-K8S-VERSION ---------------------------------------------------------------------------------------------
+
+def kubelet(name: str, at: str) -> dict:
+    n = live_node(name)
+    n["status"]["nodeInfo"] = {"kubeletVersion": at}
+    return n
+
+
+def apiserver_pod(name: str, at: str) -> dict:
+    p = pod(SYSTEM_NS, f"kube-apiserver-{name}", name, {"component": "kube-apiserver", "tier": "control-plane"},
+            containers=("kube-apiserver",))
+    p["spec"]["containers"][0]["image"] = f"registry.k8s.io/kube-apiserver:{at}"
+    return p
+
+
+def versions(nodes: list[dict], server: str = "v1.33.13", pods: list | None = None, profile: Profile = SANDBOX):
+    return run(version.test_kubernetes_version_supported_and_kubelets_within_skew, profile,
+               raw={"/version": {"gitVersion": server}}, nodes=nodes, pods=pods or [])
+
+
+def test_versions_healthy_world_passes():
+    pods = [apiserver_pod("cp1", "v1.33.13"), apiserver_pod("cp2", "v1.33.12")]
+    assert versions([kubelet("w1", "v1.33.13"), kubelet("w2", "v1.30.14+k3s1")], pods=pods) == ("passed", "")
+    assert versions([kubelet("w1", "v1.30.4-eks-a737599")], server="v1.30.5-gke.1014001") == ("passed", "")
+
+
+@pytest.mark.row("P1-K8S-VERSION", "newer-kubelet")
+def test_versions_kubelet_newer_than_the_api_server_fails():
+    verdict, message = versions([kubelet("w1", "v1.33.13"), kubelet("w2", "v1.34.1")])
+    assert verdict == "failed" and "node w2: kubelet v1.34.1 is newer than the API server v1.33.13" in message
+
+
+@pytest.mark.row("P1-K8S-VERSION", "prerelease-server")
+def test_versions_release_candidate_api_server_fails():
+    verdict, message = versions([kubelet("w1", "v1.33.13")], server="v1.34.0-rc.1")
+    assert verdict == "failed" and "API server: v1.34.0-rc.1 is a pre-release, expected a released version" in message
+
+
+@pytest.mark.row("P1-K8S-VERSION", "older-apiserver-instance")
+def test_versions_older_api_server_instance_fails():
+    pods = [apiserver_pod("cp1", "v1.33.13"), apiserver_pod("cp2", "v1.32.4")]
+    verdict, message = versions([kubelet("w1", "v1.33.13")], pods=pods)
+    assert verdict == "failed" and ("node w1: kubelet v1.33.13 is newer than the API server v1.32.4 (pod "
+                                    "kube-system/kube-apiserver-cp2)") in message
+
+
+@pytest.mark.row("P1-K8S-VERSION", "kubelet-past-end-of-support")
+def test_versions_kubelet_past_its_end_of_support_fails():
+    today = dt.date.today()
+    profile = profile_with({"phase1.kubernetes.end_of_support": {"1.33": today + dt.timedelta(days=90),
+                                                                 "1.30": today - dt.timedelta(days=1)}})
+    verdict, message = versions([kubelet("w1", "v1.33.13"), kubelet("w2", "v1.30.14")], profile=profile)
+    assert verdict == "failed" and "node w2: kubelet v1.30.14: upstream support for 1.30 ended on" in message
+    assert "API server" not in message
+
+
+@pytest.mark.row("P1-K8S-VERSION", "kubelet-below-minimum")
+def test_versions_kubelet_below_the_minimum_fails():
+    verdict, message = versions([kubelet("w1", "v1.29.8"), kubelet("w2", "v1.26.15")], server="v1.29.8")
+    assert verdict == "failed" and "node w2: kubelet v1.26.15, expected at least 1.27" in message
+
+
+@pytest.mark.row("P1-K8S-VERSION", "unparseable-kubelet")
+def test_versions_unparseable_kubelet_fails():
+    verdict, message = versions([kubelet("w1", "v1.33.13"), kubelet("w2", "kwok-v0.7.0")])
+    assert verdict == "failed" and "node w2: kubelet version 'kwok-v0.7.0' is not a Kubernetes version" in message
+
+
+# P1-STORAGE -------------------------------------------------------------------------------------------------
+
+DEFAULT_CLASS = {"kind": "StorageClass", "provisioner": "ebs.csi.aws.com", "metadata": {
+    "name": "gp3", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}}
+
+
+def claim(name: str, volume: str, size: str = "100Gi", uid: str = "c-1", **status) -> dict:
+    return {"kind": "PersistentVolumeClaim", "metadata": {"namespace": NS, "name": name, "uid": uid},
+            "spec": {"resources": {"requests": {"storage": size}}, "volumeName": volume, "storageClassName": "gp3"},
+            "status": {"phase": "Bound", "capacity": {"storage": size}, **status}}
+
+
+def volume(name: str, claim_name: str, claim_uid: str = "c-1", size: str = "100Gi", **spec) -> dict:
+    return {"kind": "PersistentVolume", "metadata": {"name": name},
+            "spec": {"capacity": {"storage": size}, "storageClassName": "gp3",
+                     "claimRef": {"kind": "PersistentVolumeClaim", "namespace": NS, "name": claim_name,
+                                  "uid": claim_uid}, **spec},
+            "status": {"phase": "Bound"}}
+
+
+def on_node(hostname: str) -> dict:
+    return {"nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+        {"key": "kubernetes.io/hostname", "operator": "In", "values": [hostname]}]}]}}}
+
+
+def storage_check(claims=None, volumes=None, classes=None, nodes=None):
+    return run(storage.test_default_storage_class_claims_bound_volumes_healthy,
+               storageclasses=classes if classes is not None else [DEFAULT_CLASS],
+               persistentvolumeclaims=claims if claims is not None else [claim("data-kafka-0", "pv-1")],
+               persistentvolumes=volumes if volumes is not None else [volume("pv-1", "data-kafka-0")],
+               nodes=nodes if nodes is not None else [live_node("w1")])
+
+
+def test_storage_healthy_world_passes():
+    assert storage_check() == ("passed", "")
+    local = [volume("pv-1", "data-kafka-0", **on_node("w1"))]
+    grown = [claim("data-kafka-0", "pv-1", capacity={"storage": "200Gi"})]
+    assert storage_check(claims=grown, volumes=local) == ("passed", "")
+
+
+@pytest.mark.row("P1-STORAGE", "claimref-mismatch")
+def test_storage_claim_bound_to_a_volume_of_another_claim_fails():
+    verdict, message = storage_check(volumes=[volume("pv-1", "data-kafka-0", claim_uid="c-old")])
+    assert verdict == "failed" and ("pvc data-platform/data-kafka-0: Bound to PersistentVolume pv-1, whose claimRef "
+                                    "is data-platform/data-kafka-0 (uid c-old), expected this claim (uid c-1)") in message
+    verdict, message = storage_check(volumes=[volume("pv-1", "data-kafka-1")])
+    assert verdict == "failed" and "whose claimRef is data-platform/data-kafka-1" in message
+
+
+@pytest.mark.row("P1-STORAGE", "bound-volume-missing")
+def test_storage_claim_bound_to_a_missing_volume_fails():
+    verdict, message = storage_check(volumes=[])
+    assert verdict == "failed" and ("pvc data-platform/data-kafka-0: Bound to PersistentVolume pv-1, which does not "
+                                    "exist") in message
+
+
+@pytest.mark.row("P1-STORAGE", "resize-infeasible")
+def test_storage_infeasible_resize_fails():
+    small = claim("data-kafka-0", "pv-1", size="500Gi", capacity={"storage": "100Gi"},
+                  allocatedResourceStatuses={"storage": "ControllerResizeInfeasible"})
+    verdict, message = storage_check(claims=[small])
+    assert verdict == "failed" and ("pvc data-platform/data-kafka-0: holds 100Gi, expected the 500Gi it requests "
+                                    "(resize: storage ControllerResizeInfeasible)") in message
+
+
+@pytest.mark.row("P1-STORAGE", "claim-terminating")
+def test_storage_claim_being_deleted_fails():
+    leaving = claim("data-kafka-0", "pv-1")
+    leaving["metadata"].update(deletionTimestamp=stamp(300), finalizers=["kubernetes.io/pvc-protection"])
+    verdict, message = storage_check(claims=[leaving])
+    assert verdict == "failed" and "pvc data-platform/data-kafka-0: being deleted since" in message \
+        and "kubernetes.io/pvc-protection" in message
+
+
+@pytest.mark.row("P1-STORAGE", "local-volume-node-gone")
+def test_storage_local_volume_on_a_node_that_is_gone_fails():
+    verdict, message = storage_check(volumes=[volume("pv-1", "data-kafka-0", **on_node("w9"))])
+    assert verdict == "failed" and ("pvc data-platform/data-kafka-0: its PersistentVolume pv-1 may only be used on "
+                                    "nodes its node affinity selects, and no node matches it") in message
+
+
+@pytest.mark.row("P1-STORAGE", "default-annotation-capitalized")
+def test_storage_default_annotation_must_be_lower_case_true():
+    capitalized = {**DEFAULT_CLASS, "metadata": {"name": "gp3", "annotations": {
+        "storageclass.kubernetes.io/is-default-class": "True"}}}
+    verdict, message = storage_check(classes=[capitalized])
+    assert verdict == "failed" and "cluster: none of the 1 StorageClasses is the default (gp3;" in message
+
+
+# P1-INGRESS -------------------------------------------------------------------------------------------------
+
+TUNNEL_NS, QUERY = "cloudflare-tunnel", 'cloudflared_tunnel_ha_connections{job="cloudflared"}'
+
+
+def connector(name: str) -> dict:
+    return pod(TUNNEL_NS, name, "w1", {"app": "cloudflared"},
+               owner={"kind": "ReplicaSet", "name": "cloudflared-5c96cbff57", "uid": "rs-1"})
+
+
+def the_ingress(name: str, port: dict | None = None, addresses: list | None = None) -> dict:
+    backend = {"service": {"name": name, "port": port or {"number": 8080}}}
+    return {"kind": "Ingress", "metadata": {"namespace": NS, "name": name},
+            "spec": {"ingressClassName": "nginx", "rules": [{"host": f"{name}.254carbon.com", "http": {"paths": [
+                {"path": "/", "pathType": "Prefix", "backend": backend}]}}]},
+            "status": {"loadBalancer": {"ingress": addresses if addresses is not None else [{"ip": "203.0.113.7"}]}}}
+
+
+def edge(ingresses=None, services=None, slices=None, deployments=None, series=None, pods=None):
+    names = [r.name for r in SANDBOX.phase1.ingress.ingresses]
+    connectors = [connector("cloudflared-5c96cbff57-a"), connector("cloudflared-5c96cbff57-b")]
+    prometheus = FakePrometheus(series={QUERY: series if series is not None else [
+        sample({"job": "cloudflared", "pod": p["metadata"]["name"]}, 4) for p in connectors]})
+    return run(ingress.test_tunnel_connected_and_ingresses_served, prometheus=prometheus,
+               deployments=deployments if deployments is not None else [deployment("cloudflared", TUNNEL_NS)],
+               pods=pods if pods is not None else connectors,
+               ingresses=ingresses if ingresses is not None else [the_ingress(n) for n in names],
+               services=services if services is not None else [service(NS, n) for n in names],
+               endpointslices=slices if slices is not None else [endpoint_slice(NS, n, {}) for n in names])
+
+
+def test_ingress_healthy_world_passes():
+    assert edge() == ("passed", "")
+    by_name = [the_ingress(r.name, port={"name": "http"}) for r in SANDBOX.phase1.ingress.ingresses]
+    assert edge(ingresses=by_name) == ("passed", "")
+
+
+@pytest.mark.row("P1-INGRESS", "silent-connector")
+def test_ingress_connector_without_a_series_fails():
+    verdict, message = edge(series=[sample({"job": "cloudflared", "pod": "cloudflared-5c96cbff57-a"}, 4)])
+    assert verdict == "failed" and ("tunnel connector pod cloudflare-tunnel/cloudflared-5c96cbff57-b: ready but no "
+                                    "cloudflared_tunnel_ha_connections series from job cloudflared") in message
+
+
+@pytest.mark.row("P1-INGRESS", "tunnel-rollout-stuck")
+def test_ingress_tunnel_stuck_rollout_fails():
+    verdict, message = edge(deployments=[stuck(deployment("cloudflared", TUNNEL_NS))])
+    assert verdict == "failed" and ("Deployment cloudflare-tunnel/cloudflared (tunnel): rollout stuck "
+                                    "(Progressing=False, ProgressDeadlineExceeded") in message
+
+
+@pytest.mark.row("P1-INGRESS", "empty-address-entry")
+def test_ingress_address_entry_without_ip_or_hostname_fails():
+    names = [r.name for r in SANDBOX.phase1.ingress.ingresses]
+    ingresses = [the_ingress(n, addresses=[{}] if n == "portal" else None) for n in names]
+    verdict, message = edge(ingresses=ingresses)
+    assert verdict == "failed" and "ingress data-platform/portal: no address in status, expected an ip or " \
+                                   "hostname" in message
+
+
+@pytest.mark.row("P1-INGRESS", "backend-port-missing")
+def test_ingress_backend_port_the_service_lacks_fails():
+    names = [r.name for r in SANDBOX.phase1.ingress.ingresses]
+    ingresses = [the_ingress(n, port={"name": "http"}) for n in names]
+    services = [service(NS, n, ("grpc", 9090)) if n == "superset" else service(NS, n) for n in names]
+    verdict, message = edge(ingresses=ingresses, services=services)
+    assert verdict == "failed" and ("ingress data-platform/superset: backend Service data-platform/superset has no "
+                                    "port http (its ports: grpc/9090)") in message
+
+
+@pytest.mark.row("P1-INGRESS", "backend-endpoints-terminating")
+def test_ingress_backend_with_only_terminating_endpoints_fails():
+    names = [r.name for r in SANDBOX.phase1.ingress.ingresses]
+    slices = [endpoint_slice(NS, n, TERMINATING if n == "datahub" else {}) for n in names]
+    verdict, message = edge(slices=slices)
+    assert verdict == "failed" and "ingress data-platform/datahub: backend Service data-platform/datahub has no " \
+                                   "ready endpoints" in message
+
+
+@pytest.mark.row("P1-INGRESS", "backend-not-serving")
+def test_ingress_backend_published_not_ready_fails():
+    names = [r.name for r in SANDBOX.phase1.ingress.ingresses]
+    published = {"ready": True, "serving": False, "terminating": False}
+    slices = [endpoint_slice(NS, n, published if n == "portal" else {}) for n in names]
+    verdict, message = edge(slices=slices)
+    assert verdict == "failed" and "ingress data-platform/portal: backend Service data-platform/portal has no " \
+                                   "ready endpoints" in message
+
+
+# P1-EVENTS --------------------------------------------------------------------------------------------------
+
+def warning(reason: str = "BackOff", **times) -> dict:
+    return {"type": "Warning", "reason": reason, "count": 3, "message": "Back-off restarting failed container",
+            "metadata": {"namespace": NS, "name": f"trino-1.{reason}", "creationTimestamp": stamp(7200)},
+            "involvedObject": {"kind": "Pod", "name": "trino-1"}, **times}
+
+
+def restarting(kind: str = "containerStatuses", restarts: int = 2, finished_s_ago: float | None = 30,
+               waiting: str | None = None) -> dict:
+    p = pod(NS, "trino-1", "w1", {"app": "trino"})
+    status = {"name": "main", "restartCount": restarts, "ready": waiting is None,
+              "state": {"waiting": {"reason": waiting}} if waiting else {"running": {"startedAt": stamp(20)}},
+              "lastState": {"terminated": {"reason": "Error", "exitCode": 1, "finishedAt": stamp(finished_s_ago)}}
+              if finished_s_ago is not None else {}}
+    if kind == "initContainerStatuses":
+        status["name"] = "setup"
+    p["status"][kind] = [status]
+    return p
+
+
+def events_check(pods=None, found=None):
+    return run(events.test_no_warning_events_or_restart_loops, pods=pods or [restarting()], events=found or [])
+
+
+def test_events_healthy_world_passes():
+    old = warning(lastTimestamp=stamp(7200), firstTimestamp=stamp(7300))
+    assert events_check(found=[old, warning("Pulled", lastTimestamp=stamp(5))]) == ("passed", "")
+    long_ago = restarting(restarts=50, finished_s_ago=7200)
+    assert events_check(pods=[long_ago]) == ("passed", "")
+
+
+@pytest.mark.row("P1-EVENTS", "event-series-recent")
+def test_events_series_observed_recently_fails():
+    recurring = warning(lastTimestamp=stamp(7200), series={"count": 40, "lastObservedTime": stamp(10)})
+    verdict, message = events_check(found=[recurring])
+    assert verdict == "failed" and "pod data-platform/trino-1: BackOff x40, last 1" in message
+
+
+@pytest.mark.row("P1-EVENTS", "event-time-only")
+def test_events_with_only_an_event_time_fail():
+    modern = warning(eventTime=stamp(15).replace("Z", ".123456Z"), lastTimestamp=None, firstTimestamp=None)
+    verdict, message = events_check(found=[modern])
+    assert verdict == "failed" and "pod data-platform/trino-1: BackOff x3, last 1" in message
+
+
+@pytest.mark.row("P1-EVENTS", "init-container-crashloop")
+def test_events_init_container_crash_loop_fails():
+    verdict, message = events_check(pods=[restarting("initContainerStatuses", restarts=9)])
+    assert verdict == "failed" and "pod data-platform/trino-1 init container setup: 9 restarts" in message
+
+
+@pytest.mark.row("P1-EVENTS", "sidecar-restart-loop")
+def test_events_sidecar_restart_loop_fails():
+    sidecar = restarting("initContainerStatuses", restarts=6, waiting="CrashLoopBackOff")
+    sidecar["spec"]["initContainers"] = [{"name": "setup", "restartPolicy": "Always"}]
+    sidecar["status"]["containerStatuses"] = [{"name": "main", "restartCount": 0, "ready": True,
+                                               "state": {"running": {"startedAt": stamp(3600)}}}]
+    verdict, message = events_check(pods=[sidecar])
+    assert verdict == "failed" and ("pod data-platform/trino-1 init container setup: 6 restarts, the last at"
+                                    in message) and "now in CrashLoopBackOff, allowed 3" in message
+
+
+@pytest.mark.row("P1-EVENTS", "crashloop-without-last-state")
+def test_events_crash_loop_without_last_state_fails():
+    verdict, message = events_check(pods=[restarting(restarts=40, finished_s_ago=None, waiting="CrashLoopBackOff")])
+    assert verdict == "failed" and ("pod data-platform/trino-1 container main: 40 restarts, no record of the last "
+                                    "termination, now in CrashLoopBackOff, allowed 3") in message
