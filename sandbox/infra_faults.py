@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from typing import Callable
 
+from readiness.rollout import rollout
 from sandbox import infrastructure, kube, platform
 from sandbox.build import KUBERNETES
 from sandbox.fault import Fault, apply, delete, kubectl, scale, wait_rollout
@@ -14,6 +15,9 @@ from sandbox.secrets_store import seal, unseal
 OLD_KUBELET_NODE, OLD_KUBELET = "sandbox-worker-1", "v1.29.4"     # four minors behind 1.33: beyond the skew
 PRESSURE_NODE = "sandbox-worker-2"
 SHORT_STATEFULSET = "minio"
+STUCK_DEPLOYMENT = "schema-registry"      # listed in the profile, 2 replicas, touched by no other fault
+STUCK_DEADLINE_S = 15
+DEFAULT_DEADLINE_S, DEFAULT_ROLLING = 600, {"maxUnavailable": "25%", "maxSurge": "25%"}   # the API's defaults
 EXTRA_CLAIM = "data-minio-archive"
 STUCK_POD = "nightly-report"
 PRIVILEGED = ("ingress-nginx", "ingress-nginx-controller")
@@ -52,6 +56,34 @@ def _heal_statefulset(layout: Layout) -> None:
     if stuck:
         kube.kubectl(layout, "-n", "data-platform", "delete", "pod", *stuck, "--wait=false")
     wait_rollout(layout, "data-platform", f"statefulset/{SHORT_STATEFULSET}")
+
+
+def _stuck_rollout(layout: Layout) -> None:
+    """A rollout whose new pods cannot be scheduled, with a short progress deadline: the real
+    kube-controller-manager marks it Progressing=False ProgressDeadlineExceeded; with maxUnavailable 0 the old
+    ReplicaSet's pods stay ready, so readyReplicas never drops."""
+    kube.kubectl(layout, "-n", "data-platform", "patch", "deployment", STUCK_DEPLOYMENT, "--type=merge", "-p",
+                 json.dumps({"spec": {
+                     "progressDeadlineSeconds": STUCK_DEADLINE_S,
+                     "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                     "template": {"spec": {"nodeSelector": {NO_SUCH_NODE: "true"}}}}}))
+
+
+def _heal_rollout(layout: Layout) -> None:
+    """Back to the platform's template (the old ReplicaSet's, so it is the current one again), deadline and
+    strategy, then wait until the rollout is done as kubectl rollout status judges it."""
+    kube.kubectl(layout, "-n", "data-platform", "patch", "deployment", STUCK_DEPLOYMENT, "--type=merge", "-p",
+                 json.dumps({"spec": {
+                     "progressDeadlineSeconds": DEFAULT_DEADLINE_S,
+                     "strategy": {"type": "RollingUpdate", "rollingUpdate": DEFAULT_ROLLING},
+                     "template": {"spec": {"nodeSelector": {NO_SUCH_NODE: None}}}}}))
+
+    def rolled_out() -> tuple[bool, str]:
+        state = rollout(kube.get_json(layout, "deployment", "-n", "data-platform", STUCK_DEPLOYMENT))
+        return state.done, state.why or "rolled out"
+    # not kubectl rollout status: it gives up at once on a ProgressDeadlineExceeded the controller has yet to
+    # replace after the template change
+    kube.wait_for(f"deployment data-platform/{STUCK_DEPLOYMENT} to roll back", rolled_out, 90)
 
 
 def _stuck_pod(layout: Layout) -> None:
@@ -124,6 +156,9 @@ INFRA_FAULTS = [
           scale("kube-system", "coredns", 0), scale("kube-system", "coredns", 2)),
     Fault("workload-short", "P1-SERVICES", f"data-platform/{SHORT_STATEFULSET}: a rollout whose new pod cannot be "
           "scheduled", _short_statefulset, _heal_statefulset),
+    Fault("rollout-stuck", "P1-SERVICES", f"data-platform/{STUCK_DEPLOYMENT}: a rollout whose new pods cannot be "
+          f"scheduled passes its {STUCK_DEADLINE_S}s progress deadline; the old pods stay ready",
+          _stuck_rollout, _heal_rollout),
     Fault("pvc-pending", "P1-STORAGE", f"data-platform/{EXTRA_CLAIM}: a claim no volume can satisfy",
           apply(lambda: [infrastructure.claim(EXTRA_CLAIM, "500Gi")]),
           delete("pvc", "data-platform", EXTRA_CLAIM)),

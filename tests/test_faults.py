@@ -42,6 +42,8 @@ EXPECTED = {
     "node-memory-pressure": ("node sandbox-worker-2: MemoryPressure=True", 30, ()),
     "dns-down": ("Deployment kube-system/coredns (cluster DNS): scaled to zero replicas", 60, ()),
     "workload-short": ("StatefulSet data-platform/minio: 1/2 replicas ready", 90, ()),
+    "rollout-stuck": ("Deployment data-platform/schema-registry: rollout stuck (Progressing=False, "
+                      "ProgressDeadlineExceeded: ReplicaSet", 90, ()),
     "pvc-pending": ("pvc data-platform/data-minio-archive: Pending", 30, ()),
     "tunnel-down": ("cloudflared_tunnel_ha_connections=0, expected at least 4", 60, ()),
     "scheduling-failures": ("pod data-platform/nightly-report: FailedScheduling", 60, ()),

@@ -114,3 +114,49 @@ def test_metrics_api_with_only_nodes_in_their_grace_is_broken():
     verdict, message = run_check(metrics_check, {**world(one, nodes=[fresh], apiservices=[service],
                                                          deployments=[deployment], pods=[young])})
     assert verdict == "broken" and "nothing is old enough" in message
+
+
+def _merge_patch(target, patch):
+    """RFC 7386 JSON merge patch, as kubectl patch --type=merge applies it."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merge_patch(result.get(key), value)
+    return result
+
+
+def test_rollout_stuck_fault_patches_and_heal_restores_what_the_platform_deployed(monkeypatch):
+    """The fault's own code, on the Deployment the sandbox deploys (with the API server's defaults): the fault
+    leaves a template no node can run with maxUnavailable 0 and a short deadline; the heal puts back the exact
+    template (so the old ReplicaSet is current again), deadline and strategy, and waits for the rollout."""
+    import copy
+    import json
+
+    from sandbox import infra_faults, kube, platform
+    from tests.adversarial.test_phase1 import deployment as rolled_out
+    deployed = next(o for o in platform.platform_objects() if o["kind"] == "Deployment"
+                    and o["metadata"]["name"] == infra_faults.STUCK_DEPLOYMENT)
+    assert {"namespace": "data-platform", "kind": "Deployment", "name": infra_faults.STUCK_DEPLOYMENT} in [
+        w.model_dump(include={"namespace", "kind", "name"}) for w in PROFILE.platform.workloads]
+    assert deployed["spec"]["replicas"] >= 2
+    live = copy.deepcopy(deployed)
+    live["spec"].update(progressDeadlineSeconds=600, strategy={"type": "RollingUpdate", "rollingUpdate": {
+        "maxUnavailable": "25%", "maxSurge": "25%"}})
+    original = copy.deepcopy(live)
+    calls = []
+
+    def kubectl(layout, *args, check=True, **_):
+        calls.append(args)
+        live.update(_merge_patch(live, json.loads(args[args.index("-p") + 1])))
+    monkeypatch.setattr(kube, "kubectl", kubectl)
+    monkeypatch.setattr(kube, "get_json", lambda layout, *args: rolled_out(infra_faults.STUCK_DEPLOYMENT))
+    infra_faults._stuck_rollout(None)
+    assert live["spec"]["progressDeadlineSeconds"] == infra_faults.STUCK_DEADLINE_S
+    assert live["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    assert live["spec"]["template"]["spec"]["nodeSelector"][infra_faults.NO_SUCH_NODE] == "true"
+    infra_faults._heal_rollout(None)
+    assert live == original and all("--type=merge" in c for c in calls)
