@@ -37,6 +37,13 @@ CONDITION_TAINTS = {
     "node.cloudprovider.kubernetes.io/shutdown": "its cloud instance is shut down",
 }
 
+# A condition taint whose condition is already reported says nothing more.
+TAINT_OF_CONDITION = {"node.kubernetes.io/not-ready": "Ready", "node.kubernetes.io/unreachable": "Ready",
+                      "node.kubernetes.io/memory-pressure": "MemoryPressure",
+                      "node.kubernetes.io/disk-pressure": "DiskPressure",
+                      "node.kubernetes.io/pid-pressure": "PIDPressure",
+                      "node.kubernetes.io/network-unavailable": "NetworkUnavailable"}
+
 
 def _unique(nodes: list[dict]) -> None:
     seen = set()
@@ -79,7 +86,9 @@ def test_every_node_ready_without_pressure_or_cordon(snapshot, profile):
         name = node["metadata"]["name"]
         ready = condition(node, "Ready") or {}
         bad = [c for c in BAD_WHEN_TRUE if (condition(node, c) or {}).get("status") == "True"]
-        taints = [t for t in (node.get("spec") or {}).get("taints") or [] if t.get("key") in CONDITION_TAINTS]
+        said = set(bad) | ({"Ready"} if ready.get("status") != "True" else set())
+        taints = [t for t in (node.get("spec") or {}).get("taints") or [] if t.get("key") in CONDITION_TAINTS
+                  and TAINT_OF_CONDITION.get(t["key"]) not in said]
         cordoned = ("spec.unschedulable=true" if (node.get("spec") or {}).get("unschedulable") else
                     f"taint {CORDON_TAINT}" if any(t.get("key") == CORDON_TAINT for t in
                                                    (node.get("spec") or {}).get("taints") or []) else "")

@@ -325,6 +325,13 @@ def test_nodes_healthy_world_passes():
         == ("passed", "")
 
 
+def test_nodes_condition_and_its_taint_are_reported_once():
+    lost = live_node("w2", taints=[{"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}])
+    lost["status"]["conditions"][0] = cond("Ready", "Unknown", "NodeStatusUnknown")
+    verdict, message = nodes_check([live_node("w1"), lost])
+    assert verdict == "failed" and message == "node w2: Ready=Unknown (NodeStatusUnknown)"
+
+
 @pytest.mark.row("P1-NODES-READY", "stale-heartbeat")
 def test_nodes_ready_with_a_stale_heartbeat_fails():
     verdict, message = nodes_check([live_node("w1"), live_node("w2", heartbeat_s_ago=3600)])
