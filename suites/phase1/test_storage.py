@@ -14,6 +14,8 @@ Adversarial table P1-STORAGE:
   pod goes
 - local-volume-node-gone: a Bound local volume's node affinity selects a node that no longer exists, so its
   pod can never be scheduled again
+- volume-released: a claim still says Bound while its volume is Released (the claim was deleted and recreated
+  under the same name, or the binder never caught up)
 - default-annotation-capitalized: the only class annotated is-default-class "True": Kubernetes reads only
   "true", so claims without a class get none
 """
@@ -86,6 +88,9 @@ def _claim_problems(claim: dict, volumes: dict[str, dict], nodes: list[dict]) ->
         problems.append(f"{ref}: Bound to PersistentVolume {name}, whose claimRef is "
                         f"{back.get('namespace')}/{back.get('name')} (uid {back.get('uid', '?')}), expected this "
                         f"claim (uid {meta.get('uid', '?')})")
+    volume_phase = (volume.get("status") or {}).get("phase", "unknown")
+    if volume_phase != "Bound":
+        problems.append(f"{ref}: Bound to PersistentVolume {name}, which is {volume_phase}, expected Bound")
     capacity = (status.get("capacity") or {}).get("storage")
     if capacity and size != "?" and quantity(capacity) < quantity(size):
         resize = ", ".join(f"{k} {v}" for k, v in (status.get("allocatedResourceStatuses") or {}).items())

@@ -525,6 +525,15 @@ def test_storage_local_volume_on_a_node_that_is_gone_fails():
                                     "nodes its node affinity selects, and no node matches it") in message
 
 
+@pytest.mark.row("P1-STORAGE", "volume-released")
+def test_storage_claim_bound_to_a_released_volume_fails():
+    released = volume("pv-1", "data-kafka-0")
+    released["status"]["phase"] = "Released"
+    verdict, message = storage_check(volumes=[released])
+    assert verdict == "failed" and ("pvc data-platform/data-kafka-0: Bound to PersistentVolume pv-1, which is "
+                                    "Released, expected Bound") in message
+
+
 @pytest.mark.row("P1-STORAGE", "default-annotation-capitalized")
 def test_storage_default_annotation_must_be_lower_case_true():
     capitalized = {**DEFAULT_CLASS, "metadata": {"name": "gp3", "annotations": {
