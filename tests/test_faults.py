@@ -55,7 +55,7 @@ EXPECTED = {
                              60, ()),
     "privileged-job-pod": ("Job data-platform/adhoc-migration: violates restricted: privileged (container \"migrate\" "
                            "must not set securityContext.privileged=true)", 60, ()),
-    "admin-bound": ("ServiceAccount data-platform/superset: may admin (* * in every namespace)", 30, ()),
+    "admin-bound": ("ServiceAccount data-platform/superset: may admin (* * in every namespace", 30, ()),
     "netpol-allow-all": ("ingress open to everyone (policy allow-all rule 1: every peer (the rule names none)", 30, ()),
     "rbac-group-secrets": ("ServiceAccount data-platform/default: may read-secrets (get secrets in namespace "
                            "data-platform", 30, ()),

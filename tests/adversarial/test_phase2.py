@@ -241,6 +241,14 @@ HEALTHY_GRANTS = [("system:masters", "*", "*", None), OPERATOR,
                   ("system:serviceaccount:monitoring:prometheus-operator", "list", "secrets", None)]
 
 
+SUPERSET = {"kind": "ServiceAccount", "name": "superset", "namespace": NS}
+
+
+def binding_in(namespace: str, subject: dict) -> dict:
+    return {"metadata": {"namespace": namespace, "name": "grant"}, "roleRef": {"kind": "Role", "name": "r"},
+            "subjects": [subject]}
+
+
 def powers(grants=(), bindings=(), role_bindings=()):
     return run(rbac.test_no_subject_holds_powers_the_profile_does_not_allow, serviceaccounts=ACCOUNTS,
                clusterrolebindings=[MASTERS, *bindings], rolebindings=list(role_bindings),
@@ -286,12 +294,13 @@ def test_rbac_escalate_and_bind_fail():
 @pytest.mark.row("P2-RBAC", "impersonate")
 def test_rbac_impersonation_fails():
     verdict, message = powers([("system:serviceaccount:data-platform:superset", "impersonate", "groups", None)])
-    assert verdict == "failed" and "may impersonate (impersonate groups in namespace data-platform)" in message
+    assert verdict == "failed" and "may impersonate (impersonate groups in every namespace)" in message
 
 
 @pytest.mark.row("P2-RBAC", "exec-elsewhere")
 def test_rbac_exec_in_another_namespace_fails():
-    verdict, message = powers([("system:serviceaccount:data-platform:superset", "create", "pods/exec", "vault-prod")])
+    verdict, message = powers([("system:serviceaccount:data-platform:superset", "create", "pods/exec", "vault-prod")],
+                              role_bindings=[binding_in("vault-prod", SUPERSET)])
     assert verdict == "failed" and "may exec (create pods/exec in namespace vault-prod)" in message
 
 
@@ -309,8 +318,59 @@ def test_rbac_admin_bound_to_an_account_that_does_not_exist_fails():
                             {"kind": "User", "name": "mallory"}]}
     verdict, message = powers([("system:serviceaccount:data-platform:ghost", "*", "*", None),
                                ("mallory", "*", "*", None)], bindings=[binding])
-    assert verdict == "failed" and "ServiceAccount data-platform/ghost: may admin (* * in every namespace)" in message
+    assert verdict == "failed" and "ServiceAccount data-platform/ghost: may admin (* * in every namespace" in message
     assert "User mallory: may admin" in message and "may read-secrets" not in message.split("ghost")[1][:60]
+
+
+@pytest.mark.row("P2-RBAC", "watch-secrets")
+def test_rbac_watching_secrets_fails():
+    verdict, message = powers([("system:serviceaccount:data-platform:superset", "watch", "secrets", None)])
+    assert verdict == "failed" and "ServiceAccount data-platform/superset: may read-secrets-everywhere (watch " \
+                                   "secrets in every namespace)" in message
+
+
+@pytest.mark.row("P2-RBAC", "powers-elsewhere")
+def test_rbac_powers_granted_in_a_namespace_outside_the_platform_fail():
+    verdict, message = powers([("system:serviceaccount:data-platform:superset", "create", "pods", "kube-system")],
+                              role_bindings=[binding_in("kube-system", SUPERSET)])
+    assert verdict == "failed" and "may create-pods (create pods in namespace kube-system)" in message
+
+
+@pytest.mark.row("P2-RBAC", "secrets-outside-platform")
+def test_rbac_secret_reads_outside_the_platform_fail():
+    verdict, message = powers([("system:serviceaccount:data-platform:superset", "list", "secrets", "argocd")],
+                              role_bindings=[binding_in("argocd", SUPERSET)])
+    assert verdict == "failed" and "may read-secrets-elsewhere (list secrets in namespace argocd)" in message
+
+
+@pytest.mark.row("P2-RBAC", "enumerated-admin")
+def test_rbac_every_verb_listed_one_by_one_fails():
+    binding = {"metadata": {"name": "ops"}, "roleRef": {"kind": "ClusterRole", "name": "everything"},
+               "subjects": [{"kind": "User", "name": "mallory"}]}
+    verdict, message = powers([("mallory", "create", "*", None)], bindings=[binding])
+    assert verdict == "failed" and "User mallory: may admin (create * in every namespace)" in message
+
+
+@pytest.mark.row("P2-RBAC", "account-as-user")
+def test_rbac_account_named_by_its_user_name_fails():
+    subject = {"kind": "User", "name": "system:serviceaccount:data-platform:etl"}
+    verdict, message = powers([("system:serviceaccount:data-platform:etl", "get", "secrets", NS)],
+                              role_bindings=[binding_in(NS, subject)])
+    assert verdict == "failed" and "ServiceAccount data-platform/etl: may read-secrets (get secrets in namespace " \
+                                   "data-platform)" in message
+
+
+@pytest.mark.row("P2-RBAC", "workload-creation")
+def test_rbac_creating_workloads_fails():
+    verdict, message = powers([("system:serviceaccount:data-platform:superset", "create", "cronjobs", NS)])
+    assert verdict == "failed" and "may create-pods (create cronjobs.batch in namespace data-platform)" in message
+
+
+@pytest.mark.row("P2-RBAC", "ephemeral-exec")
+def test_rbac_adding_ephemeral_containers_fails():
+    verdict, message = powers([("system:serviceaccount:data-platform:superset", "patch", "pods/ephemeralcontainers",
+                                NS)])
+    assert verdict == "failed" and "may exec (patch pods/ephemeralcontainers in namespace data-platform)" in message
 
 
 def test_rbac_a_review_without_an_answer_or_forbidden_is_broken():
@@ -325,6 +385,9 @@ def test_rbac_a_review_without_an_answer_or_forbidden_is_broken():
                clusterrolebindings=[MASTERS], access=denied)[0] == "broken"
     assert run(rbac.test_no_subject_holds_powers_the_profile_does_not_allow, serviceaccounts=ACCOUNTS,
                clusterrolebindings=[MASTERS], access=FakeAccess(answer={"kind": "Status"}))[0] == "broken"
+    webhook_failed = {"status": {"allowed": False, "evaluationError": "policy data.k8s.authz not found"}}
+    assert run(rbac.test_no_subject_holds_powers_the_profile_does_not_allow, serviceaccounts=ACCOUNTS,
+               clusterrolebindings=[MASTERS], access=FakeAccess(answer=webhook_failed))[0] == "broken"
 
 
 # P2-CERTIFICATES ------------------------------------------------------------------------------------------
