@@ -78,7 +78,8 @@ ROWS = {
                          "kube-system)"),
     "secrets-outside-platform": ([_binding("RoleBinding", "t-argocd", "ClusterRole", "t-reader-cluster", APP,
                                            namespace="argocd"), _role("ClusterRole", "t-reader-cluster", SECRETS)],
-                                 f"ServiceAccount {NS}/app: may read-secrets-elsewhere (get secrets in namespace argocd"),
+                                 f"ServiceAccount {NS}/app: may read-secrets-elsewhere (get secrets in namespace "
+                                 "argocd"),
     "enumerated-admin": ([_role("ClusterRole", "t-every-verb", [{"apiGroups": ["*"], "resources": ["*"], "verbs": [
                               "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]}]),
                           _binding("ClusterRoleBinding", "t-every-verb", "ClusterRole", "t-every-verb",

@@ -11,6 +11,10 @@ Adversarial table P2-NETPOL:
 - egress-only-deny: the namespace's only policy has `policyTypes: [Egress]`, so ingress is not isolated
 - host-network-pod: a pod on the host network, which NetworkPolicy does not govern
 - unreachable-workload: isolated, but no rule reaches any port its containers declare (the service is cut off)
+- every-namespace-by-expression: `namespaceSelector: {matchExpressions: [{key: kubernetes.io/metadata.name,
+  operator: Exists}]}` is not empty, yet selects every namespace (the control plane labels each one)
+- halves-added-up: two policies allow 0.0.0.0/1 and 128.0.0.0/1; or two peers select the pods with and without
+  a label: no peer alone is everyone, together they are
 """
 from readiness.criteria import criterion
 from readiness.evidence import attach_table

@@ -79,7 +79,8 @@ def _could_name(subject: dict, binding_namespace: str, account: tuple[str, str])
 def _subjects(snapshot, platform: list[str]):
     """The platform's service accounts (existing, or only named by a binding, as a ServiceAccount or by its user
     name: RBAC grants by name) with the namespaces to ask about, and every other subject any binding names."""
-    accounts = {(a["metadata"]["namespace"], a["metadata"]["name"]) for a in snapshot.items("serviceaccounts", platform)}
+    accounts = {(a["metadata"]["namespace"], a["metadata"]["name"])
+                for a in snapshot.items("serviceaccounts", platform)}
     cluster_bindings = snapshot.items("clusterrolebindings")
     require_data(cluster_bindings, "kubernetes clusterrolebindings", f"GET /apis/{RBAC_GROUP}/v1/clusterrolebindings")
     role_bindings = snapshot.items("rolebindings")

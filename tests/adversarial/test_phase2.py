@@ -168,7 +168,8 @@ def test_netpol_rule_with_ports_and_no_peers_fails():
 
 @pytest.mark.row("P2-NETPOL", "every-namespace-peer")
 def test_netpol_empty_namespace_selector_fails():
-    verdict, message = netpols(healthy_policies() + [policy("cluster", ingress=[{"from": [{"namespaceSelector": {}}]}])])
+    every_namespace = policy("cluster", ingress=[{"from": [{"namespaceSelector": {}}]}])
+    verdict, message = netpols(healthy_policies() + [every_namespace])
     assert verdict == "failed" and "policy cluster rule 1: every pod of every namespace" in message
 
 
@@ -209,12 +210,42 @@ def test_netpol_host_network_pod_fails():
 
 @pytest.mark.row("P2-NETPOL", "unreachable-workload")
 def test_netpol_workload_no_rule_reaches_fails():
+    db_only = policy("db-only", ingress=[{"ports": [{"port": 5432}], "from": [{"podSelector": {}}]}])
     other_port = [p for p in healthy_policies() if p["metadata"]["name"] == "default-deny-ingress"
-                  or p["metadata"]["namespace"] != NS] + [policy("db-only", ingress=[{"ports": [{"port": 5432}],
-                                                                                          "from": [{"podSelector": {}}]}])]
+                  or p["metadata"]["namespace"] != NS] + [db_only]
     verdict, message = netpols(other_port)
     assert verdict == "failed" and "Deployment data-platform/trino: no NetworkPolicy allows ingress to a port its " \
                                    "containers declare (http), so it cannot be reached" in message
+
+
+@pytest.mark.row("P2-NETPOL", "every-namespace-by-expression")
+def test_netpol_namespace_selector_matching_every_namespace_fails():
+    everywhere = {"namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name",
+                                                              "operator": "Exists"}]}}
+    verdict, message = netpols(healthy_policies() + [policy("wide", ingress=[{"from": [everywhere]}])])
+    assert verdict == "failed" and "policy wide rule 1: every pod of every namespace (namespaceSelector " \
+                                   "{kubernetes.io/metadata.name Exists})" in message
+
+
+@pytest.mark.row("P2-NETPOL", "halves-added-up")
+def test_netpol_peers_that_add_up_to_everyone_fail():
+    halves = healthy_policies() + [policy("low", ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/1"}}]}]),
+                                   policy("high", ingress=[{"from": [{"ipBlock": {"cidr": "128.0.0.0/1"}}]}])]
+    verdict, message = netpols(halves)
+    assert verdict == "failed" and "policies allow-same-namespace, high, low added up: every address (ipBlock " \
+                                   "0.0.0.0/1, 128.0.0.0/1) on every port" in message
+    labelled = {"namespaceSelector": {}, "podSelector": {"matchExpressions": [{"key": "app", "operator": "Exists"}]}}
+    unlabelled = {"namespaceSelector": {}, "podSelector": {"matchExpressions": [{"key": "app",
+                                                                                 "operator": "DoesNotExist"}]}}
+    verdict, message = netpols(healthy_policies() + [policy("both", ingress=[{"from": [labelled, unlabelled]}])])
+    assert verdict == "failed" and "policy both rule 1: every pod of every namespace" in message
+
+
+def test_netpol_peers_that_do_not_add_up_to_everyone_pass():
+    some = {"namespaceSelector": {"matchLabels": {"team": "data"}}}
+    apps = {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "portal"}}}
+    private = {"ipBlock": {"cidr": "10.0.0.0/8"}}
+    assert netpols(healthy_policies() + [policy("some", ingress=[{"from": [some, apps, private]}])]) == ("passed", "")
 
 
 def test_netpol_named_port_and_port_range_reach_and_a_profile_opening_is_allowed():
@@ -395,7 +426,8 @@ def test_rbac_a_review_without_an_answer_or_forbidden_is_broken():
 def certificate(name: str, days_left: float = 80, **status) -> dict:
     not_after = stamp(-days_left * 86400)
     return {"metadata": {"namespace": NS, "name": name, "generation": 1},
-            "status": {"notAfter": not_after, "notBefore": stamp(86400), "renewalTime": stamp(-(days_left - 30) * 86400),
+            "status": {"notAfter": not_after, "notBefore": stamp(86400),
+                       "renewalTime": stamp(-(days_left - 30) * 86400),
                        "conditions": [{**cond("Ready", True), "observedGeneration": 1}], **status}}
 
 
