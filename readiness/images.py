@@ -44,6 +44,7 @@ def normalized_prefix(allowed: str) -> str:
 def allowed(image: Image, registries: list[str]) -> bool:
     """From one of ``registries``: a registry host, or a registry and path prefix ending at a ``/``."""
     for entry in map(normalized_prefix, registries):
-        if image.registry == entry or image.name == entry or image.name.startswith(entry + "/"):
+        name = f"{image.registry.lower()}/{image.path}"        # host names are case-insensitive, paths are not
+        if image.registry.lower() == entry or name == entry or name.startswith(entry + "/"):
             return True
     return False

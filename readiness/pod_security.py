@@ -501,6 +501,7 @@ def _checks_for(level: str) -> list[tuple[str, _Check]]:
 
 
 CONTROLS = frozenset(_BASELINE) | frozenset(_RESTRICTED)
+NEWEST_CHECKS = (1, 32)     # the policy version of the newest check at 1.33: what enforce-version latest means
 
 
 def without_host_path(spec: dict) -> dict:

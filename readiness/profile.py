@@ -344,7 +344,8 @@ PsaLevel = Literal["privileged", "baseline", "restricted"]
 class PsaExemption(Strict):
     """One Pod Security control a workload may fail, with the reason (one entry per control)."""
     namespace: str
-    name: str                              # the workload at the top of its pods' owner chain
+    kind: str                              # the workload at the top of its pods' owner chain: DaemonSet, ...
+    name: str
     control: str                           # an upstream check ID, e.g. hostPathVolumes, runAsNonRoot
     reason: Reason
 
@@ -403,7 +404,8 @@ class Images(Strict):
 class OpenTraffic(Strict):
     """A workload a NetworkPolicy may open to every source (ingress) or destination (egress), with the reason."""
     namespace: str
-    name: str                              # the workload at the top of its pods' owner chain
+    kind: str                              # the workload at the top of its pods' owner chain: Deployment, ...
+    name: str
     direction: Literal["ingress", "egress"] = "ingress"
     reason: Reason
 

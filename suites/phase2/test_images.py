@@ -10,6 +10,7 @@ Adversarial table P2-IMAGES:
 - registry-prefix-lookalike: registry.local.evil.io/x passes a prefix match of the allowed registry.local
 - implicit-docker-hub: `postgres:15` (no registry: docker.io) passes because only explicit hosts were compared
 - operator-pod: a pod owned by an operator's custom resource (no built-in owner) runs an unlisted image
+- replication-controller: a ReplicationController at zero replicas whose template pulls python:latest
 """
 from readiness import images
 from readiness.criteria import criterion

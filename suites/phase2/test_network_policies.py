@@ -23,9 +23,6 @@ from readiness.verdict import fail, require_data
 from suites.pod_sources import first_of_each_finding, platform_pod_sources
 from suites.workloads import find_workload
 
-FINISHED = ("Succeeded", "Failed")      # a finished pod receives nothing
-
-
 def _declared_ports(pod_spec: dict) -> list[dict]:
     return [port for c in pod_spec.get("containers") or [] for port in c.get("ports") or []]
 
@@ -67,15 +64,15 @@ def test_every_pod_isolated_open_nowhere_and_reachable(snapshot, profile):
             problems.append(f"namespace {namespace}: no default-deny ingress NetworkPolicy (none selects every pod "
                             "with policy type Ingress and no ingress rule)")
     directions = ["Ingress"] + (["Egress"] if spec.egress else [])
-    allowed_open = {(o.namespace, o.name, o.direction): o.reason for o in spec.open}
+    allowed_open = {(o.namespace, f"{o.kind} {o.name}", o.direction): o.reason for o in spec.open}
     found, pods = [], 0
     for source in platform_pod_sources(snapshot, set(profile.platform.namespaces)):
-        if source.kind != "Pod" or source.phase in FINISHED:
+        if source.kind != "Pod":
             continue
         pods += 1
         pod = {"metadata": source.metadata}
         for direction in directions:
-            reason = allowed_open.get((source.namespace, source.workload_name, direction.lower()))
+            reason = allowed_open.get((source.namespace, source.workload, direction.lower()))
             if source.spec.get("hostNetwork"):
                 findings, names = [f"on the host network: no NetworkPolicy governs its {direction.lower()}"], "-"
             else:

@@ -57,9 +57,11 @@ def test_images_healthy_world_passes():
 def test_images_job_pod_from_docker_hub_fails():
     job_pod = running("migrate-x1", {"job": "migrate"}, "postgres:latest",
                       owner={"kind": "Job", "name": "migrate-29", "uid": "j1"})
-    job = {"kind": "Job", "metadata": {"namespace": NS, "name": "migrate-29", "ownerReferences": [
+    job = {"kind": "Job", "metadata": {"namespace": NS, "name": "migrate-29", "uid": "j1", "ownerReferences": [
         {"kind": "CronJob", "name": "migrate", "controller": True}]}, "spec": {"template": {"spec": {}}}}
-    verdict, message = images(pods=[running("trino-1", {"app": "trino"}), job_pod], jobs=[job])
+    cron = {"kind": "CronJob", "metadata": {"namespace": NS, "name": "migrate", "uid": "c1"}, "spec": {"jobTemplate": {
+        "spec": {"template": {"spec": {"containers": [{"name": "migrate", "image": IMAGE}]}}}}}}
+    verdict, message = images(pods=[running("trino-1", {"app": "trino"}), job_pod], jobs=[job], cronjobs=[cron])
     assert verdict == "failed"
     assert "Pod data-platform/migrate-x1 (of CronJob migrate) container main: image 'postgres:latest': registry " \
            "docker.io is not allowed; tag latest" in message
@@ -76,7 +78,7 @@ def test_images_cronjob_template_fails_without_a_pod():
 
 @pytest.mark.row("P2-IMAGES", "ephemeral-container")
 def test_images_ephemeral_debug_container_fails():
-    debugged = running("trino-1", {"app": "trino"}, owner={"kind": "Deployment", "name": "trino", "uid": "d"})
+    debugged = running("trino-1", {"app": "trino"}, owner={"kind": "Deployment", "name": "trino", "uid": "uid-trino"})
     debugged["spec"]["ephemeralContainers"] = [{"name": "debugger", "image": "docker.io/busybox"}]
     verdict, message = images(pods=[debugged])
     assert verdict == "failed" and "Pod data-platform/trino-1 (of Deployment trino) ephemeral container debugger: " \
@@ -95,7 +97,7 @@ def test_images_init_container_fails():
 def test_images_pod_of_an_old_revision_fails_though_the_template_is_fixed():
     old = running("trino-old", {"app": "trino"}, "ghcr.io/trino/trino:440",
                   owner={"kind": "ReplicaSet", "name": "trino-5d9", "uid": "r"})
-    rs = {"kind": "ReplicaSet", "metadata": {"namespace": NS, "name": "trino-5d9", "ownerReferences": [
+    rs = {"kind": "ReplicaSet", "metadata": {"namespace": NS, "name": "trino-5d9", "uid": "r", "ownerReferences": [
         {"kind": "Deployment", "name": "trino", "controller": True}]}, "spec": {"template": {"spec": {
             "containers": [{"name": "trino", "image": IMAGE}]}}}}
     verdict, message = images(pods=[old], replicasets=[rs])
@@ -254,9 +256,10 @@ def test_netpol_named_port_and_port_range_reach_and_a_profile_opening_is_allowed
         policy("range", ingress=[{"from": [{"podSelector": {}}], "ports": [{"port": 8000, "endPort": 8100}]}]),
         policy("edge", selector={"matchLabels": {"app": "trino"}}, ingress=[{"ports": [{"port": "http"}]}])]
     opened = TRINO_ONLY.model_dump()
-    opened["phase2"]["network_policies"]["open"] = [{"namespace": NS, "name": "trino", "direction": "ingress",
+    opened["phase2"]["network_policies"]["open"] = [{"namespace": NS, "kind": "Deployment", "name": "trino",
+                                                     "direction": "ingress",
                                                      "reason": "the edge proxy's upstream"}]
-    owned = running("trino-1", {"app": "trino"}, owner={"kind": "Deployment", "name": "trino", "uid": "d"})
+    owned = running("trino-1", {"app": "trino"}, owner={"kind": "Deployment", "name": "trino", "uid": "uid-trino"})
     assert netpols(ranged, [owned], type(PROFILE).model_validate(opened)) == ("passed", "")
 
 
@@ -582,7 +585,8 @@ def test_pod_security_privileged_root_job_pod_fails():
     job_pod = compliant("migrate-x1", owner={"kind": "Job", "name": "migrate", "uid": "j"}, privileged=True,
                         allowPrivilegeEscalation=True)
     job_pod["spec"]["securityContext"] = {"runAsUser": 0}
-    verdict, message = pod_security(compliant(), job_pod)
+    job = {"kind": "Job", "metadata": {"namespace": NS, "name": "migrate", "uid": "j"}, "spec": {"template": {}}}
+    verdict, message = pod_security(compliant(), job_pod, jobs=[job])
     assert verdict == "failed" and "Pod data-platform/migrate-x1 (of Job migrate): violates restricted: privileged " \
                                    "(container \"main\" must not set securityContext.privileged=true)" in message
 
@@ -627,10 +631,10 @@ def test_pod_security_host_port_fails():
 
 @pytest.mark.row("P2-POD-SECURITY", "ephemeral-debug")
 def test_pod_security_privileged_debug_container_fails():
-    debugged = compliant(owner={"kind": "Deployment", "name": "trino", "uid": "d"})
+    debugged = compliant(owner={"kind": "Deployment", "name": "trino", "uid": "uid-trino"})
     debugged["spec"]["ephemeralContainers"] = [{"name": "debugger-x", "image": IMAGE,
                                                 "securityContext": {"privileged": True}}]
-    verdict, message = pod_security(debugged)
+    verdict, message = pod_security(debugged, deployments=[deployment()])
     assert verdict == "failed" and "Pod data-platform/trino-1 (of Deployment trino): violates restricted: " \
                                    "privileged (container \"debugger-x\"" in message
 
@@ -640,9 +644,75 @@ def test_pod_security_waiver_of_host_path_does_not_cover_privileged():
     agent = compliant("promtail-a1", owner={"kind": "DaemonSet", "name": "promtail", "uid": "p"},
                       namespace="monitoring")
     agent["spec"]["volumes"] = [{"name": "pods", "hostPath": {"path": "/var/log/pods"}}]
-    assert pod_security(compliant(), agent) == ("passed", "")        # the waived control alone
+    daemonset = {"kind": "DaemonSet", "metadata": {"namespace": "monitoring", "name": "promtail", "uid": "p"},
+                 "spec": {"template": {"spec": {"containers": [], "volumes": agent["spec"]["volumes"]}}}}
+    assert pod_security(compliant(), agent, daemonsets=[daemonset]) == ("passed", "")   # the waived control alone
+    assert pod_security(compliant(), dict(agent, metadata={**agent["metadata"], "ownerReferences": [
+        {"kind": "DaemonSet", "name": "promtail", "uid": "forged", "controller": True}]}),
+        daemonsets=[daemonset])[0] == "failed"          # a forged owner reference is not the waived workload
     agent["spec"]["volumes"].append({"name": "share", "nfs": {}})
     agent["spec"]["containers"][0]["securityContext"]["privileged"] = True
-    verdict, message = pod_security(compliant(), agent)
+    verdict, message = pod_security(compliant(), agent, daemonsets=[daemonset])
     assert verdict == "failed" and "Pod monitoring/promtail-a1 (of DaemonSet promtail): violates restricted: " \
                                    "privileged" in message and "restricted volume types" in message
+
+
+@pytest.mark.row("P2-POD-SECURITY", "pinned-old-version")
+def test_pod_security_namespace_pinned_to_an_old_version_fails():
+    namespaces = labelled_namespaces()
+    namespaces[0]["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"] = "v1.0"
+    verdict, message = run(pod_security_checks.test_every_pod_meets_the_level_and_namespaces_enforce_it,
+                           namespaces=namespaces, pods=[compliant()])
+    assert verdict == "failed" and "namespace data-platform: pod-security.kubernetes.io/enforce-version=v1.0: " \
+                                   "admission applies the checks of that version" in message
+    namespaces[0]["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"] = "latest"
+    assert run(pod_security_checks.test_every_pod_meets_the_level_and_namespaces_enforce_it,
+               namespaces=namespaces, pods=[compliant()]) == ("passed", "")
+
+
+@pytest.mark.row("P2-POD-SECURITY", "forged-owner")
+def test_pod_security_forged_owner_reference_is_not_the_waived_workload():
+    daemonset = {"kind": "DaemonSet", "metadata": {"namespace": "monitoring", "name": "promtail", "uid": "p"},
+                 "spec": {"template": {"spec": {}}}}
+    forged = compliant("promtail-x", owner={"kind": "DaemonSet", "name": "promtail", "uid": "not-p"},
+                       namespace="monitoring")
+    forged["spec"]["volumes"] = [{"name": "root", "hostPath": {"path": "/"}}]
+    verdict, message = pod_security(forged, daemonsets=[daemonset])
+    assert verdict == "failed" and "Pod monitoring/promtail-x: violates restricted: restricted volume types" in message
+
+
+@pytest.mark.row("P2-POD-SECURITY", "replication-controller")
+def test_pod_security_replication_controller_template_fails():
+    rc = {"kind": "ReplicationController", "metadata": {"namespace": NS, "name": "legacy-etl"},
+          "spec": {"replicas": 0, "template": {"spec": {"containers": [
+              {"name": "etl", "image": IMAGE, "securityContext": {"privileged": True}}]}}}}
+    verdict, message = pod_security(replicationcontrollers=[rc])
+    assert verdict == "failed" and "ReplicationController data-platform/legacy-etl: violates restricted: " \
+                                   "privileged" in message
+
+
+@pytest.mark.row("P2-IMAGES", "replication-controller")
+def test_images_replication_controller_template_fails():
+    rc = {"kind": "ReplicationController", "metadata": {"namespace": NS, "name": "legacy-etl"},
+          "spec": {"replicas": 0, "template": {"spec": {"containers": [{"name": "etl", "image": "python:latest"}]}}}}
+    verdict, message = images(replicationcontrollers=[rc])
+    assert verdict == "failed" and "ReplicationController data-platform/legacy-etl container etl: image " \
+                                   "'python:latest': registry docker.io is not allowed; tag latest" in message
+
+
+def test_images_history_that_will_not_run_again_and_an_upper_case_host_pass():
+    old_rs = {"kind": "ReplicaSet", "metadata": {"namespace": NS, "name": "trino-5d9", "uid": "r", "ownerReferences": [
+        {"kind": "Deployment", "name": "trino", "uid": "uid-trino", "controller": True}]},
+        "spec": {"replicas": 0, "template": {"spec": {"containers": [{"name": "t",
+                                                                      "image": "docker.io/trinodb/trino:440"}]}}}}
+    cron = {"kind": "CronJob", "metadata": {"namespace": NS, "name": "report", "uid": "c"}, "spec": {"jobTemplate": {
+        "spec": {"template": {"spec": {"containers": [{"name": "r", "image": IMAGE}]}}}}}}
+    old_job = {"kind": "Job", "metadata": {"namespace": NS, "name": "report-1", "uid": "j"},
+               "spec": {"template": {"spec": {"containers": [{"name": "r", "image": "python:latest"}]}}},
+               "status": {"conditions": [cond("Complete", True)]}}
+    done = running("report-1-x", {"job": "report"}, "python:latest", owner={"kind": "Job", "name": "report-1",
+                                                                             "uid": "j"})
+    done["status"]["phase"] = "Succeeded"
+    assert images(replicasets=[old_rs], cronjobs=[cron], jobs=[old_job],
+                  pods=[running("trino-1", {"app": "trino"}, "REGISTRY.LOCAL/254carbon/trino:1.0"), done]) \
+        == ("passed", "")
