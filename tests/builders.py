@@ -52,3 +52,17 @@ def target(job: str, instance: str, health: str = "up", **labels) -> dict:
 
 def sample(labels: dict, value) -> dict:
     return {"metric": labels, "value": [now().timestamp(), str(value)]}
+
+
+def profile_with(changes: dict):
+    """The sandbox profile with dotted-path settings replaced."""
+    from readiness.profile import Profile, load_profile
+    from tests.suite_runner import ROOT
+    data = load_profile(ROOT / "profiles" / "sandbox.yaml").model_dump()
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        holder = data
+        for part in parents:
+            holder = holder[part]
+        holder[last] = value
+    return Profile.model_validate(data)

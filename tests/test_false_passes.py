@@ -24,23 +24,12 @@ from suites.phase4 import test_exporters as exporters
 from suites.phase4 import test_loki as loki_checks
 from suites.phase4 import test_service_monitors as service_monitors
 from tests.builders import cond, now, node, pod, sample, target, workload
+from tests.builders import profile_with
 from tests.fakes import (FakeAlertmanager, FakeGrafana, FakeLive, FakeLoki, FakeNodeChaos, FakePrometheus,
                          FakeSnapshot, checks, empty_world, judged, run_check)
 from tests.suite_runner import ROOT
 
 SANDBOX = load_profile(ROOT / "profiles/sandbox.yaml")
-
-
-def profile_with(changes: dict) -> Profile:
-    """The sandbox profile with dotted-path settings replaced."""
-    data = SANDBOX.model_dump()
-    for path, value in changes.items():
-        *parents, last = path.split(".")
-        holder = data
-        for part in parents:
-            holder = holder[part]
-        holder[last] = value
-    return Profile.model_validate(data)
 
 
 def check(fn, param=None, profile: Profile = SANDBOX, **fixtures):

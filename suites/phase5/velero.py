@@ -291,25 +291,32 @@ def unfinished_parts(status: dict, kind: str) -> list[str]:
     return faults
 
 
-def backup_faults(backup: dict) -> list[str]:
-    """Why a Backup is not one that saved something (empty: Completed, no errors, items written, timestamps and
-    expiration as Velero writes them)."""
-    status = backup.get("status") or {}
+def _moved(status: dict, what: str, item_key: str) -> list[str]:
+    """Why a Backup or Restore (``what``) did not move its items: not Completed, errors, no or partial progress."""
     phase, errors, warnings = status.get("phase"), count(status, "errors"), count(status, "warnings")
     if phase != "Completed":
         why = status.get("failureReason") or "; ".join(status.get("validationErrors") or [])
         return [f"{phase or 'no phase'}, {errors} errors, {warnings} warnings" + (f" ({why})" if why else "")]
     faults = [f"Completed with {errors} errors"] if errors else []
-    progress = status.get("progress")
+    progress, verb = status.get("progress"), {"backup": "backed up", "restore": "restored"}[what]
     if progress is None:
-        faults.append("no status.progress: Velero did not record what it backed up")
+        faults.append(f"no status.progress: Velero did not record what it {verb}")
     else:
-        done, total = count(progress, "itemsBackedUp"), count(progress, "totalItems")
+        done, total = count(progress, item_key), count(progress, "totalItems")
         if done == 0:
-            faults.append("Completed with 0 items backed up")
+            faults.append(f"Completed with 0 items {verb}")
         elif done < total:
-            faults.append(f"backed up {done} of {total} items (Velero writes them equal when a backup finishes)")
-    faults += unfinished_parts(status, "backup") + finish_problems(status)
+            faults.append(f"{verb} {done} of {total} items (Velero writes them equal when a {what} finishes)")
+    return faults + unfinished_parts(status, what) + finish_problems(status)
+
+
+def backup_faults(backup: dict) -> list[str]:
+    """Why a Backup is not one that saved something (empty: Completed, no errors, items written, timestamps and
+    expiration as Velero writes them)."""
+    status = backup.get("status") or {}
+    faults = _moved(status, "backup", "itemsBackedUp")
+    if status.get("phase") != "Completed":
+        return faults
     since_expiry = age_s(status.get("expiration"))
     if since_expiry is None:
         faults.append("no status.expiration")
@@ -323,22 +330,7 @@ def backup_faults(backup: dict) -> list[str]:
 
 def restore_faults(restore: dict) -> list[str]:
     """Why a Restore is not one that put something back (empty: Completed, no errors, items restored)."""
-    status = restore.get("status") or {}
-    phase, errors, warnings = status.get("phase"), count(status, "errors"), count(status, "warnings")
-    if phase != "Completed":
-        why = status.get("failureReason") or "; ".join(status.get("validationErrors") or [])
-        return [f"{phase or 'no phase'}, {errors} errors, {warnings} warnings" + (f" ({why})" if why else "")]
-    faults = [f"Completed with {errors} errors"] if errors else []
-    progress = status.get("progress")
-    if progress is None:
-        faults.append("no status.progress: Velero did not record what it restored")
-    else:
-        done, total = count(progress, "itemsRestored"), count(progress, "totalItems")
-        if done == 0:
-            faults.append("Completed with 0 items restored")
-        elif done < total:
-            faults.append(f"restored {done} of {total} items (Velero writes them equal when a restore finishes)")
-    return faults + unfinished_parts(status, "restore") + finish_problems(status)
+    return _moved(restore.get("status") or {}, "restore", "itemsRestored")
 
 
 def started(obj: dict) -> str:

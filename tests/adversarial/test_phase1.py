@@ -17,23 +17,12 @@ from suites.phase1 import test_storage as storage
 from suites.phase1 import test_system as system
 from suites.phase1 import test_version as version
 from tests.builders import cond, node, pod, sample, stamp, workload
+from tests.builders import profile_with
 from tests.fakes import FakePrometheus, FakeSnapshot, empty_world, run_check
 from tests.suite_runner import ROOT
 
 SANDBOX = load_profile(ROOT / "profiles" / "sandbox.yaml")
 NS, SYSTEM_NS = "data-platform", "kube-system"
-
-
-def profile_with(changes: dict) -> Profile:
-    """The sandbox profile with dotted-path settings replaced."""
-    data = SANDBOX.model_dump()
-    for path, value in changes.items():
-        *parents, last = path.split(".")
-        holder = data
-        for part in parents:
-            holder = holder[part]
-        holder[last] = value
-    return Profile.model_validate(data)
 
 
 def run(fn, profile: Profile = SANDBOX, prometheus=None, raw: dict | None = None, **objects):
