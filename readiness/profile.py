@@ -236,7 +236,8 @@ SYSTEM_NAMESPACE = "kube-system"
 class SystemExemption(Strict):
     namespace: str
     name: str
-    kind: Literal["Deployment", "StatefulSet", "DaemonSet"] = "Deployment"
+    # a Pod: one no workload controller runs (a static pod's mirror, named <name>-<node>, or a bare pod)
+    kind: Literal["Deployment", "StatefulSet", "DaemonSet", "Pod"] = "Deployment"
     reason: Reason                         # why it may be unavailable (a workload is never left out silently)
 
     @property
@@ -252,7 +253,7 @@ class System(Strict):
     # namespace, such as calico-system)
     extra_namespaces: list[str] = []
     workloads: list[Workload] = []         # workloads that must exist (and be available), wherever they are
-    exempt: list[SystemExemption] = []     # judged workloads that may be unavailable, each with its reason
+    exempt: list[SystemExemption] = []     # judged workloads (or static pods) that may be unavailable, with why
 
     @property
     def namespaces(self) -> list[str]:

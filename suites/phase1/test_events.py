@@ -11,6 +11,17 @@ Adversarial table P1-EVENTS:
   healthy main container
 - crashloop-without-last-state: a container waits in CrashLoopBackOff with 40 restarts, but its lastState is
   empty (the runtime lost the terminated container), so no finish time places the restarts in the window
+- restarted-and-running: a container with 40 restarts is running again, restarted 20 seconds ago
+  (state.running.startedAt), while its lastState records a crash from before the window; no CrashLoopBackOff is
+  caught
+- crashed-just-now: a container with 40 restarts has just exited (state.terminated, 5 seconds ago) and waits for
+  its next start; lastState holds the crash before, outside the window
+
+A restart loop is judged on ``restartCount``, the container's count over the pod's life: a pod keeps only its
+last termination (``lastState``) and its current state, so no more than the latest restart can be placed in
+time, and the count of restarts inside the window cannot be read from the API. The latest restart is the latest
+of: the current run's start (``state.running.startedAt``, once it has restarted), the current termination
+(``state.terminated.finishedAt``) and the last one (``lastState.terminated.finishedAt``).
 """
 import datetime as dt
 
@@ -18,6 +29,7 @@ from readiness.criteria import criterion
 from readiness.timing import parse
 from readiness.evidence import attach_table
 from readiness.verdict import fail, require_data
+from suites.phase1.restarts import restart_loops
 
 
 def last_seen(event: dict) -> dt.datetime | None:
@@ -48,28 +60,6 @@ def _warnings(events: list[dict], namespaces: set[str], reasons: set[str], since
     return grouped
 
 
-def _restarts(pods: list[dict], since: dt.datetime, allowed: int) -> list[str]:
-    """Containers restarting more often than allowed, their last restart within the window, or waiting in
-    CrashLoopBackOff now: app containers, init containers and sidecars (restartable init containers) alike."""
-    problems = []
-    for pod in pods:
-        status = pod.get("status") or {}
-        for kind, key in (("container", "containerStatuses"), ("init container", "initContainerStatuses")):
-            for container in status.get(key) or []:
-                count = container.get("restartCount", 0)
-                last = (container.get("lastState") or {}).get("terminated") or {}
-                finished = parse(last.get("finishedAt"))
-                waiting = ((container.get("state") or {}).get("waiting") or {}).get("reason")
-                if count <= allowed or not ((finished and finished >= since) or waiting == "CrashLoopBackOff"):
-                    continue
-                when = (f"the last at {last['finishedAt']} ({last.get('reason', 'no reason')})" if finished
-                        else "no record of the last termination")
-                now = ", now in CrashLoopBackOff" if waiting == "CrashLoopBackOff" else ""
-                problems.append(f"pod {pod['metadata']['namespace']}/{pod['metadata']['name']} {kind} "
-                                f"{container['name']}: {count} restarts, {when}{now}, allowed {allowed}")
-    return problems
-
-
 @criterion("P1-EVENTS", 1, "No warning events or restart loops", severity="critical",
            requirement="Within the profile's lookback window, the platform namespaces have no Warning events of "
                        "the profile's reasons (however the event records its time: series, lastTimestamp or "
@@ -96,6 +86,6 @@ def test_no_warning_events_or_restart_loops(snapshot, profile):
         rows.append([f"{namespace}/{name}", kind, reason, entry["count"], entry["last"].isoformat(), entry["message"]])
         problems.append(f"{kind.lower()} {namespace}/{name}: {reason} x{entry['count']}, last {ago:.0f}s ago: "
                         f"{(entry['message'] or '').strip()[:160]}")
-    problems += _restarts(pods, since, spec.max_restarts)
+    problems += restart_loops(pods, since, spec.max_restarts)
     attach_table("warning events", ["object", "kind", "reason", "count", "last seen", "message"], rows)
     fail(problems)

@@ -12,7 +12,14 @@ Adversarial table P1-INGRESS:
   terminating true) during a rollout that will not bring new ones
 - backend-not-serving: a backend Service publishes not-ready addresses, so its endpoints say ready while
   serving is false: its pods fail their readiness probe
+- backend-port-without-endpoints: the Ingress sends traffic to the Service's port "http", which the Service
+  has; its pods are ready, but none of them has a container port named as the port's targetPort, so every
+  EndpointSlice carries only port "grpc" and "http" leads nowhere
+- connections-nan: a connector reports its connections as NaN; NaN compares false with everything, so "less
+  than 4" never catches it
 """
+import math
+
 from fixtures.kube import by_ref
 from readiness.criteria import criterion
 from readiness.evidence import attach_query, attach_table
@@ -31,9 +38,39 @@ def backends(ingress: dict) -> set[tuple[str, str]]:
             for s in services if s and s.get("name")}
 
 
-def has_port(service: dict, port: str) -> bool:
-    """An Ingress backend port is one of the Service's ports, by its name or its number (not a targetPort)."""
-    return any(port in (p.get("name"), str(p.get("port"))) for p in (service.get("spec") or {}).get("ports") or [])
+def service_port(service: dict, port: str) -> dict | None:
+    """The Service port an Ingress backend port names, by its name or its number (not a targetPort)."""
+    ports = (service.get("spec") or {}).get("ports") or []
+    return next((p for p in ports if port in (p.get("name"), str(p.get("port")))), None)
+
+
+def carries(piece: dict, port: dict) -> bool:
+    """Whether an EndpointSlice's endpoints serve a Service port: the slice's ``ports`` name it (an unnamed
+    Service port is the name ""), or one of them has no port number, which the API defines as every port; a
+    slice with no ports defines none."""
+    name = port.get("name") or ""
+    return any((p.get("name") or "") == name or p.get("port") is None for p in piece.get("ports") or [])
+
+
+class _CarryingSlices:
+    """The snapshot with only the EndpointSlices that carry one Service port, so that ``ready_endpoints`` (the one
+    definition of an endpoint taking traffic) counts the endpoints of that port."""
+
+    def __init__(self, snapshot, port: dict):
+        self.snapshot, self.port = snapshot, port
+
+    def items(self, kind: str, *args, **kwargs) -> list[dict]:
+        found = self.snapshot.items(kind, *args, **kwargs)
+        return [s for s in found if carries(s, self.port)] if kind == "endpointslices" else found
+
+
+def slice_ports(snapshot, namespace: str, service: str) -> str:
+    """The ports a Service's EndpointSlices carry (name/port), for a failure message."""
+    seen = {f"{p.get('name') or '-'}/{p.get('port', 'all')}" for s in snapshot.items("endpointslices")
+            if s["metadata"].get("namespace") == namespace
+            and (s["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == service
+            for p in s.get("ports") or []}
+    return ", ".join(sorted(seen)) or "none"
 
 
 def _connector_problems(series: list[dict], connectors: list[dict], tunnel) -> list[str]:
@@ -42,7 +79,10 @@ def _connector_problems(series: list[dict], connectors: list[dict], tunnel) -> l
         value = float(s["value"][1])
         who = s["metric"].get("pod") or s["metric"].get("instance", "?")
         reporting.add(who)
-        if value < tunnel.min_connections:
+        if math.isnan(value):       # NaN is no value, and compares false with every number
+            problems.append(f"tunnel connector {who}: {tunnel.metric}=NaN (no value), expected at least "
+                            f"{tunnel.min_connections}")
+        elif value < tunnel.min_connections:
             problems.append(f"tunnel connector {who}: {tunnel.metric}={value:g}, expected at least "
                             f"{tunnel.min_connections}")
     names = sorted(p["metadata"]["name"] for p in connectors)
@@ -77,7 +117,8 @@ def _tunnel_problems(snapshot, prometheus, tunnel) -> list[str]:
            requirement="The tunnel Deployment is fully rolled out and available, and each of its ready connectors "
                        "reports at least the profile's number of edge connections (through Prometheus); each "
                        "Ingress of the profile has an address from its controller, and every backend it names is "
-                       "a port of an existing Service with endpoints that are ready, serving and not terminating.",
+                       "a port of an existing Service carried by endpoints that are ready, serving and not "
+                       "terminating.",
            next_step="kubectl -n cloudflare-tunnel logs deploy/cloudflared: zero connections point at the tunnel "
                      "token or outbound network; an Ingress without address at its controller; a backend without "
                      "endpoints at its pods; a missing port at the Service or the Ingress.",
@@ -106,11 +147,15 @@ def test_tunnel_connected_and_ingresses_served(snapshot, prometheus, profile):
             ref = f"{wanted.namespace}/{name}"
             service = services.get(ref)
             endpoints = ready_endpoints(snapshot, wanted.namespace, name) if service else []
-            rows.append([wanted.ref, ",".join(filter(None, addresses)) or "-", f"{ref}:{port}", len(endpoints)])
+            target = service_port(service, port) if service else None
+            on_port = (ready_endpoints(_CarryingSlices(snapshot, target), wanted.namespace, name) if target
+                       else [])
+            rows.append([wanted.ref, ",".join(filter(None, addresses)) or "-", f"{ref}:{port}", len(endpoints),
+                         len(on_port)])
             if service is None:
                 problems.append(f"ingress {wanted.ref}: backend Service {ref} not found")
                 continue
-            if not has_port(service, port):
+            if target is None:
                 ports = ", ".join(f"{p.get('name') or '-'}/{p.get('port')}" for p in
                                   (service.get("spec") or {}).get("ports") or []) or "none"
                 problems.append(f"ingress {wanted.ref}: backend Service {ref} has no port {port} (its ports: "
@@ -118,5 +163,11 @@ def test_tunnel_connected_and_ingresses_served(snapshot, prometheus, profile):
             if not endpoints:
                 problems.append(f"ingress {wanted.ref}: backend Service {ref} has no ready endpoints, expected at "
                                 "least one ready, serving and not terminating")
-    attach_table("ingresses", ["ingress", "address", "backend", "ready endpoints"], rows)
+            elif target and not on_port:
+                problems.append(f"ingress {wanted.ref}: backend Service {ref} port {port} has no ready endpoint "
+                                f"({len(endpoints)} ready endpoints, none in an EndpointSlice that carries it; its "
+                                f"EndpointSlices carry {slice_ports(snapshot, wanted.namespace, name)}: a pod serves "
+                                "a Service port only with a container port its targetPort names), expected at least "
+                                "one")
+    attach_table("ingresses", ["ingress", "address", "backend", "ready endpoints", "ready on the port"], rows)
     fail(problems)

@@ -14,6 +14,8 @@ Adversarial table P1-NODES-READY:
 - listed-twice: the node list names the same node twice (a broken pager or proxy): an answer no API server
   gives, so the count of healthy nodes cannot be trusted
 - no-nodes: the node list is empty: no cluster runs on no nodes
+- future-heartbeat: Ready=True with a lastHeartbeatTime a day ahead of now (a node clock set wrong, or a status
+  written by hand), which an age check reads as the freshest heartbeat of all
 """
 from fixtures.kube import condition
 from readiness.criteria import criterion
@@ -55,11 +57,20 @@ def _unique(nodes: list[dict]) -> None:
         seen.add(name)
 
 
+# How far a timestamp may lie ahead of this clock before it is impossible rather than skew between two clocks
+# NTP keeps within a second or so.
+CLOCK_SKEW_S = 60
+
+
 def _heartbeat_problem(name: str, ready: dict, max_age_s: int) -> str | None:
     stamp = ready.get("lastHeartbeatTime")
     age = age_s(stamp)
     if age is None:
         return f"node {name}: Ready=True but no lastHeartbeatTime: its kubelet never posted the condition"
+    if age < -CLOCK_SKEW_S:
+        return (f"node {name}: Ready=True but its lastHeartbeatTime {stamp} is {shown(-age)} in the future (more "
+                f"than the {CLOCK_SKEW_S}s clock skew allowed): the node's clock (or this runner's) is wrong, so the "
+                "heartbeat says nothing about whether its kubelet is alive")
     if age > max_age_s:
         return (f"node {name}: Ready=True but its kubelet last posted status {shown(age)} ago "
                 f"(lastHeartbeatTime {stamp}), expected within {max_age_s}s: the Ready condition is stale")
@@ -67,7 +78,8 @@ def _heartbeat_problem(name: str, ready: dict, max_age_s: int) -> str | None:
 
 
 @criterion("P1-NODES-READY", 1, "Every node healthy", severity="blocker",
-           requirement="Every node, control plane included, is Ready with a heartbeat within the profile's age; "
+           requirement="Every node, control plane included, is Ready with a heartbeat within the profile's age "
+                       "and not in the future; "
                        "none reports memory, disk or PID pressure or an unavailable network, or carries a taint "
                        "Kubernetes or its cloud provider sets on a node that cannot run pods; none is cordoned "
                        "unless the profile names it with a reason.",

@@ -18,7 +18,17 @@ Adversarial table P1-STORAGE:
   under the same name, or the binder never caught up)
 - default-annotation-capitalized: the only class annotated is-default-class "True": Kubernetes reads only
   "true", so claims without a class get none
+- volume-modify-infeasible: a Bound claim asks for VolumeAttributesClass gold; the driver answered the
+  modification Infeasible (status.modifyVolumeStatus, condition ModifyVolumeError) and the volume keeps class
+  silver: the claim is Bound and holds its size, but not the performance it asks for
+
+A claim's VolumeAttributesClass (core/v1, Kubernetes 1.29+) is judged as its size is: what it holds
+(``status.currentVolumeAttributesClassName``) must be what it asks for (``spec.volumeAttributesClassName``), and
+a modification the external resizer marks Infeasible or Pending (``status.modifyVolumeStatus``), or reports as a
+``ModifyVolumeError`` condition, fails the claim however its classes read.
 """
+import math
+
 from readiness.criteria import criterion
 from readiness.evidence import attach_table
 from readiness.quantity import quantity
@@ -26,6 +36,9 @@ from readiness.verdict import fail, require_data
 
 DEFAULT_ANNOTATIONS = ("storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class")
 INFEASIBLE = ("ControllerResizeInfeasible", "NodeResizeInfeasible")
+# PersistentVolumeClaimModifyVolumeStatus: Pending (cannot start: its class is missing or unmet), InProgress,
+# Infeasible (the driver rejected it); a modification in progress is judged by the classes.
+MODIFY_STUCK = ("Pending", "Infeasible")
 
 
 def is_default(storage_class: dict) -> bool:
@@ -67,6 +80,29 @@ def selects_node(node_selector: dict, node: dict) -> bool:
     return False
 
 
+def _attributes_problems(ref: str, spec: dict, status: dict) -> list[str]:
+    """The claim's VolumeAttributesClass: the one it asks for is the one it holds, and no modification of it is
+    stuck."""
+    wanted, held = spec.get("volumeAttributesClassName"), status.get("currentVolumeAttributesClassName")
+    modify = status.get("modifyVolumeStatus") or {}
+    error = next((c for c in status.get("conditions") or [] if c.get("type") == "ModifyVolumeError"
+                  and c.get("status") == "True"), None)
+    said = []
+    if modify.get("status") in MODIFY_STUCK:
+        said.append(f"modification to class {modify.get('targetVolumeAttributesClassName') or '?'} "
+                    f"{modify['status']}")
+    if error:
+        said.append(f"ModifyVolumeError: {error.get('message') or error.get('reason') or 'no message'}")
+    if wanted and wanted != held:
+        return [f"{ref}: holds VolumeAttributesClass {held or '(none)'}, expected the {wanted} it requests"
+                + (f" ({'; '.join(said)})" if said else
+                   f" (modification {modify['status']})" if modify.get("status") else "")]
+    if said:
+        return [f"{ref}: VolumeAttributesClass {held or '(none)'}: {'; '.join(said)}, expected the modification "
+                "to succeed or be withdrawn"]
+    return []
+
+
 def _claim_problems(claim: dict, volumes: dict[str, dict], nodes: list[dict]) -> list[str]:
     meta, spec, status = claim["metadata"], claim.get("spec") or {}, claim.get("status") or {}
     ref = f"pvc {meta['namespace']}/{meta['name']}"
@@ -92,10 +128,13 @@ def _claim_problems(claim: dict, volumes: dict[str, dict], nodes: list[dict]) ->
     if volume_phase != "Bound":
         problems.append(f"{ref}: Bound to PersistentVolume {name}, which is {volume_phase}, expected Bound")
     capacity = (status.get("capacity") or {}).get("storage")
-    if capacity and size != "?" and quantity(capacity) < quantity(size):
+    if capacity and not math.isfinite(quantity(capacity)):      # NaN compares false with every size
+        problems.append(f"{ref}: holds {capacity!r}, which is no quantity, expected the {size} it requests")
+    elif capacity and size != "?" and quantity(capacity) < quantity(size):
         resize = ", ".join(f"{k} {v}" for k, v in (status.get("allocatedResourceStatuses") or {}).items())
         problems.append(f"{ref}: holds {capacity}, expected the {size} it requests"
                         + (f" (resize: {resize})" if resize else ""))
+    problems += _attributes_problems(ref, spec, status)
     affinity = ((volume.get("spec") or {}).get("nodeAffinity") or {}).get("required")
     if affinity and not any(selects_node(affinity, node) for node in nodes):
         problems.append(f"{ref}: its PersistentVolume {name} may only be used on nodes its node affinity selects, "
@@ -105,8 +144,9 @@ def _claim_problems(claim: dict, volumes: dict[str, dict], nodes: list[dict]) ->
 
 @criterion("P1-STORAGE", 1, "Persistent storage provisioned", severity="critical",
            requirement="Exactly one StorageClass is the default; every PersistentVolumeClaim of the platform "
-                       "namespaces is Bound to a volume whose claimRef is that claim, holds the capacity it "
-                       "requests, is not being deleted and can be mounted on some node; and no more "
+                       "namespaces is Bound to a volume whose claimRef is that claim, holds the capacity and the "
+                       "volume attributes class it requests (no modification of it infeasible or pending), is not "
+                       "being deleted and can be mounted on some node; and no more "
                        "PersistentVolumes are Failed or Released than the profile allows.",
            next_step="kubectl describe pvc and its pv: a Pending claim names its missing class, size or "
                      "provisioner; a misbound or lost claim needs its volume's claimRef looked at; mark one "

@@ -82,10 +82,13 @@ def daemonset(name: str, namespace: str = SYSTEM_NS, desired: int = 3, **status)
     return obj
 
 
-def endpoint_slice(namespace: str, service: str, *conditions: dict) -> dict:
+def endpoint_slice(namespace: str, service: str, *conditions: dict, ports=(("http", 8080),)) -> dict:
+    """As the EndpointSlice controller writes it: each of the Service's ports by its name, with the port number
+    the pods resolved its targetPort to."""
     return {"kind": "EndpointSlice", "addressType": "IPv4",
             "metadata": {"namespace": namespace, "name": f"{service}-abcde",
                          "labels": {"kubernetes.io/service-name": service}},
+            "ports": [{"name": n, "port": p, "protocol": "TCP"} for n, p in ports],
             "endpoints": [{"addresses": [f"10.0.0.{i + 10}"], "conditions": c,
                            "targetRef": {"kind": "Pod", "name": f"{service}-{i}", "namespace": namespace}}
                           for i, c in enumerate(conditions)]}
@@ -221,10 +224,27 @@ def test_system_healthy_world_passes():
 
 def test_system_exempted_workload_passes_and_is_shown_with_its_reason():
     profile = profile_with({"phase1.system.exempt": [{"namespace": SYSTEM_NS, "kind": "DaemonSet",
-                                                      "name": "nvidia-device-plugin", "reason": "no GPU nodes yet"}]})
-    gpu = daemonset("nvidia-device-plugin", desired=0)
+                                                      "name": "nvidia-device-plugin", "reason": "driver upgrade"}]})
+    gpu = daemonset("nvidia-device-plugin", numberReady=0, numberAvailable=0)
     assert cluster_system(profile, daemonsets=[daemonset("kube-proxy"), gpu]) == ("passed", "")
-    assert "runs on no node" in cluster_system(daemonsets=[daemonset("kube-proxy"), gpu])[1]
+    assert "nvidia-device-plugin: 0/3 scheduled pods available" in cluster_system(
+        daemonsets=[daemonset("kube-proxy"), gpu])[1]
+
+
+def test_system_daemonset_no_node_is_eligible_for_is_rolled_out():
+    """kubectl rollout status: a DaemonSet whose desiredNumberScheduled is 0 (a GPU plugin on a cluster without
+    GPU nodes) has rolled out; one the profile requires must run somewhere, and a Deployment at zero never
+    serves."""
+    gpu = daemonset("nvidia-device-plugin", desired=0)
+    assert cluster_system(daemonsets=[daemonset("kube-proxy"), gpu]) == ("passed", "")
+    required = profile_with({"phase1.system.workloads": [{"namespace": SYSTEM_NS, "kind": "DaemonSet",
+                                                          "name": "nvidia-device-plugin"}]})
+    verdict, message = cluster_system(required, daemonsets=[daemonset("kube-proxy"), gpu])
+    assert verdict == "failed" and ("DaemonSet kube-system/nvidia-device-plugin: runs on no node "
+                                    "(desiredNumberScheduled 0)") in message
+    verdict, message = cluster_system(deployments=[deployment("coredns", SYSTEM_NS),
+                                                   deployment("metrics-server", SYSTEM_NS, replicas=0)])
+    assert verdict == "failed" and "Deployment kube-system/metrics-server: scaled to zero replicas" in message
 
 
 def test_system_exemption_needs_a_reason_and_a_judged_namespace():
@@ -291,6 +311,74 @@ def test_system_statefulset_unobserved_fails():
     verdict, message = cluster_system(statefulsets=[changed])
     assert verdict == "failed" and ("StatefulSet kube-system/csi-attacher: spec change not yet observed by its "
                                     "controller (generation 4, observedGeneration 3)") in message
+
+
+def static_pod(component: str, node_name: str = "cp1", ready: bool = True, restarts: int = 0,
+               finished_s_ago: float | None = None, waiting: str | None = None) -> dict:
+    """The mirror pod the kubelet writes for a static pod (kubeadm's manifests): owned by its Node."""
+    p = pod(SYSTEM_NS, f"{component}-{node_name}", node_name, {"component": component, "tier": "control-plane"},
+            owner={"apiVersion": "v1", "kind": "Node", "name": node_name, "uid": f"node-{node_name}"}, ready=ready,
+            containers=(component,))
+    p["metadata"]["annotations"] = {"kubernetes.io/config.mirror": "0f6c3a", "kubernetes.io/config.source": "file"}
+    p["spec"]["restartPolicy"] = "Always"
+    last = {"terminated": {"reason": "Error", "exitCode": 1, "finishedAt": stamp(finished_s_ago)}} \
+        if finished_s_ago is not None else {}
+    state = {"waiting": {"reason": waiting}} if waiting else {"running": {"startedAt": stamp(
+        max(finished_s_ago - 5, 0) if finished_s_ago is not None else 3600)}}
+    p["status"]["containerStatuses"] = [{"name": component, "ready": ready and not waiting, "restartCount": restarts,
+                                         "state": state, "lastState": last}]
+    return p
+
+
+CONTROL_PLANE = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd")
+
+
+def test_system_ready_static_pods_and_finished_bare_pods_pass():
+    finished = pod(SYSTEM_NS, "debug-dns", "w1", {"run": "debug-dns"}, ready=False)
+    finished["spec"]["restartPolicy"] = "Never"
+    finished["status"]["phase"] = "Succeeded"
+    replica = pod(SYSTEM_NS, "coredns-5c96cbff57-x", "w1", {"app": "coredns"}, ready=False,
+                  owner={"kind": "ReplicaSet", "name": "coredns-5c96cbff57", "uid": "rs-dns"})   # its Deployment's
+    long_ago = static_pod("etcd", "cp2", restarts=12, finished_s_ago=7200)
+    pods = [static_pod(c) for c in CONTROL_PLANE] + [finished, replica, long_ago]
+    assert cluster_system(pods=pods) == ("passed", "")
+
+
+def test_system_exempted_static_pod_passes():
+    profile = profile_with({"phase1.system.exempt": [{"namespace": SYSTEM_NS, "kind": "Pod",
+                                                      "name": "kube-scheduler-cp3", "reason": "cp3 being replaced"}]})
+    down = static_pod("kube-scheduler", "cp3", ready=False, restarts=9, waiting="CrashLoopBackOff")
+    assert cluster_system(profile, pods=[static_pod("kube-scheduler"), down]) == ("passed", "")
+
+
+@pytest.mark.row("P1-SYSTEM", "controller-manager-crashloop")
+def test_system_crash_looping_control_plane_static_pods_fail():
+    pods = [static_pod("kube-apiserver"), static_pod("etcd"),
+            static_pod("kube-controller-manager", ready=False, restarts=57, waiting="CrashLoopBackOff"),
+            static_pod("kube-scheduler", ready=False, restarts=57, waiting="CrashLoopBackOff")]
+    verdict, message = cluster_system(pods=pods)
+    assert verdict == "failed"
+    assert ("Pod kube-system/kube-controller-manager-cp1 (static pod on node cp1): not ready (phase Running, "
+            "Ready=False; container kube-controller-manager waiting CrashLoopBackOff, 57 restarts), expected Running "
+            "and Ready") in message
+    assert "Pod kube-system/kube-scheduler-cp1 (static pod on node cp1): not ready" in message
+    assert "kube-apiserver-cp1" not in message and "etcd-cp1" not in message
+
+
+@pytest.mark.row("P1-SYSTEM", "static-pod-restart-loop")
+def test_system_static_pod_restarting_while_ready_fails():
+    verdict, message = cluster_system(pods=[static_pod("etcd", restarts=12, finished_s_ago=30)])
+    assert verdict == "failed" and ("Pod kube-system/etcd-cp1 (static pod on node cp1) container etcd: 12 restarts, "
+                                    "the last at") in message and "allowed 3" in message
+
+
+@pytest.mark.row("P1-SYSTEM", "daemonset-status-unwritten")
+def test_system_daemonset_whose_status_was_never_written_fails():
+    new = daemonset("nvidia-device-plugin")
+    new["status"] = {}
+    verdict, message = cluster_system(daemonsets=[daemonset("kube-proxy"), new])
+    assert verdict == "failed" and ("DaemonSet kube-system/nvidia-device-plugin: spec change not yet observed by its "
+                                    "controller (generation 1, observedGeneration 0)") in message
 
 
 # P1-NODES-READY ---------------------------------------------------------------------------------------------
@@ -365,6 +453,21 @@ def test_no_nodes_is_broken():
     assert verdict == "broken" and "GET /api/v1/nodes returned nothing" in message
 
 
+def test_nodes_heartbeat_within_the_clock_skew_allowance_passes():
+    ahead = live_node("w2")
+    ahead["status"]["conditions"][0]["lastHeartbeatTime"] = stamp(-20)      # 20 s ahead: two clocks
+    assert nodes_check([live_node("w1"), ahead]) == ("passed", "")
+
+
+@pytest.mark.row("P1-NODES-READY", "future-heartbeat")
+def test_nodes_heartbeat_in_the_future_fails():
+    ahead = live_node("w2")
+    ahead["status"]["conditions"][0]["lastHeartbeatTime"] = stamp(-86400)
+    verdict, message = nodes_check([live_node("w1"), ahead])
+    assert verdict == "failed" and "node w2: Ready=True but its lastHeartbeatTime" in message \
+        and "is 24.0h in the future (more than the 60s clock skew allowed)" in message and "node w1" not in message
+
+
 # P1-K8S-VERSION ---------------------------------------------------------------------------------------------
 
 def kubelet(name: str, at: str) -> dict:
@@ -407,7 +510,7 @@ def test_versions_release_candidate_api_server_fails():
 def test_versions_older_api_server_instance_fails():
     pods = [apiserver_pod("cp1", "v1.33.13"), apiserver_pod("cp2", "v1.32.4")]
     verdict, message = versions([kubelet("w1", "v1.33.13")], pods=pods)
-    assert verdict == "failed" and ("node w1: kubelet v1.33.13 is newer than the API server v1.32.4 (pod "
+    assert verdict == "failed" and ("node w1: kubelet v1.33.13 is newer than the oldest API server v1.32.4 (pod "
                                     "kube-system/kube-apiserver-cp2)") in message
 
 
@@ -431,6 +534,55 @@ def test_versions_kubelet_below_the_minimum_fails():
 def test_versions_unparseable_kubelet_fails():
     verdict, message = versions([kubelet("w1", "v1.33.13"), kubelet("w2", "kwok-v0.7.0")])
     assert verdict == "failed" and "node w2: kubelet version 'kwok-v0.7.0' is not a Kubernetes version" in message
+
+
+def test_versions_kubelet_within_the_skew_of_the_newest_api_server_passes():
+    """API servers at 1.33 and 1.32: kubelets 1.32 down to 1.30 are supported (version skew policy)."""
+    pods = [apiserver_pod("cp1", "v1.33.13"), apiserver_pod("cp2", "v1.32.9")]
+    assert versions([kubelet("w1", "v1.32.9"), kubelet("w2", "v1.30.14")], pods=pods) == ("passed", "")
+
+
+def test_versions_api_server_pod_version_from_another_source_passes():
+    """A digest-pinned image whose container status names the tag; the only API server pod, which /version
+    speaks for; a reference with both tag and digest."""
+    status_tagged = apiserver_pod("cp2", "x")
+    status_tagged["spec"]["containers"][0]["image"] = "registry.k8s.io/kube-apiserver@sha256:" + "a" * 64
+    status_tagged["status"]["containerStatuses"] = [{"name": "kube-apiserver", "ready": True, "restartCount": 0,
+                                                     "image": "registry.k8s.io/kube-apiserver:v1.33.12"}]
+    both = apiserver_pod("cp3", "v1.33.13@sha256:" + "b" * 64)
+    assert versions([kubelet("w1", "v1.33.13")], pods=[apiserver_pod("cp1", "v1.33.13"), status_tagged, both]) \
+        == ("passed", "")
+    only = apiserver_pod("cp1", "x")
+    only["spec"]["containers"][0]["image"] = "registry.k8s.io/kube-apiserver@sha256:" + "a" * 64
+    assert versions([kubelet("w1", "v1.33.13")], pods=[only]) == ("passed", "")
+
+
+@pytest.mark.row("P1-K8S-VERSION", "kubelet-lags-newest-apiserver")
+def test_versions_kubelet_too_far_behind_the_newest_api_server_fails():
+    pods = [apiserver_pod("cp1", "v1.33.13"), apiserver_pod("cp2", "v1.32.9")]
+    verdict, message = versions([kubelet("w1", "v1.32.9"), kubelet("w2", "v1.29.15")], pods=pods)
+    assert verdict == "failed" and ("node w2: kubelet v1.29.15 is 4 minor versions behind the newest API server "
+                                    "v1.33.13") in message and "expected at most 3" in message
+    assert "node w1" not in message
+
+
+@pytest.mark.row("P1-K8S-VERSION", "prerelease-kubelet")
+def test_versions_release_candidate_kubelet_fails():
+    verdict, message = versions([kubelet("w1", "v1.33.13"), kubelet("w2", "v1.33.0-rc.1")])
+    assert verdict == "failed" and message == "node w2: kubelet v1.33.0-rc.1 is a pre-release, expected a released " \
+                                              "version"
+
+
+@pytest.mark.row("P1-K8S-VERSION", "apiserver-version-unreadable")
+def test_versions_api_server_pod_without_a_readable_version_is_broken():
+    pinned = apiserver_pod("cp2", "x")
+    pinned["spec"]["containers"][0]["image"] = "registry.k8s.io/kube-apiserver@sha256:" + "a" * 64
+    verdict, message = versions([kubelet("w1", "v1.33.13")], pods=[apiserver_pod("cp1", "v1.33.13"), pinned])
+    assert verdict == "broken" and ("could not evaluate: kube-apiserver version: pod kube-system/kube-apiserver-cp2: "
+                                    "its kube-apiserver container's image registry.k8s.io/kube-apiserver@sha256:") \
+        in message and "carries no version tag" in message and "no source gives its version" in message
+    verdict, message = versions([kubelet("w1", "v1.34.1")], pods=[apiserver_pod("cp1", "v1.33.13"), pinned])
+    assert verdict == "failed" and "node w1: kubelet v1.34.1 is newer" in message and "could not evaluate" in message
 
 
 # P1-STORAGE -------------------------------------------------------------------------------------------------
@@ -531,6 +683,39 @@ def test_storage_default_annotation_must_be_lower_case_true():
     assert verdict == "failed" and "cluster: none of the 1 StorageClasses is the default (gp3;" in message
 
 
+def modifying(status: str | None, wanted: str = "gold", held: str = "silver") -> dict:
+    """A claim whose VolumeAttributesClass changed to ``wanted``, as the external resizer reports it."""
+    c = claim("data-kafka-0", "pv-1", currentVolumeAttributesClassName=held)
+    c["spec"]["volumeAttributesClassName"] = wanted
+    if status:
+        c["status"]["modifyVolumeStatus"] = {"targetVolumeAttributesClassName": wanted, "status": status}
+    if status == "Infeasible":
+        c["status"]["conditions"] = [{"type": "ModifyVolumeError", "status": "True", "lastTransitionTime": stamp(60),
+                                      "message": "ModifyVolume failed: iops 64000 exceeds the volume's limit"}]
+    return c
+
+
+def test_storage_claim_holding_the_class_it_asks_for_passes():
+    assert storage_check(claims=[modifying(None, held="gold")]) == ("passed", "")
+
+
+def test_storage_capacity_that_is_no_number_fails():
+    verdict, message = storage_check(claims=[claim("data-kafka-0", "pv-1", capacity={"storage": "NaN"})])
+    assert verdict == "failed" and "pvc data-platform/data-kafka-0: holds 'NaN', which is no quantity" in message
+
+
+@pytest.mark.row("P1-STORAGE", "volume-modify-infeasible")
+def test_storage_infeasible_or_pending_class_modification_fails():
+    verdict, message = storage_check(claims=[modifying("Infeasible")])
+    assert verdict == "failed" and ("pvc data-platform/data-kafka-0: holds VolumeAttributesClass silver, expected the "
+                                    "gold it requests (modification to class gold Infeasible; ModifyVolumeError: "
+                                    "ModifyVolume failed: iops 64000") in message
+    verdict, message = storage_check(claims=[modifying("Pending")])
+    assert verdict == "failed" and "(modification to class gold Pending)" in message
+    verdict, message = storage_check(claims=[modifying("InProgress")])
+    assert verdict == "failed" and "expected the gold it requests (modification InProgress)" in message
+
+
 # P1-INGRESS -------------------------------------------------------------------------------------------------
 
 TUNNEL_NS, QUERY = "cloudflare-tunnel", 'cloudflared_tunnel_ha_connections{job="cloudflared"}'
@@ -620,6 +805,45 @@ def test_ingress_backend_published_not_ready_fails():
                                    "ready endpoints" in message
 
 
+def test_ingress_backend_port_carried_by_its_endpoints_passes():
+    """By number or by name; an unnamed Service port is carried under the name ""; a slice port without a
+    number carries every port."""
+    names = [r.name for r in SANDBOX.phase1.ingress.ingresses]
+    services = [service(NS, n, ("", 80)) if n == "datahub" else service(NS, n, ("http", 8080), ("grpc", 9090))
+                for n in names]
+    slices = [endpoint_slice(NS, n, {}, ports=[("", 8080)] if n == "datahub" else [("grpc", 9090), ("http", 8080)])
+              for n in names]
+    ingresses = [the_ingress(n, port={"number": 80} if n == "datahub" else {"name": "http"}) for n in names]
+    assert edge(ingresses=ingresses, services=services, slices=slices) == ("passed", "")
+    every = [endpoint_slice(NS, n, {}, ports=[]) for n in names]
+    for piece in every:
+        piece["ports"] = [{"protocol": "TCP"}]
+    assert edge(slices=every) == ("passed", "")
+
+
+@pytest.mark.row("P1-INGRESS", "backend-port-without-endpoints")
+def test_ingress_backend_port_no_endpoint_carries_fails():
+    names = [r.name for r in SANDBOX.phase1.ingress.ingresses]
+    ingresses = [the_ingress(n, port={"name": "http"}) for n in names]
+    services = [service(NS, n, ("http", 8080), ("grpc", 9090)) for n in names]
+    slices = [endpoint_slice(NS, n, {"ready": True, "serving": True, "terminating": False},
+                             ports=[("grpc", 9090)] if n == "portal" else [("http", 8080), ("grpc", 9090)])
+              for n in names]
+    verdict, message = edge(ingresses=ingresses, services=services, slices=slices)
+    assert verdict == "failed" and message == (
+        "ingress data-platform/portal: backend Service data-platform/portal port http has no ready endpoint (1 ready "
+        "endpoints, none in an EndpointSlice that carries it; its EndpointSlices carry grpc/9090: a pod serves a "
+        "Service port only with a container port its targetPort names), expected at least one")
+
+
+@pytest.mark.row("P1-INGRESS", "connections-nan")
+def test_ingress_connector_reporting_nan_fails():
+    verdict, message = edge(series=[sample({"job": "cloudflared", "pod": "cloudflared-5c96cbff57-a"}, 4),
+                                    sample({"job": "cloudflared", "pod": "cloudflared-5c96cbff57-b"}, "NaN")])
+    assert verdict == "failed" and message == ("tunnel connector cloudflared-5c96cbff57-b: "
+                                               "cloudflared_tunnel_ha_connections=NaN (no value), expected at least 4")
+
+
 # P1-EVENTS --------------------------------------------------------------------------------------------------
 
 def warning(reason: str = "BackOff", **times) -> dict:
@@ -631,8 +855,9 @@ def warning(reason: str = "BackOff", **times) -> dict:
 def restarting(kind: str = "containerStatuses", restarts: int = 2, finished_s_ago: float | None = 30,
                waiting: str | None = None) -> dict:
     p = pod(NS, "trino-1", "w1", {"app": "trino"})
+    started = stamp(max(finished_s_ago - 10, 0) if finished_s_ago is not None else 20)    # its restart
     status = {"name": "main", "restartCount": restarts, "ready": waiting is None,
-              "state": {"waiting": {"reason": waiting}} if waiting else {"running": {"startedAt": stamp(20)}},
+              "state": {"waiting": {"reason": waiting}} if waiting else {"running": {"startedAt": started}},
               "lastState": {"terminated": {"reason": "Error", "exitCode": 1, "finishedAt": stamp(finished_s_ago)}}
               if finished_s_ago is not None else {}}
     if kind == "initContainerStatuses":
@@ -688,3 +913,29 @@ def test_events_crash_loop_without_last_state_fails():
     verdict, message = events_check(pods=[restarting(restarts=40, finished_s_ago=None, waiting="CrashLoopBackOff")])
     assert verdict == "failed" and ("pod data-platform/trino-1 container main: 40 restarts, no record of the last "
                                     "termination, now in CrashLoopBackOff, allowed 3") in message
+
+
+def test_events_restarts_placed_before_the_window_pass():
+    """A container that restarted 50 times, the last two hours ago, and has run since."""
+    settled = restarting(restarts=50, finished_s_ago=7200)
+    settled["status"]["containerStatuses"][0]["state"] = {"running": {"startedAt": stamp(7190)}}
+    assert events_check(pods=[settled]) == ("passed", "")
+
+
+@pytest.mark.row("P1-EVENTS", "restarted-and-running")
+def test_events_restart_loop_caught_running_fails():
+    looping = restarting(restarts=40, finished_s_ago=330)
+    looping["status"]["containerStatuses"][0]["state"] = {"running": {"startedAt": stamp(20)}}
+    verdict, message = events_check(pods=[looping])
+    assert verdict == "failed" and "pod data-platform/trino-1 container main: 40 restarts, the last at" in message \
+        and "(started again after Error), allowed 3" in message
+
+
+@pytest.mark.row("P1-EVENTS", "crashed-just-now")
+def test_events_restart_loop_caught_terminated_fails():
+    looping = restarting(restarts=40, finished_s_ago=330)
+    looping["status"]["containerStatuses"][0]["state"] = {"terminated": {
+        "reason": "Error", "exitCode": 1, "startedAt": stamp(15), "finishedAt": stamp(5)}}
+    verdict, message = events_check(pods=[looping])
+    assert verdict == "failed" and "pod data-platform/trino-1 container main: 40 restarts, the last at" in message \
+        and "(exited Error, waiting to start again), allowed 3" in message
