@@ -4,8 +4,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)")
-UNIT_S = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+# One element of a Go duration (time.ParseDuration): a number with digits before or after an optional point, and a
+# unit (both spellings of the micro sign).
+GO_DURATION = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)")
+UNIT_S = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ns": 1e-9}
 
 
 def parse(stamp: str | None) -> dt.datetime | None:
@@ -19,10 +21,16 @@ def age_s(stamp: str | None, now: dt.datetime | None = None) -> float | None:
 
 
 def go_duration_s(text: str | None) -> float | None:
-    """A Go duration (``720h0m0s``) in seconds; None when it is not one."""
-    if not text or GO_DURATION.sub("", text) != "":
+    """A Go duration in seconds, as time.ParseDuration reads it: an optional sign, then ``0`` or a sequence of
+    numbers with units (``720h0m0s``, ``-1m``, ``1.5h``, ``.5s``); None when it is not one."""
+    if not text:
         return None
-    return sum(float(n) * UNIT_S[u] for n, u in GO_DURATION.findall(text))
+    sign, body = (-1 if text[0] == "-" else 1, text[1:]) if text[0] in "+-" else (1, text)
+    if body == "0":
+        return 0.0
+    if not body or GO_DURATION.sub("", body) != "":
+        return None
+    return sign * sum(float(n) * UNIT_S[u] for n, u in GO_DURATION.findall(body))
 
 
 PROM_DURATION = re.compile(r"(\d+)(ms|y|w|d|h|m|s)")

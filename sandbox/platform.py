@@ -271,7 +271,9 @@ def schedule(name: str, now: dt.datetime, validated: bool = True) -> dict:
 
 def backup(schedule_name: str, started: dt.datetime, phase: str = "Completed", errors: int = 0, warnings: int = 0,
            name: str | None = None) -> dict:
-    """A Backup the schedule made, with the spec and status Velero's backup controller writes."""
+    """A Backup the schedule made, with the spec and status Velero's backup controller writes. The sandbox's
+    volumes are hostPath ones, which no snapshotter takes: Velero runs with --default-volumes-to-fs-backup, and
+    writes that default into each backup's spec (defaultVolumesToFsBackup)."""
     items = SCHEDULES[schedule_name][1]
     major, minor = KUBERNETES.lstrip("v").split(".")[:2]
     meta = _meta(name or f"{schedule_name}-{started:%Y%m%d%H%M%S}", BACKUP_NS,
@@ -281,7 +283,7 @@ def backup(schedule_name: str, started: dt.datetime, phase: str = "Completed", e
                            "velero.io/source-cluster-k8s-minor-version": minor, "velero.io/resource-timeout": "10m0s"}
     return {"apiVersion": VELERO, "kind": "Backup", "metadata": meta,
             "spec": {**schedule_template(), **AUTO_EXCLUDED, "metadata": {}, "hooks": {}, "storageLocation": "default",
-                     "defaultVolumesToFsBackup": False, "snapshotMoveData": False, "csiSnapshotTimeout": "10m0s",
+                     "defaultVolumesToFsBackup": True, "snapshotMoveData": False, "csiSnapshotTimeout": "10m0s",
                      "itemOperationTimeout": "4h0m0s", "volumeGroupSnapshotLabelKey": "velero.io/volume-group"},
             "status": {**BACKUP_FORMAT, "phase": phase, "expiration": stamp(started + dt.timedelta(days=30)),
                        "startTimestamp": stamp(started),

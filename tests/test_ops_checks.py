@@ -48,14 +48,30 @@ def test_go_durations():
     assert go_duration_s("30d") is None and go_duration_s("") is None
 
 
+def test_go_durations_read_as_time_parse_duration_reads_them():
+    # a leading sign, a bare 0, fractions with digits on one side of the point, both micro signs
+    assert go_duration_s("-1m") == -60 and go_duration_s("+1m") == 60 and go_duration_s("-1h30m") == -5400
+    assert go_duration_s("0") == 0 and go_duration_s("-0") == 0 and go_duration_s("1.5h") == 5400
+    assert go_duration_s(".5s") == 0.5 and go_duration_s("1.s") == 1
+    assert go_duration_s("1µs") == go_duration_s("1μs") == 1e-6 and go_duration_s("2ms") == 0.002
+    for bad in ("-", "+", "5", "h", ".s", "1h-1m", "1m5", "--1m", " 1m", "1 m", "1hm", "0x"):
+        assert go_duration_s(bad) is None, bad
+
+
+LOCATION = {"metadata": {"namespace": "velero", "name": "default"}, "spec": {"default": True},
+            "status": {"phase": "Available", "lastValidationTime": stamp(60)}}
+
+
 def test_schedule_coverage_follows_included_and_excluded_namespaces():
     template = lambda s: s["spec"]["template"]
     assert includes_namespace(template(schedule("a")), "vault-prod")
     assert not includes_namespace(template(schedule("a", excluded=["vault-prod"])), "vault-prod")
     assert not includes_namespace(template(schedule("a", included=["data-platform"])), "vault-prod")
-    verdict, message = run_check(schedule_check, world(namespaces=namespaces(), schedules=[
-        schedule("all-but-vault", excluded=["vault-prod"]), schedule("vault-short", included=["vault-prod"], ttl="168h"),
-        schedule("vault-paused", included=["vault-prod"], paused=True)]))
+    schedules = [schedule("all-but-vault", excluded=["vault-prod"]),
+                 schedule("vault-short", included=["vault-prod"], ttl="168h"),
+                 schedule("vault-paused", included=["vault-prod"], paused=True)]
+    verdict, message = run_check(schedule_check, world(namespaces=namespaces(), backupstoragelocations=[LOCATION],
+                                                       schedules=schedules))
     assert verdict == "failed"
     assert "schedule velero/vault-short: ttl 168h, expected at least 720h" in message
     assert "schedule velero/vault-paused: paused" in message
@@ -63,13 +79,16 @@ def test_schedule_coverage_follows_included_and_excluded_namespaces():
     assert "namespace data-platform" not in message
 
 
-def test_latest_backup_is_the_newest_of_its_own_schedule():
-    def backup(name, schedule_name, hours_ago, phase="Completed"):
+def test_latest_backup_is_the_newest_of_its_own_schedule_in_its_location():
+    def backup(name, schedule_name, hours_ago, phase="Completed", location="default"):
         return {"metadata": {"namespace": "velero", "name": name, "labels": {"velero.io/schedule-name": schedule_name}},
+                "spec": {"storageLocation": location},
                 "status": {"phase": phase, "startTimestamp": stamp(hours_ago * 3600)}}
     found = latest_finished(schedule("daily"), [backup("old", "daily", 30), backup("new", "daily", 2),
                                                 backup("other", "weekly", 1),
-                                                backup("running", "daily", 0, "InProgress")])
+                                                backup("running", "daily", 0, "InProgress"),
+                                                backup("synced", "daily", 1, location="archive")],
+                            {"velero/default": LOCATION})
     assert found["metadata"]["name"] == "new"
 
 
@@ -105,10 +124,16 @@ def test_a_schedule_without_location_needs_a_default_one():
 
 
 # Phase 5's Velero faults, proven on recorded inputs: each fault's own code runs against an in-memory API holding
-# the sandbox's healthy objects, and must fail its criterion alone, with the text tests/test_faults.py expects
-# of it on the live sandbox, until its heal.
+# the sandbox's healthy objects, and must fail its criterion, with the text tests/test_faults.py expects of it on
+# the live sandbox, and no other criterion but those Velero's semantics make it fail too (ALSO_FAILS), until its
+# heal.
 VELERO_CHECKS = {"P5-BACKUP-LOCATION": location_check, "P5-BACKUP-SCHEDULE": schedule_check,
                  "P5-BACKUP-RECENT": recent_check, "P5-RESTORE-TEST": restore_check}
+# Velero refuses every backup to a location that is not Available (prepareBackupRequest), so while the default
+# location is Unavailable no schedule writing to it backs anything up.
+ALSO_FAILS = {"backup-location-unavailable": {
+    "P5-BACKUP-SCHEDULE": "schedule velero/daily-platform: Velero fails every backup of it: its storage location "
+                          "velero/default (the default location) is Unavailable"}}
 PLURAL = {"backupstoragelocation": "backupstoragelocations", "schedule": "schedules", "backup": "backups",
           "restore": "restores", "namespace": "namespaces", "persistentvolumeclaim": "persistentvolumeclaims"}
 
@@ -186,6 +211,9 @@ def test_velero_fault_fails_only_its_criterion_until_healed(monkeypatch, name):
     broken = _verdicts(api)
     verdict, message = broken.pop(fault.criterion)
     assert verdict == "failed" and EXPECTED[name][0] in message, (verdict, message)
+    for cid, needle in ALSO_FAILS.get(name, {}).items():
+        verdict, message = broken.pop(cid)
+        assert verdict == "failed" and needle in message, (cid, verdict, message)
     assert broken == {cid: ("passed", "") for cid in broken}, f"{name} broke other criteria too: {broken}"
     fault.heal(None)
     assert _verdicts(api) == {cid: ("passed", "") for cid in VELERO_CHECKS}, f"{name} did not heal"

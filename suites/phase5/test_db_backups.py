@@ -5,13 +5,15 @@ Read as batch/v1 defines them (k8s.io/api/batch/v1/types.go):
   name, left behind by an orphaning delete, proves nothing about this one);
 - ``spec.suspend`` stops new runs; a ``jobTemplate`` with ``suspend: true`` makes every Job wait, never run;
 - a Job is finished when its Complete or Failed condition is True (never both). Complete is a full success only
-  when ``status.succeeded`` reaches ``spec.completions`` (unset: one), no index failed
+  when ``status.succeeded`` reaches ``spec.completions`` (unset: one; ``0`` makes the Job Complete at once with no
+  pod run, which is no backup), no index failed
   (``status.failedIndexes``), and, for a Job running several pods toward one success (``completions`` unset,
   ``parallelism`` above one), no pod failed: there Complete means "one pod succeeded", and a failed pod is a
   database not dumped. A one-pod Job that failed and was retried within its backoffLimit is a success.
   ``successPolicy`` declares an Indexed Job Complete before all indexes succeed; that is a partial backup.
 - ``status.completionTime`` is written when, and only when, a Job succeeds; ``status.lastSuccessfulTime`` of the
-  CronJob says when some Job last completed, not that it backed everything up, so it is shown, never trusted.
+  CronJob says when some Job last completed, not that it backed everything up, so it is shown, never trusted;
+  ``successfulJobsHistoryLimit: 0`` keeps no successful Job, so no backup can be verified.
 
 Adversarial table P5-DB-BACKUP:
 - suspended-cronjob: spec.suspend true: no backup runs, while the last Job still looks good
@@ -24,6 +26,7 @@ Adversarial table P5-DB-BACKUP:
 - work-queue-partial: parallelism 3 without completions: Complete after one pod succeeded, two failed
 - failed-indexes: Complete with status.failedIndexes "1" (backoffLimitPerIndex): one database not dumped
 - completion-in-future: a Complete Job whose completionTime lies a day ahead, which no controller writes
+- zero-completions: jobTemplate completions 0: every Job is Complete at once, fresh, with no pod ever run
 """
 from fixtures.kube import by_ref, condition
 from readiness.criteria import criterion
@@ -55,6 +58,8 @@ def partial(job: dict) -> str | None:
     succeeded, failed = int(status.get("succeeded") or 0), int(status.get("failed") or 0)
     if status.get("failedIndexes"):
         return f"indexes {status['failedIndexes']} failed"
+    if completions is not None and completions < 1:
+        return f"spec.completions {completions}: Complete at once with {succeeded} pods succeeded, no backup ran"
     if succeeded < (1 if completions is None else completions):
         how = " by its successPolicy" if spec.get("successPolicy") else ""
         return f"declared Complete{how} with {succeeded} of {completions or 1} completions"
@@ -100,9 +105,13 @@ def test_database_backup_cronjob_succeeds_recently(snapshot, profile, backup):
     problems, rows = [], []
     if spec.get("suspend"):
         problems.append(f"cronjob {backup.ref}: suspended")
-    if ((spec.get("jobTemplate") or {}).get("spec") or {}).get("suspend"):
+    job_spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    if job_spec.get("suspend"):
         problems.append(f"cronjob {backup.ref}: its jobTemplate is suspended, so every Job it creates waits and "
                         "never runs")
+    if job_spec.get("completions") is not None and job_spec["completions"] < 1:
+        problems.append(f"cronjob {backup.ref}: its jobTemplate has completions {job_spec['completions']}, so every "
+                        "Job it creates is Complete without running a pod")
     runs = sorted(((outcome(j), j) for j in jobs_of(cronjob, snapshot.items("jobs")) if outcome(j)),
                   key=lambda pair: pair[1]["metadata"].get("creationTimestamp") or "")
     for (result, when, why), job in runs:
@@ -115,9 +124,12 @@ def test_database_backup_cronjob_succeeds_recently(snapshot, profile, backup):
     window = profile.phase5.db_backup_max_age_s
     age = age_s(successes[-1]) if successes else None
     if age is None:
+        kept = spec.get("successfulJobsHistoryLimit")
+        why = (f"; successfulJobsHistoryLimit {kept} keeps no successful Job, so no backup can be verified: keep at "
+               "least 1" if kept == 0 else "")
         problems.append(f"cronjob {backup.ref}: no fully successful Job on record "
                         f"(last scheduled {status.get('lastScheduleTime', 'never')}, lastSuccessfulTime "
-                        f"{status.get('lastSuccessfulTime', 'never')})")
+                        f"{status.get('lastSuccessfulTime', 'never')}){why}")
     elif age > window:
         problems.append(f"cronjob {backup.ref}: last successful Job {shown(age)} ago, expected within {shown(window)}")
     attach_table(f"jobs of {backup.ref}", ["job", "created", "result", "finished", "why"], rows)

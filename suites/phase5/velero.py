@@ -1,27 +1,48 @@
 """What Velero's objects mean, read as Velero v1.18 reads them (pkg/apis/velero/v1, pkg/util/collections,
-pkg/util/wildcard, pkg/controller): which Schedules Velero runs, what a backup spec backs up, and whether a
-Backup or Restore's status is one Velero writes when it has really moved items.
+pkg/util/wildcard, pkg/controller, pkg/backup, pkg/restore): which Schedules Velero runs, where their backups
+go, what a backup spec backs up, and whether a Backup or Restore's status is one Velero writes when it has
+really moved items.
 
 - A Schedule runs only once Velero validated it (``status.phase`` Enabled; New, FailedValidation or no status
   at all do not) and while it is not paused. Schedule validation checks only the cron expression: a template
-  Velero will refuse is caught by the backup controller, so each backup of it ends FailedValidation
-  (``spec_errors`` repeats those checks).
+  Velero will refuse is caught by the backup controller (prepareBackupRequest), so each backup of it ends
+  FailedValidation: ``spec_errors`` repeats the filter checks, ``location_refusal`` the storage location ones.
+- Storage location: the template's ``storageLocation``, else the first location (by name) in Velero's namespace
+  with ``spec.default``, else the one the server's ``--default-backup-storage-location`` names, ``default``
+  unless changed. Velero refuses every backup to a location that does not exist, is ReadOnly or is not
+  Available. It refuses a backup naming a VolumeSnapshotLocation that does not exist, and writes the locations
+  a backup it accepted uses into its ``spec.volumeSnapshotLocations``: the suite does not read
+  VolumeSnapshotLocations, so only the schedule's newest finished backup listing them shows they exist.
+- A schedule's backups are those labelled with its name, in its namespace, written to its storage location:
+  the backup sync controller brings in every backup of a location's bucket, another cluster's too (with its
+  schedule's label). A backup in a ReadOnly location (a migration source, another cluster's bucket) or in a
+  location that does not exist here is not this cluster's backup.
 - Namespaces: an empty include list or ``*`` means every namespace; include and exclude entries are globs
   (``*``, ``?``, ``[abc]``), excludes win; a namespace labelled ``velero.io/exclude-from-backup=true`` is
-  added to every backup's excludes.
+  added to every backup's excludes, and an object so labelled is left out of every backup (item_backupper).
 - A namespace is backed up *whole* only when nothing narrows the backup inside it: a ``labelSelector`` or
   ``orLabelSelectors`` (an unset field or an empty list filters nothing; a set selector is read with Kubernetes'
   semantics, ``readiness.ready.selects``: ``{}`` selects everything, a null entry nothing), included resources
-  other than all, excluded resources other than those Velero excludes itself (and those the profile allows), a
+  other than all, excluded resources other than those Velero excludes itself (and those the profile allows),
+  objects labelled to be excluded (of the kinds the suite reads: claims, pods, workloads, services), a
   resource policy nobody reviewed, or volume data left behind.
 - Volume data: ``snapshotVolumes`` unset means snapshots are taken; ``false`` means none, and then only
-  file-system backup saves a volume's data. With ``defaultVolumesToFsBackup`` (or the deprecated
-  ``defaultVolumesToRestic``) not ``true`` it is opt-in per pod annotation, which is not credited here (the
-  snapshot does not keep which claim a pod volume mounts): a namespace with PersistentVolumeClaims is then
-  not backed up whole.
+  file-system backup saves a volume's data. ``defaultVolumesToFsBackup`` (or the deprecated
+  ``defaultVolumesToRestic``) unset is filled from the server's ``--default-volumes-to-fs-backup``, which the
+  schedule's own backups show (Velero writes the value into their spec); not ``true``, file-system backup is
+  opt-in per pod annotation, which is not credited here (the snapshot does not keep which claim a pod volume
+  mounts). ``includeClusterResources: false`` or ``excludedClusterScopedResources`` matching
+  persistentvolumes leaves out the claims' PersistentVolumes, which native snapshots are taken of (and
+  restored with). A finished backup of a namespace with claims that attempted no volume snapshot, no CSI
+  snapshot, no async item operation and had no file-system backup saved no volume data: takePVSnapshot skips
+  a volume no snapshotter takes without a word.
 - Velero's counts (``errors``, ``warnings``, ``progress.*``) are ``omitempty``: absent means 0. When a backup
   or restore finishes Velero writes ``progress.totalItems`` and ``itemsBackedUp``/``itemsRestored`` equal; a
   finished one without progress, with fewer items moved than counted, or with 0 moved proves nothing.
+- A restore counts every item it handled as restored (restore.go: ``len(restoredItems)``), those it skipped
+  because they already existed too. A restore into a namespace that already held the objects (in place, with
+  no ``namespaceMapping`` or one mapping a namespace to itself, or into a scratch namespace left from before)
+  therefore proves nothing; one into a namespace created when the restore ran does.
 """
 from __future__ import annotations
 
@@ -34,7 +55,20 @@ from readiness.timing import age_s, go_duration_s, parse, shown
 from readiness.verdict import require_data
 
 SCHEDULE_LABEL = "velero.io/schedule-name"
+LOCATION_LABEL = "velero.io/storage-location"
 EXCLUDE_LABEL = "velero.io/exclude-from-backup"
+# velero server --default-backup-storage-location (pkg/cmd/server/config/config.go): the location a backup naming
+# none goes to when no location is marked spec.default.
+SERVER_DEFAULT_LOCATION = "default"
+PERSISTENT_VOLUMES = "persistentvolumes"
+# The namespaced kinds the suite reads whose objects Velero leaves out when labelled EXCLUDE_LABEL=true (kind name
+# in the snapshot -> the resource as Velero's filters and the profile's excludable_resources name it).
+LABELLED_KINDS = {"persistentvolumeclaims": ("PersistentVolumeClaim", "persistentvolumeclaims"),
+                  "pods": ("Pod", "pods"), "deployments": ("Deployment", "deployments.apps"),
+                  "statefulsets": ("StatefulSet", "statefulsets.apps"), "daemonsets": ("DaemonSet", "daemonsets.apps"),
+                  "services": ("Service", "services")}
+# The status counts that show a backup saved volume data other than by file-system backup.
+VOLUME_WORK = ("volumeSnapshotsAttempted", "csiVolumeSnapshotsAttempted", "backupItemOperationsAttempted")
 # Velero adds these to every backup's exclusions (backup_controller.go autoExclude...) and every restore's
 # (restore_controller.go nonRestorableResources) itself: leaving them out narrows nothing.
 AUTO_EXCLUDED_FROM_BACKUP = frozenset({"volumesnapshots.snapshot.storage.k8s.io",
@@ -168,15 +202,30 @@ def shown_selector(selector: dict | None) -> str:
     return ",".join(parts) or "{}"
 
 
+def fs_backup_default(spec: dict) -> bool | None:
+    """Whether a spec backs up every pod volume with file-system backup: True, False, or None when unset (the
+    server's --default-volumes-to-fs-backup fills it in)."""
+    if spec.get("defaultVolumesToRestic") is True or spec.get("defaultVolumesToFsBackup") is True:
+        return True
+    return None if spec.get("defaultVolumesToFsBackup") is None else False
+
+
+def _names_resource(patterns: list[str], resource: str) -> bool:
+    return any(fnmatch.fnmatchcase(resource, (p or "").lower()) for p in patterns)
+
+
 @dataclass
 class Cluster:
-    """What decides whether a spec takes a namespace whole, beyond the spec: the namespaces' labels, their
-    claims and pods, and what the profile allows a backup to leave out."""
+    """What decides whether a spec takes a namespace whole, beyond the spec: the namespaces (their labels and
+    creation), their claims, pods and objects labelled to be left out, and what the profile allows a backup to
+    leave out."""
     namespace_labels: dict[str, dict] = field(default_factory=dict)
     claims: dict[str, int] = field(default_factory=dict)
     pod_labels: dict[str, list[dict]] = field(default_factory=dict)
     excludable: frozenset[str] = frozenset()
     reviewed_policies: frozenset[str] = frozenset()
+    namespace_created: dict[str, str | None] = field(default_factory=dict)
+    labelled_out: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)   # ns -> (kind, resource, name)
 
     @classmethod
     def read(cls, snapshot, profile) -> "Cluster":
@@ -188,9 +237,16 @@ class Cluster:
         pods: dict[str, list[dict]] = {}
         for pod in snapshot.items("pods"):
             pods.setdefault(pod["metadata"]["namespace"], []).append(pod["metadata"].get("labels") or {})
+        labelled: dict[str, list[tuple[str, str, str]]] = {}
+        for kind, (shown_kind, resource) in LABELLED_KINDS.items():
+            for obj in snapshot.items(kind):
+                meta = obj["metadata"]
+                if (meta.get("labels") or {}).get(EXCLUDE_LABEL) == "true":
+                    labelled.setdefault(meta["namespace"], []).append((shown_kind, resource, meta["name"]))
         return cls({n["metadata"]["name"]: n["metadata"].get("labels") or {} for n in namespaces}, claims, pods,
                    frozenset(r.lower() for r in profile.phase5.excludable_resources),
-                   frozenset(profile.phase5.reviewed_resource_policies))
+                   frozenset(profile.phase5.reviewed_resource_policies),
+                   {n["metadata"]["name"]: n["metadata"].get("creationTimestamp") for n in namespaces}, labelled)
 
     def label_excluded(self, namespace: str) -> bool:
         return (self.namespace_labels.get(namespace) or {}).get(EXCLUDE_LABEL) == "true"
@@ -199,10 +255,14 @@ class Cluster:
         pods = self.pod_labels.get(namespace, [])
         return f"{sum(1 for labels in pods if chosen(labels))} of {len(pods)} pods in {namespace}"
 
+    def _allowed(self, resource: str, restore: bool) -> bool:
+        allowed = self.excludable | (NON_RESTORABLE if restore else AUTO_EXCLUDED_FROM_BACKUP)
+        return resource.lower() in allowed or resource.split(".")[0].lower() in allowed
+
     def left_out(self, spec: dict, namespace: str, restore: bool = False) -> list[str]:
         """What a spec whose namespace filter takes ``namespace`` still leaves out of it (empty: it takes it
-        whole). ``restore`` reads a Restore's spec, which has no scoped resource fields and restores volume
-        data unless ``restorePVs`` is false."""
+        whole). ``restore`` reads a Restore's spec, which has no scoped resource fields, restores volume data
+        unless ``restorePVs`` is false and restores what its backup holds (labelled objects are not in it)."""
         verb = "restores" if restore else "backs up"
         gaps = []
         single, alternatives = spec.get("labelSelector"), spec.get("orLabelSelectors")
@@ -213,26 +273,42 @@ class Cluster:
             chosen = self._selected(namespace, lambda labels: any(selects(s, labels) for s in alternatives))
             gaps.append(f"{verb} only the objects its orLabelSelectors "
                         f"{' | '.join(shown_selector(s) for s in alternatives) or '[]'} select ({chosen})")
-        allowed = self.excludable | (NON_RESTORABLE if restore else AUTO_EXCLUDED_FROM_BACKUP)
         for key in ("includedResources", "includedNamespaceScopedResources"):
             items = spec.get(key) or []
             if items and "*" not in items:
                 gaps.append(f"{verb} only the resources {', '.join(items)} ({key})")
         for key in ("excludedResources", "excludedNamespaceScopedResources"):
-            items = [r for r in spec.get(key) or [] if r.lower() not in allowed]
+            items = [r for r in spec.get(key) or [] if not self._allowed(r, restore)]
             if items:
                 gaps.append(f"leaves out the resources {', '.join(items)} ({key})")
+        labelled = [(kind, name) for kind, resource, name in self.labelled_out.get(namespace, [])
+                    if not self._allowed(resource, restore)]
+        if labelled and not restore:
+            shown_items = ", ".join(f"{kind} {name}" for kind, name in labelled[:5])
+            more = f" and {len(labelled) - 5} more" if len(labelled) > 5 else ""
+            gaps.append(f"leaves out {len(labelled)} objects of {namespace} labelled {EXCLUDE_LABEL}=true "
+                        f"({shown_items}{more}), which Velero never backs up")
         policy = (spec.get("resourcePolicy") or {}).get("name")
         if policy and policy not in self.reviewed_policies:
             gaps.append(f"its resource policy (ConfigMap {policy}) may leave objects or volume data out and is not "
                         "in phase5.reviewed_resource_policies")
         claims = self.claims.get(namespace, 0)
-        if claims and restore and spec.get("restorePVs") is False:
+        if not claims:
+            return gaps
+        volumes = f"the volumes of its {claims} PersistentVolumeClaims in {namespace}"
+        if spec.get("includeClusterResources") is False:
+            gaps.append(f"includeClusterResources false leaves out every PersistentVolume: {volumes} are not "
+                        f"{'restored' if restore else 'backed up'} with them (no native snapshot)")
+        excluded_cluster = spec.get("excludedClusterScopedResources") or []
+        if not restore and _names_resource(excluded_cluster, PERSISTENT_VOLUMES):
+            gaps.append(f"excludedClusterScopedResources {', '.join(excluded_cluster)} leaves out the "
+                        f"PersistentVolumes: {volumes} are not backed up with them (no native snapshot)")
+        if restore and spec.get("restorePVs") is False:
             gaps.append(f"restorePVs false: the data of its {claims} PersistentVolumeClaims is not restored")
-        if claims and not restore and spec.get("snapshotVolumes") is False and not (
-                spec.get("defaultVolumesToFsBackup") is True or spec.get("defaultVolumesToRestic") is True):
-            gaps.append(f"snapshotVolumes false without file-system backup (defaultVolumesToFsBackup): the data of "
-                        f"its {claims} PersistentVolumeClaims in {namespace} is not backed up")
+        if not restore and spec.get("snapshotVolumes") is False and not fs_backup_default(spec):
+            unset = " unset, and no backup shows the server's default" if fs_backup_default(spec) is None else ""
+            gaps.append(f"snapshotVolumes false without file-system backup (defaultVolumesToFsBackup{unset}): the "
+                        f"data of its {claims} PersistentVolumeClaims in {namespace} is not backed up")
         return gaps
 
     def not_whole(self, spec: dict, namespace: str) -> list[str]:
@@ -246,6 +322,40 @@ class Cluster:
         if errors:
             return [f"Velero fails every backup of it ({'; '.join(errors)})"]
         return self.left_out(spec, namespace)
+
+    def no_volume_data(self, backup: dict, namespace: str) -> list[str]:
+        """Why a finished backup saved no volume data of ``namespace``'s claims (empty: it tried, or there are
+        none): no volume snapshot, CSI snapshot or async item operation attempted, and no file-system backup."""
+        claims, status = self.claims.get(namespace, 0), backup.get("status") or {}
+        if not claims or fs_backup_default(backup.get("spec") or {}) or any(count(status, k) for k in VOLUME_WORK):
+            return []
+        return [f"saved no volume data of the {claims} PersistentVolumeClaims in {namespace}: it attempted no volume "
+                "snapshot, CSI snapshot or async item operation (volumeSnapshotsAttempted, "
+                "csiVolumeSnapshotsAttempted, backupItemOperationsAttempted) and had no file-system backup "
+                "(defaultVolumesToFsBackup)"]
+
+    def backup_not_whole(self, backup: dict, namespace: str) -> list[str]:
+        """Why a finished Backup does not hold ``namespace`` whole: its spec, then the volume data it saved."""
+        return self.not_whole(backup.get("spec") or {}, namespace) or self.no_volume_data(backup, namespace)
+
+    def restored_fresh(self, restore: dict, namespace: str) -> str | None:
+        """Why a restore of ``namespace`` does not show it created objects (None when it does): it restored into
+        a namespace that existed before it started, where Velero skips what already exists yet counts it."""
+        spec, status = restore.get("spec") or {}, restore.get("status") or {}
+        target = (spec.get("namespaceMapping") or {}).get(namespace) or namespace
+        if target not in self.namespace_labels:
+            return None                 # gone since (a scratch namespace deleted after the test)
+        begun, created = parse(status.get("startTimestamp")), parse(self.namespace_created.get(target))
+        if begun and created and (begun - created).total_seconds() <= CLOCK_SKEW_S:
+            return None                 # created when the restore ran: what is in it, the restore created
+        warnings = count(status, "warnings")
+        skipped = (f" ({warnings} warnings: Velero warns of each existing object that differs from the backup)"
+                   if warnings else "")
+        since = f" (created {self.namespace_created[target]})" if created else ""
+        where = (f"in place, into the live namespace {namespace} (no namespaceMapping to a scratch namespace)"
+                 if target == namespace else f"into {target}, which existed before the restore started{since}")
+        return (f"restores {namespace} {where}: Velero skips objects that already exist and still counts them "
+                f"restored, so it proves no object was restored{skipped}")
 
 
 def stamp_problem(status: dict, key: str, now_age: float | None) -> str | None:
@@ -337,30 +447,132 @@ def started(obj: dict) -> str:
     return (obj.get("status") or {}).get("startTimestamp") or obj["metadata"].get("creationTimestamp") or ""
 
 
-def backups_of(schedule: dict, backups: list[dict]) -> list[dict]:
-    """The schedule's backups (labelled with its name, in its namespace), newest first."""
-    meta = schedule["metadata"]
+def locations_by_ref(snapshot) -> dict[str, dict]:
+    """Every BackupStorageLocation by namespace/name (an API that answers with none is an answer)."""
+    return {ref(bsl): bsl for bsl in snapshot.items("backupstoragelocations")}
+
+
+def default_location(namespace: str, locations: dict[str, dict]) -> tuple[str, str]:
+    """(name, how it was chosen) of the location Velero gives a backup in ``namespace`` that names none: the first
+    location there (by name) with spec.default, else the server's --default-backup-storage-location."""
+    marked = sorted(bsl["metadata"]["name"] for bsl in locations.values()
+                    if bsl["metadata"].get("namespace") == namespace and (bsl.get("spec") or {}).get("default"))
+    if marked:
+        return marked[0], "the default location"
+    return SERVER_DEFAULT_LOCATION, (f"the server's default location {SERVER_DEFAULT_LOCATION!r} (none is marked "
+                                     "spec.default)")
+
+
+def storage_location(schedule: dict, locations: dict[str, dict]) -> str:
+    """The storage location every backup of the schedule is written to."""
+    return template(schedule).get("storageLocation") or default_location(schedule["metadata"]["namespace"],
+                                                                         locations)[0]
+
+
+def location_refusal(namespace: str, name: str, locations: dict[str, dict], how: str = "") -> str | None:
+    """Why Velero refuses every backup to location ``name`` (prepareBackupRequest; None when it accepts them);
+    ``how``: how the location was chosen, when the backup named none."""
+    bsl, where = locations.get(f"{namespace}/{name}"), f"its storage location {namespace}/{name}" + (
+        f" ({how})" if how else "")
+    if bsl is None:
+        return f"{where} does not exist"
+    if (bsl.get("spec") or {}).get("accessMode") == "ReadOnly":
+        return f"{where} is ReadOnly"
+    phase = (bsl.get("status") or {}).get("phase")
+    if phase != "Available":
+        return f"{where} is {phase or 'not validated (no status.phase)'}"
+    return None
+
+
+def backup_location(backup: dict) -> str | None:
+    return (backup.get("spec") or {}).get("storageLocation") or (backup["metadata"].get("labels") or {}).get(
+        LOCATION_LABEL)
+
+
+def not_this_clusters(backup: dict, locations: dict[str, dict]) -> str | None:
+    """Why a Backup is not one this cluster wrote and can restore (None when it may be): it lies in a ReadOnly
+    location, whose backups Velero synced from a bucket this cluster does not write, or in none that exists."""
+    namespace, name = backup["metadata"].get("namespace"), backup_location(backup)
+    bsl = locations.get(f"{namespace}/{name}")
+    if bsl is None:
+        return f"in storage location {name or '(none)'}, which does not exist: Velero can neither restore it nor " \
+               "delete it"
+    if (bsl.get("spec") or {}).get("accessMode") == "ReadOnly":
+        return f"in the ReadOnly storage location {name}: synced from a bucket this cluster does not write to"
+    return None
+
+
+def unusable(backup: dict, locations: dict[str, dict]) -> list[str]:
+    """Why a Backup cannot stand for a backup of this cluster (empty: it can): ``backup_faults``, or it is not
+    this cluster's (``not_this_clusters``)."""
+    foreign = not_this_clusters(backup, locations)
+    return backup_faults(backup) or ([foreign] if foreign else [])
+
+
+def backups_of(schedule: dict, backups: list[dict], locations: dict[str, dict]) -> list[dict]:
+    """The schedule's backups (labelled with its name, in its namespace, in its storage location), newest first:
+    a backup of a same-named schedule synced from another location is another cluster's."""
+    meta, where = schedule["metadata"], storage_location(schedule, locations)
     own = [b for b in backups if b["metadata"].get("namespace") == meta["namespace"]
-           and (b["metadata"].get("labels") or {}).get(SCHEDULE_LABEL) == meta["name"]]
+           and (b["metadata"].get("labels") or {}).get(SCHEDULE_LABEL) == meta["name"] and backup_location(b) == where]
     return sorted(own, key=started, reverse=True)
 
 
-def latest_finished(schedule: dict, backups: list[dict]) -> dict | None:
-    """The newest of the schedule's backups that has finished (one still running is not judged yet)."""
-    return next((b for b in backups_of(schedule, backups)
-                 if (b.get("status") or {}).get("phase") in FINISHED_BACKUP), None)
+def newest_finished(own: list[dict]) -> dict | None:
+    """The newest of a schedule's backups (``backups_of``) that has finished (one still running is not judged)."""
+    return next((b for b in own if (b.get("status") or {}).get("phase") in FINISHED_BACKUP), None)
 
 
-def retention(schedule: dict, backups: list[dict]) -> tuple[float | None, str]:
-    """(seconds, how it was read) a schedule keeps its backups. An unset or zero ttl is the server's default
-    (velero server --default-backup-ttl), which only its backups show: expiration minus start."""
+def latest_finished(schedule: dict, backups: list[dict], locations: dict[str, dict]) -> dict | None:
+    """The newest of the schedule's backups that has finished."""
+    return newest_finished(backups_of(schedule, backups, locations))
+
+
+def effective_template(schedule: dict, own: list[dict]) -> dict:
+    """The schedule's template with what the server fills in and its backups show: an unset
+    defaultVolumesToFsBackup read from its newest backup that carries one."""
+    spec = template(schedule)
+    if fs_backup_default(spec) is not None:
+        return spec
+    shown_on = next(((b.get("spec") or {})["defaultVolumesToFsBackup"] for b in own
+                     if (b.get("spec") or {}).get("defaultVolumesToFsBackup") is not None), None)
+    return spec if shown_on is None else {**spec, "defaultVolumesToFsBackup": shown_on}
+
+
+def snapshot_locations_unproven(schedule: dict, own: list[dict]) -> str | None:
+    """Why the VolumeSnapshotLocations a template names are not known to exist (None when it names none or its
+    newest finished backup, which Velero validated, lists them all)."""
+    named = template(schedule).get("volumeSnapshotLocations") or []
+    if not named:
+        return None
+    newest = newest_finished(own)
+    if newest is None:
+        return (f"names volumeSnapshotLocations {', '.join(named)} and has no finished backup showing they exist "
+                "(Velero fails every backup naming a missing one)")
+    status = newest.get("status") or {}
+    if status.get("phase") == "FailedValidation":
+        return (f"its newest backup {newest['metadata']['name']} failed validation "
+                f"({'; '.join(status.get('validationErrors') or []) or 'no validationErrors given'})")
+    listed = set((newest.get("spec") or {}).get("volumeSnapshotLocations") or [])
+    missing = [n for n in named if n not in listed]
+    if missing:
+        return (f"names volumeSnapshotLocations {', '.join(missing)}, which its newest backup "
+                f"{newest['metadata']['name']} does not list (Velero lists every location of a backup it accepts "
+                "and fails every backup naming a missing one)")
+    return None
+
+
+def retention(schedule: dict, own: list[dict]) -> tuple[float | None, str]:
+    """(seconds, how it was read) a schedule keeps its backups (``own``: ``backups_of`` it). An unset or zero ttl
+    is the server's default (velero server --default-backup-ttl), which only its backups show: expiration minus
+    start."""
     text = template(schedule).get("ttl")
     seconds = go_duration_s(text)
     if text and seconds is None:
         return None, f"ttl {text!r} is not a duration"
     if seconds:
         return seconds, f"ttl {text}"
-    for backup in backups_of(schedule, backups):
+    for backup in own:
         status = backup.get("status") or {}
         begun, ends = parse(status.get("startTimestamp")), parse(status.get("expiration"))
         if begun and ends:

@@ -41,11 +41,13 @@ def backup(name: str = "daily-1", of: str | None = "daily", started_s_ago: float
     labels = {"velero.io/schedule-name": of} if of else {}
     return {"kind": "Backup", "metadata": {"namespace": V, "name": name, "labels": labels},
             "spec": {"includedNamespaces": ["*"], "ttl": "720h0m0s", "storageLocation": "default",
+                     "defaultVolumesToFsBackup": False,
                      "excludedNamespaceScopedResources": ["volumesnapshots.snapshot.storage.k8s.io"], **(spec or {})},
             "status": {"version": 1, "formatVersion": "1.1.0", "phase": phase, "startTimestamp": stamp(started_s_ago),
                        "completionTimestamp": stamp(started_s_ago - 600),
                        "expiration": stamp(started_s_ago - 30 * DAY),
-                       "progress": {"totalItems": items, "itemsBackedUp": items} if items else {}, **status}}
+                       "progress": {"totalItems": items, "itemsBackedUp": items} if items else {},
+                       "volumeSnapshotsAttempted": 2, "volumeSnapshotsCompleted": 2, **status}}
 
 
 def restore(name: str = "restore-test", source: str = "daily-1", completed_s_ago: float = DAY, phase: str = "Completed",
@@ -148,6 +150,28 @@ def test_a_schedule_without_location_needs_a_default_one():
 def test_a_location_only_an_unvalidated_schedule_names_is_not_judged():
     assert run_check(location_check, world(schedules=[schedule(), schedule("new", status={},
                                                                            storageLocation="gone")])) == ("passed", "")
+
+
+def test_a_location_named_default_is_the_servers_default_when_none_is_marked():
+    # velero server --default-backup-storage-location defaults to "default"
+    assert run_check(location_check, world(locations=[bsl(default=False)])) == ("passed", "")
+    failed_with(location_check, world(locations=[bsl(default=False, validated_s_ago=3 * DAY)]),
+                "backupstoragelocation velero/default: last validated 3.0d ago")
+
+
+def test_a_negative_validation_frequency_is_the_servers():
+    assert run_check(location_check, world(locations=[bsl(validationFrequency="-1m")])) == ("passed", "")
+
+
+def test_a_validation_frequency_velero_cannot_read_fails():
+    failed_with(location_check, world(locations=[bsl(validationFrequency="1d")]),
+                "backupstoragelocation velero/default: validationFrequency '1d' is not a Go duration")
+
+
+def test_no_schedules_still_judges_the_default_location():
+    assert run_check(location_check, world(schedules=[])) == ("passed", "")
+    failed_with(location_check, world(schedules=[], locations=[bsl(accessMode="ReadOnly")]),
+                "backupstoragelocation velero/default: accessMode ReadOnly")
 
 
 # --- P5-BACKUP-SCHEDULE ---------------------------------------------------------------------------------------
@@ -300,6 +324,120 @@ def test_an_unreviewed_resource_policy_may_narrow_the_backup():
                 "not in phase5.reviewed_resource_policies")
 
 
+def test_the_servers_file_system_backup_default_shown_on_its_backups_protects_volumes():
+    # defaultVolumesToFsBackup unset is filled from velero server --default-volumes-to-fs-backup, as its backups show
+    fs = backup(spec={"snapshotVolumes": False, "defaultVolumesToFsBackup": True})
+    del fs["status"]["volumeSnapshotsAttempted"]
+    fixtures = world(schedules=[schedule(snapshotVolumes=False)], backups=[fs])
+    assert run_check(schedule_check, fixtures) == ("passed", "")
+    assert run_check(recent_check, fixtures) == ("passed", "")
+
+
+def test_the_servers_file_system_backup_default_unseen_does_not_protect_volumes():
+    failed_with(schedule_check, world(schedules=[schedule(snapshotVolumes=False)], backups=[]),
+                "velero/daily: snapshotVolumes false without file-system backup (defaultVolumesToFsBackup unset, and "
+                "no backup shows the server's default)")
+
+
+def test_snapshot_locations_its_newest_backup_lists_exist():
+    fixtures = world(schedules=[schedule(volumeSnapshotLocations=["aws-east"])],
+                     backups=[backup(spec={"volumeSnapshotLocations": ["aws-east"]})])
+    assert run_check(schedule_check, fixtures) == ("passed", "")
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "location-refused")
+def test_a_schedule_whose_storage_location_velero_refuses_does_not_count():
+    read_only = [bsl(), bsl("archive", default=False, accessMode="ReadOnly")]
+    refused = backup(phase="FailedValidation", items=0, spec={"storageLocation": "archive"}, validationErrors=[
+        "backup can't be created because backup storage location archive is currently in read-only mode"])
+    failed_with(schedule_check, world(locations=read_only, schedules=[schedule(storageLocation="archive")],
+                                      backups=[refused]),
+                "schedule velero/daily: Velero fails every backup of it: its storage location velero/archive is "
+                "ReadOnly", "namespace data-platform: no validated, unpaused schedule")
+    failed_with(schedule_check, world(schedules=[schedule(storageLocation="gone")], backups=[]),
+                "schedule velero/daily: Velero fails every backup of it: its storage location velero/gone does not "
+                "exist")
+    unavailable = bsl()
+    unavailable["status"]["phase"] = "Unavailable"
+    failed_with(schedule_check, world(locations=[unavailable]),
+                "schedule velero/daily: Velero fails every backup of it: its storage location velero/default (the "
+                "default location) is Unavailable")
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "snapshot-location-missing")
+def test_a_schedule_naming_a_snapshot_location_its_backups_do_not_list_does_not_count():
+    failed_with(schedule_check, world(schedules=[schedule(volumeSnapshotLocations=["aws-west"])]),
+                "schedule velero/daily: names volumeSnapshotLocations aws-west, which its newest backup daily-1 does "
+                "not list")
+    refused = backup(phase="FailedValidation", items=0, validationErrors=[
+        "a VolumeSnapshotLocation CRD for the location aws-west with the name specified in the backup spec needs to "
+        "be created before this snapshot can be executed"])
+    failed_with(schedule_check, world(schedules=[schedule(volumeSnapshotLocations=["aws-west"])],
+                                      backups=[backup("daily-0", started_s_ago=DAY), refused]),
+                "schedule velero/daily: its newest backup daily-1 failed validation (a VolumeSnapshotLocation CRD")
+
+
+def no_volume_data(**spec) -> dict:
+    """A Completed backup with items that attempted no volume snapshot, CSI snapshot or async operation."""
+    silent = backup(spec=spec)
+    del silent["status"]["volumeSnapshotsAttempted"], silent["status"]["volumeSnapshotsCompleted"]
+    return silent
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "no-volume-data")
+def test_a_schedule_whose_backups_save_no_volume_data_does_not_cover_the_namespace():
+    message = failed_with(schedule_check, world(backups=[no_volume_data()]),
+                          "namespace data-platform: no validated, unpaused schedule with enough retention backs it up "
+                          "whole (velero/daily: saved no volume data of the 2 PersistentVolumeClaims in "
+                          "data-platform: it attempted no volume snapshot, CSI snapshot or async item operation")
+    assert "namespace vault-prod" not in message        # no claims there
+
+
+def labelled_claims() -> list[dict]:
+    claims = [claim("data-platform", "data-postgresql-0"), claim("data-platform", "data-kafka-0")]
+    claims[0]["metadata"]["labels"] = {"velero.io/exclude-from-backup": "true"}
+    return claims
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "claims-labelled-excluded")
+def test_claims_labelled_exclude_from_backup_leave_the_namespace_incomplete():
+    failed_with(schedule_check, world(claims=labelled_claims()),
+                "velero/daily: leaves out 1 objects of data-platform labelled velero.io/exclude-from-backup=true "
+                "(PersistentVolumeClaim data-postgresql-0), which Velero never backs up")
+
+
+def test_an_object_labelled_exclude_false_or_of_an_excludable_kind_is_not_left_out():
+    claims = labelled_claims()
+    claims[0]["metadata"]["labels"]["velero.io/exclude-from-backup"] = "false"
+    assert run_check(schedule_check, world(claims=claims)) == ("passed", "")
+    labelled_pod = pod("data-platform", "scratch")
+    labelled_pod["metadata"]["labels"]["velero.io/exclude-from-backup"] = "true"
+    profile = PROFILE.model_copy(update={"phase5": PROFILE.phase5.model_copy(update={
+        "excludable_resources": ["pods"]})})
+    assert run_check(schedule_check, world(profile, pods=[labelled_pod])) == ("passed", "")
+    failed_with(schedule_check, world(pods=[labelled_pod]), "leaves out 1 objects of data-platform labelled "
+                "velero.io/exclude-from-backup=true (Pod scratch-0)")
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "persistent-volumes-excluded")
+def test_a_schedule_leaving_out_persistent_volumes_does_not_cover_a_namespace_with_claims():
+    message = failed_with(schedule_check, world(schedules=[schedule(includeClusterResources=False)]),
+                          "velero/daily: includeClusterResources false leaves out every PersistentVolume: the volumes "
+                          "of its 2 PersistentVolumeClaims in data-platform are not backed up with them")
+    assert "namespace vault-prod" not in message
+    failed_with(schedule_check, world(schedules=[schedule(excludedClusterScopedResources=["persistentvolumes"])]),
+                "velero/daily: excludedClusterScopedResources persistentvolumes leaves out the PersistentVolumes")
+    failed_with(schedule_check, world(schedules=[schedule(excludedClusterScopedResources=["*"])]),
+                "velero/daily: excludedClusterScopedResources * leaves out the PersistentVolumes")
+
+
+@pytest.mark.row("P5-BACKUP-SCHEDULE", "no-schedules")
+def test_no_schedule_at_all_backs_up_nothing():
+    failed_with(schedule_check, world(schedules=[]),
+                "velero: no Schedule backs up anything (the schedules API answered with none)",
+                "namespace data-platform: no validated, unpaused schedule with enough retention backs it up whole")
+
+
 # --- P5-BACKUP-RECENT -----------------------------------------------------------------------------------------
 
 def test_healthy_recent_backup_passes():
@@ -392,6 +530,69 @@ def test_a_backup_older_than_the_window_fails():
                 "namespace data-platform: its newest whole backup velero/daily-1 completed 3.0d ago, expected within")
 
 
+def test_a_backup_with_file_system_backup_and_no_snapshots_saved_volume_data():
+    fs = no_volume_data(defaultVolumesToFsBackup=True)
+    assert run_check(recent_check, world(backups=[fs])) == ("passed", "")
+
+
+def test_a_backup_synced_from_a_read_only_location_beside_a_good_local_one_is_ignored():
+    synced = backup("daily-2", started_s_ago=HOUR, phase="PartiallyFailed", errors=3,
+                    spec={"storageLocation": "archive"})
+    fixtures = world(locations=[bsl(), bsl("archive", default=False, accessMode="ReadOnly")],
+                     backups=[backup(), synced])
+    assert run_check(recent_check, fixtures) == ("passed", "")
+
+
+@pytest.mark.row("P5-BACKUP-RECENT", "no-volume-data")
+def test_a_backup_that_saved_no_volume_data_does_not_cover_a_namespace_with_claims():
+    message = failed_with(recent_check, world(backups=[no_volume_data()]),
+                          "namespace data-platform: no Completed backup with items backs it up whole (newest including "
+                          "it: backup velero/daily-1: saved no volume data of the 2 PersistentVolumeClaims in "
+                          "data-platform")
+    assert "namespace vault-prod" not in message
+
+
+@pytest.mark.row("P5-BACKUP-RECENT", "synced-from-elsewhere")
+def test_a_backup_synced_from_another_clusters_bucket_does_not_hide_a_failed_local_one():
+    local = backup("daily-20250101020000", started_s_ago=3 * HOUR, phase="PartiallyFailed", errors=4, items=0)
+    synced = backup("daily-20250101030000", started_s_ago=HOUR, spec={"storageLocation": "prod-archive"})
+    synced["metadata"]["labels"]["velero.io/storage-location"] = "prod-archive"
+    locations = [bsl(), bsl("prod-archive", default=False, accessMode="ReadOnly")]
+    failed_with(recent_check, world(locations=locations, backups=[local, synced]),
+                "backup velero/daily-20250101020000 (schedule daily): PartiallyFailed, 4 errors",
+                "namespace data-platform: no Completed backup with items backs it up whole (newest including it: "
+                "backup velero/daily-20250101030000: in the ReadOnly storage location prod-archive")
+    gone = copy.deepcopy(synced)
+    gone["spec"]["storageLocation"] = "old-bucket"
+    failed_with(recent_check, world(backups=[local, gone]),
+                "backup velero/daily-20250101030000: in storage location old-bucket, which does not exist")
+    # a schedule writing to the ReadOnly location itself: its newest Completed backup there is not this cluster's
+    failed_with(recent_check, world(locations=locations, schedules=[schedule(storageLocation="prod-archive")],
+                                    backups=[local, synced]),
+                "backup velero/daily-20250101030000 (schedule daily): in the ReadOnly storage location prod-archive")
+
+
+@pytest.mark.row("P5-BACKUP-RECENT", "claims-labelled-excluded")
+def test_a_backup_without_the_claims_labelled_excluded_does_not_cover_the_namespace():
+    failed_with(recent_check, world(claims=labelled_claims()),
+                "namespace data-platform: no Completed backup with items backs it up whole (newest including it: "
+                "backup velero/daily-1: leaves out 1 objects of data-platform labelled "
+                "velero.io/exclude-from-backup=true")
+
+
+@pytest.mark.row("P5-BACKUP-RECENT", "persistent-volumes-excluded")
+def test_a_backup_without_the_persistent_volumes_does_not_cover_a_namespace_with_claims():
+    failed_with(recent_check, world(backups=[backup(spec={"includeClusterResources": False,
+                                                          "excludedNamespaceScopedResources": []})]),
+                "backup velero/daily-1: includeClusterResources false leaves out every PersistentVolume")
+
+
+@pytest.mark.row("P5-BACKUP-RECENT", "no-schedules")
+def test_recent_backups_without_any_schedule_fail():
+    failed_with(recent_check, world(schedules=[]),
+                "velero: no Schedule backs up anything (the schedules API answered with none)")
+
+
 # --- P5-RESTORE-TEST ------------------------------------------------------------------------------------------
 
 def test_healthy_restore_test_passes():
@@ -470,6 +671,72 @@ def test_a_restore_test_older_than_the_window_fails():
 def test_a_restore_whose_hook_failed_is_not_a_restore_test():
     failed_with(restore_check, world(restores=[restore(hookStatus={"hooksAttempted": 1, "hooksFailed": 1})]),
                 "restore velero/restore-test: 1 of 1 hooks failed (hookStatus.hooksFailed)")
+
+
+def test_a_restore_that_recreated_the_namespace_it_restored_in_place_counts():
+    recreated = [namespace(n) for n in PLATFORM]
+    recreated[0]["metadata"]["creationTimestamp"] = stamp(DAY + 500)     # made while the restore ran
+    in_place = restore(spec={"namespaceMapping": {}})
+    assert run_check(restore_check, world(namespaces=recreated, restores=[in_place])) == ("passed", "")
+
+
+def test_a_restore_into_a_scratch_namespace_it_created_counts():
+    scratch = [namespace(n) for n in PLATFORM] + [namespace("restore-test")]
+    scratch[-1]["metadata"]["creationTimestamp"] = stamp(DAY + 520)
+    assert run_check(restore_check, world(namespaces=scratch)) == ("passed", "")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "in-place")
+def test_a_restore_over_the_live_namespace_is_not_a_restore_test():
+    old = [namespace(n) for n in PLATFORM]
+    old[0]["metadata"]["creationTimestamp"] = stamp(200 * DAY)
+    in_place = restore(spec={"namespaceMapping": {}, "existingResourcePolicy": "none"}, warnings=120)
+    failed_with(restore_check, world(namespaces=old, restores=[in_place]),
+                "restore velero/restore-test: restores data-platform in place, into the live namespace data-platform "
+                "(no namespaceMapping to a scratch namespace): Velero skips objects that already exist and still "
+                "counts them restored, so it proves no object was restored (120 warnings")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "identity-mapping")
+def test_a_restore_mapping_the_namespace_to_itself_is_not_a_restore_test():
+    same = restore(spec={"namespaceMapping": {"data-platform": "data-platform"}}, warnings=120)
+    failed_with(restore_check, world(restores=[same]),
+                "restore velero/restore-test: restores data-platform in place, into the live namespace data-platform")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "scratch-namespace-reused")
+def test_a_restore_into_a_scratch_namespace_left_from_before_is_not_a_restore_test():
+    left = [namespace(n) for n in PLATFORM] + [namespace("restore-test")]
+    left[-1]["metadata"]["creationTimestamp"] = stamp(31 * DAY)
+    failed_with(restore_check, world(namespaces=left),
+                "restore velero/restore-test: restores data-platform into restore-test, which existed before the "
+                "restore started (created ")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "narrowed-source")
+def test_a_restore_of_a_narrowed_backup_is_not_a_restore_test():
+    narrowed = backup(spec={"labelSelector": {"matchLabels": {"app": "trino"}}})
+    failed_with(restore_check, world(backups=[narrowed]),
+                "restore velero/restore-test: its backup daily-1 does not hold data-platform whole: backs up only the "
+                "objects its labelSelector app=trino selects (1 of 3 pods in data-platform)")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "source-without-volume-data")
+def test_a_restore_of_a_backup_without_volume_data_is_not_a_restore_test():
+    failed_with(restore_check, world(backups=[backup(spec={"snapshotVolumes": False})]),
+                "restore velero/restore-test: its backup daily-1 does not hold data-platform whole: snapshotVolumes "
+                "false without file-system backup")
+    failed_with(restore_check, world(backups=[no_volume_data()]),
+                "its backup daily-1 does not hold data-platform whole: saved no volume data of the 2 "
+                "PersistentVolumeClaims in data-platform")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "persistent-volumes-excluded")
+def test_a_restore_leaving_out_persistent_volumes_is_not_a_restore_test():
+    failed_with(restore_check, world(restores=[restore(spec={"includeClusterResources": False})]),
+                "restore velero/restore-test: restores data-platform only in part: includeClusterResources false "
+                "leaves out every PersistentVolume: the volumes of its 2 PersistentVolumeClaims in data-platform are "
+                "not restored with them")
 
 
 def test_an_enabled_schedule_without_cron_does_not_count():
@@ -585,6 +852,25 @@ def test_a_job_completed_in_the_future_is_not_a_success():
     failed_with(db_check, world(jobs=[job(completionTime=stamp(-DAY))]),
                 f"cronjob {DB.ref}: last Job backup-1 did not back everything up (status.completionTime",
                 "in the future", param=DB)
+
+
+@pytest.mark.row("P5-DB-BACKUP", "zero-completions")
+def test_a_job_of_zero_completions_is_no_backup():
+    none_run = cronjob()
+    none_run["spec"]["jobTemplate"]["spec"]["completions"] = 0
+    failed_with(db_check, world(cronjobs=[none_run], jobs=[job(completions=0, succeeded=0)]),
+                f"cronjob {DB.ref}: its jobTemplate has completions 0, so every Job it creates is Complete without "
+                "running a pod",
+                f"cronjob {DB.ref}: last Job backup-1 did not back everything up (spec.completions 0: Complete at once "
+                "with 0 pods succeeded, no backup ran)", param=DB)
+
+
+def test_a_cronjob_keeping_no_successful_job_says_nothing_can_be_verified():
+    forgetful = cronjob()
+    forgetful["spec"]["successfulJobsHistoryLimit"] = 0
+    failed_with(db_check, world(cronjobs=[forgetful], jobs=[]),
+                f"cronjob {DB.ref}: no fully successful Job on record",
+                "successfulJobsHistoryLimit 0 keeps no successful Job, so no backup can be verified", param=DB)
 
 
 def test_objects_are_not_changed_by_the_checks():
