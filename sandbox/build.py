@@ -85,7 +85,10 @@ COMPONENTS = [
               assets={"kustomize/metrics/resource/metrics-resource.yaml": "kwok-metrics-resource.yaml",
                       "kustomize/stage/node/fast/node-initialize.yaml": "kwok-node-initialize.yaml",
                       "kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml":
-                          "kwok-node-heartbeat-with-lease.yaml"}),
+                          "kwok-node-heartbeat-with-lease.yaml",
+                      "kustomize/stage/pod/fast/pod-ready.yaml": "kwok-pod-ready.yaml",
+                      "kustomize/stage/pod/general/pod-complete.yaml": "kwok-pod-complete.yaml",
+                      "kustomize/stage/pod/fast/pod-delete.yaml": "kwok-pod-delete.yaml"}),
     Component("metrics-server", "sigs.k8s.io/metrics-server", METRICS_SERVER,
               ["sigs.k8s.io/metrics-server/cmd/metrics-server"], ["metrics-server"],
               ldflags="-s -w"),

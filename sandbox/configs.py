@@ -43,7 +43,11 @@ spec:
 # leases (``getDefaultNodeStages(NodeLeaseDurationSeconds == 0)`` in pkg/kwok/cmd/root.go), which patched every
 # node's status every 20-45 s on top of its lease (45 patches a second at 1,000 nodes). With leases a kubelet
 # reports status only now and then, as the lease variant does.
-KWOK_UPSTREAM = ("metrics-resource", "node-initialize", "node-heartbeat-with-lease")
+# The pods' stages are kwok's fast ones, but for completion: its general stage reads a pod's run time from
+# the annotations pod-complete.stage.kwok.x-k8s.io/delay and jitter-delay (default 1-6 s), so a Job that in
+# life runs for an hour can be given that hour.
+KWOK_UPSTREAM = ("metrics-resource", "node-initialize", "node-heartbeat-with-lease", "pod-ready", "pod-complete",
+                 "pod-delete")
 
 
 def kwok_options(workers: int) -> str:

@@ -18,7 +18,10 @@ def _privileged_job_pod(layout: Layout) -> None:
     try:
         container = platform.container("migrate", "registry.local/254carbon/migrate:1.0", "100m", "128Mi", 8080)
         container["securityContext"] = {"privileged": True, "runAsUser": 0}
-        template = {"metadata": {"labels": {"app": PRIVILEGED_JOB}},
+        # kwok completes a Job's pod a few seconds after it runs; a migration runs for an hour (kwok's own
+        # per-pod run time annotations), so the privileged pod is still running when the gate looks
+        long_run = {f"pod-complete.stage.kwok.x-k8s.io/{key}": "1h" for key in ("delay", "jitter-delay")}
+        template = {"metadata": {"labels": {"app": PRIVILEGED_JOB}, "annotations": long_run},
                     "spec": platform.pod_spec(container, restartPolicy="Never")}
         kube.apply(layout, [{"apiVersion": "batch/v1", "kind": "Job",
                              "metadata": {"name": PRIVILEGED_JOB, "namespace": NS},
