@@ -4,7 +4,6 @@ are then the API server's, not a recording of ours."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 
 import pytest
@@ -14,6 +13,7 @@ from fixtures.access import AccessReview
 from fixtures.cache import SharedCache
 from fixtures.kube import Snapshot
 from readiness.profile import load_profile
+from sandbox import kube
 from suites.phase2.test_rbac import test_no_subject_holds_powers_the_profile_does_not_allow as rbac_check
 from tests.fakes import empty_world, run_check
 from tests.suite_runner import ROOT
@@ -101,10 +101,7 @@ ROWS = {
 
 
 def _kubectl(layout, *args: str, stdin: str | None = None) -> str:
-    proc = subprocess.run([str(layout.bin / "kubectl"), "--kubeconfig", str(layout.kubeconfig), *args], input=stdin,
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    return kube.kubectl(layout, *args, stdin=stdin).stdout
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +113,7 @@ def live(sandbox):
     profile = load_profile(ROOT / "profiles" / "sandbox.yaml")
     profile = profile.model_copy(update={"platform": profile.platform.model_copy(update={"namespaces": [NS]})})
     yield sandbox, profile, snapshot
-    _kubectl(sandbox, "delete", "namespace", NS, "--wait=false")
+    _kubectl(sandbox, "delete", "namespace", NS, "--timeout=90s")   # gone before a next run creates it
     _kubectl(sandbox, "delete", "clusterrole,clusterrolebinding", "-l", "rbac-table=1", "--ignore-not-found")
 
 

@@ -3,11 +3,11 @@ scratch namespace, listed with each selector as a labelSelector query, must be e
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
 from readiness.ready import selects
+from sandbox import kube
 
 NS = "selector-oracle"
 LABEL_SETS = [{}, {"app": "trino"}, {"app": "superset"}, {"app": "trino", "tier": "web"}, {"tier": "db"},
@@ -45,10 +45,7 @@ def as_query(selector: dict) -> str:
 
 
 def _kubectl(layout, *args: str, stdin: str | None = None) -> str:
-    proc = subprocess.run([str(layout.bin / "kubectl"), "--kubeconfig", str(layout.kubeconfig), *args], input=stdin,
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    return kube.kubectl(layout, *args, stdin=stdin).stdout
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +56,7 @@ def labelled(sandbox):
                for i, labels in enumerate(LABEL_SETS)]
     _kubectl(sandbox, "apply", "-f", "-", stdin="\n".join(json.dumps(o) for o in objects))
     yield sandbox
-    _kubectl(sandbox, "delete", "namespace", NS, "--wait=false")
+    _kubectl(sandbox, "delete", "namespace", NS, "--timeout=90s")   # gone before a next run creates it
 
 
 @pytest.mark.parametrize("selector", SELECTORS, ids=[as_query(s) or "{}" for s in SELECTORS])
