@@ -336,3 +336,26 @@ def test_an_empty_list_in_the_profile_is_broken_not_skipped(tmp_path, path):
 
 def _all_checks():
     return [fn for fns in checks().values() for fn in fns]
+
+
+# An empty label selector {} selects every pod (policy/v1) or every Service; it was read as selecting none, so
+# a PDB protecting the whole namespace failed P3-PDB and the drain did not see it block.
+def test_empty_selector_pdb_and_service_monitor_select_everything():
+    from chaos.nodes import _blocking_pdb
+    from suites.phase3 import test_pdb as pdb_checks
+    from readiness.profile import Ref
+    pdb = {"metadata": {"namespace": "data-platform", "name": "all-pdb"}, "spec": {"selector": {}, "minAvailable": 2},
+           "status": {"currentHealthy": 2, "desiredHealthy": 2, "disruptionsAllowed": 0, "expectedPods": 2}}
+    pods = [pod("data-platform", f"p{i}", "w1", {"app": f"a{i}"}) for i in range(2)]
+    verdict, message = check(pdb_checks.test_pdb_selects_pods_and_allows_a_disruption,
+                             Ref(namespace="data-platform", name="all-pdb"),
+                             snapshot=FakeSnapshot({"pdbs": [pdb], "pods": pods}))
+    assert verdict == "failed" and "allows 0 disruptions" in message and "selects no pods" not in message
+    assert "all-pdb" in (_blocking_pdb(FakeLive(pods=pods, pdbs=[pdb]), pods[0]) or "")
+    svc = {"metadata": {"namespace": "data-platform", "name": "trino", "labels": {"app": "trino"}},
+           "spec": {"selector": {"app": "trino"}}}
+    monitor = {"metadata": {"namespace": "data-platform", "name": "everything"}, "spec": {"selector": {}}}
+    profile = profile_with({"phase4.monitored_services": [{"namespace": "data-platform", "name": "trino"}]})
+    assert check(service_monitors.test_monitored_services_have_monitors_and_targets, profile=profile,
+                 snapshot=FakeSnapshot({"services": [svc], "servicemonitors": [monitor]}),
+                 prometheus=FakePrometheus(targets=[target("trino", "t:1")]))[0] == "passed"
