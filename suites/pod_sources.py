@@ -23,6 +23,9 @@ TEMPLATE_KINDS = {"Deployment": "deployments", "StatefulSet": "statefulsets", "D
                   "ReplicaSet": "replicasets", "ReplicationController": "replicationcontrollers", "Job": "jobs",
                   "CronJob": "cronjobs"}
 FINISHED_PODS = ("Succeeded", "Failed")
+# Listed per platform namespace: kinds only this module reads, numerous across a cluster (a Deployment keeps ten
+# old ReplicaSets). The others are one cluster-wide list the other checks read as well.
+PER_NAMESPACE = {"ReplicaSet", "ReplicationController"}
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
 
@@ -78,7 +81,9 @@ def _history(kind: str, obj: dict, top_kind: str) -> bool:
 def platform_pod_sources(snapshot, namespaces: set[str]) -> list[PodSource]:
     """Templates first, then pods, of every object in ``namespaces`` that runs or will run."""
     listed = sorted(namespaces)
-    objects = {kind: snapshot.items(plural, listed) for kind, plural in TEMPLATE_KINDS.items()}
+    objects = {kind: [o for o in snapshot.items(plural, listed if kind in PER_NAMESPACE else None)
+                      if o["metadata"].get("namespace") in namespaces]
+               for kind, plural in TEMPLATE_KINDS.items()}
     by_ref = {(kind, o["metadata"]["namespace"], o["metadata"]["name"]): o
               for kind, items in objects.items() for o in items}
 

@@ -43,8 +43,11 @@ def test_whole_suite_fetches_each_answer_once(sandbox, tmp_path, workers):
     kube_reads = [k for k in fetched if k.startswith("kube /api")]
     # at most one list per kind the checks read, however many criteria read it, and the few single reads;
     # pods, Warning events and pod metrics are listed per namespace of the profile, never cluster-wide
-    namespaces = load_profile(ROOT / "profiles" / "sandbox.yaml").platform.namespaces
-    scoped = {"kube /api/v1/pods": [], "kube /api/v1/events": [], "kube /apis/metrics.k8s.io/v1beta1/pods": []}
+    profile = load_profile(ROOT / "profiles" / "sandbox.yaml")
+    namespaces = [*profile.platform.namespaces, "kube-system", *profile.phase1.system.extra_namespaces]
+    scoped = {f"kube {path}": [] for path in ("/api/v1/pods", "/api/v1/events", "/apis/metrics.k8s.io/v1beta1/pods",
+                                              "/api/v1/serviceaccounts", "/apis/apps/v1/replicasets",
+                                              "/api/v1/replicationcontrollers")}
     for key in kube_reads:
         base, _, rest = key.split("?")[0].partition("/namespaces/")
         namespace, _, plural = rest.partition("/")

@@ -234,12 +234,13 @@ class Cluster:
         claims: dict[str, int] = {}
         for claim in snapshot.items("persistentvolumeclaims"):
             claims[claim["metadata"]["namespace"]] = claims.get(claim["metadata"]["namespace"], 0) + 1
+        platform_pods = snapshot.items("pods", sorted(profile.backup_namespaces))    # never the whole cluster's
         pods: dict[str, list[dict]] = {}
-        for pod in snapshot.items("pods"):
+        for pod in platform_pods:
             pods.setdefault(pod["metadata"]["namespace"], []).append(pod["metadata"].get("labels") or {})
         labelled: dict[str, list[tuple[str, str, str]]] = {}
         for kind, (shown_kind, resource) in LABELLED_KINDS.items():
-            for obj in snapshot.items(kind):
+            for obj in platform_pods if kind == "pods" else snapshot.items(kind):
                 meta = obj["metadata"]
                 if (meta.get("labels") or {}).get(EXCLUDE_LABEL) == "true":
                     labelled.setdefault(meta["namespace"], []).append((shown_kind, resource, meta["name"]))
