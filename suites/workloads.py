@@ -33,17 +33,29 @@ def shortfall(obj: dict) -> str | None:
     return None if state.done else state.why
 
 
-def ready_endpoints(snapshot: Snapshot, namespace: str, service: str) -> list[str]:
-    """The pods (or addresses) behind a Service's endpoints that take traffic, from its EndpointSlices, each once
-    (an endpoint may sit in two slices while they are rebalanced). Conditions by the API's meaning: ``ready``
-    and ``serving`` unset mean true, ``terminating`` unset means false. A Service publishing not-ready
-    addresses marks every endpoint ready, so ``serving`` (the pod's own readiness) counts too; a terminating
-    endpoint is on its way out."""
+def service_slices(snapshot: Snapshot, namespace: str, service: str) -> list[dict]:
+    """The EndpointSlices of a Service."""
+    return [piece for piece in snapshot.items("endpointslices") if piece["metadata"].get("namespace") == namespace
+            and (piece["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == service]
+
+
+def carries(piece: dict, port: dict) -> bool:
+    """Whether an EndpointSlice's endpoints serve a Service port: the slice's ``ports`` name it (an unnamed
+    Service port is the name ""), or one of them has no port number, which the API defines as every port; a
+    slice with no ports defines none."""
+    name = port.get("name") or ""
+    return any((p.get("name") or "") == name or p.get("port") is None for p in piece.get("ports") or [])
+
+
+def ready_endpoints(snapshot: Snapshot, namespace: str, service: str, port: dict | None = None) -> list[str]:
+    """The pods (or addresses) behind a Service's endpoints that take traffic (on ``port``, a Service port, when
+    given), from its EndpointSlices, each once (an endpoint may sit in two slices while they are rebalanced).
+    Conditions by the API's meaning: ``ready`` and ``serving`` unset mean true, ``terminating`` unset means
+    false. A Service publishing not-ready addresses marks every endpoint ready, so ``serving`` (the pod's own
+    readiness) counts too; a terminating endpoint is on its way out."""
     found: dict[str, None] = {}
-    for piece in snapshot.items("endpointslices"):
-        meta = piece["metadata"]
-        if meta.get("namespace") != namespace or (meta.get("labels") or {}).get(
-                "kubernetes.io/service-name") != service:
+    for piece in service_slices(snapshot, namespace, service):
+        if port is not None and not carries(piece, port):
             continue
         for endpoint in piece.get("endpoints") or []:
             conditions = endpoint.get("conditions") or {}
@@ -53,13 +65,3 @@ def ready_endpoints(snapshot: Snapshot, namespace: str, service: str) -> list[st
                       or ",".join(endpoint.get("addresses") or [])] = None
     return list(found)
 
-
-def platform_pod_specs(snapshot, namespaces: set[str]):
-    """(kind, namespace, name, pod spec) of every workload template and bare pod in ``namespaces``."""
-    for kind, plural in KIND_LIST.items():
-        for obj in snapshot.items(plural):
-            if obj["metadata"].get("namespace") in namespaces:
-                yield kind, obj["metadata"]["namespace"], obj["metadata"]["name"], obj["spec"]["template"]["spec"]
-    for pod in snapshot.items("pods", sorted(namespaces)):
-        if not pod["metadata"].get("ownerReferences"):
-            yield "Pod", pod["metadata"]["namespace"], pod["metadata"]["name"], pod["spec"]

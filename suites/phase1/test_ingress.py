@@ -24,7 +24,7 @@ from fixtures.kube import by_ref
 from readiness.criteria import criterion
 from readiness.evidence import attach_query, attach_table
 from readiness.verdict import fail, require_listed
-from suites.workloads import is_ready_pod, pods_of, ready_endpoints, shortfall
+from suites.workloads import is_ready_pod, pods_of, ready_endpoints, service_slices, shortfall
 
 
 def backends(ingress: dict) -> set[tuple[str, str]]:
@@ -44,31 +44,9 @@ def service_port(service: dict, port: str) -> dict | None:
     return next((p for p in ports if port in (p.get("name"), str(p.get("port")))), None)
 
 
-def carries(piece: dict, port: dict) -> bool:
-    """Whether an EndpointSlice's endpoints serve a Service port: the slice's ``ports`` name it (an unnamed
-    Service port is the name ""), or one of them has no port number, which the API defines as every port; a
-    slice with no ports defines none."""
-    name = port.get("name") or ""
-    return any((p.get("name") or "") == name or p.get("port") is None for p in piece.get("ports") or [])
-
-
-class _CarryingSlices:
-    """The snapshot with only the EndpointSlices that carry one Service port, so that ``ready_endpoints`` (the one
-    definition of an endpoint taking traffic) counts the endpoints of that port."""
-
-    def __init__(self, snapshot, port: dict):
-        self.snapshot, self.port = snapshot, port
-
-    def items(self, kind: str, *args, **kwargs) -> list[dict]:
-        found = self.snapshot.items(kind, *args, **kwargs)
-        return [s for s in found if carries(s, self.port)] if kind == "endpointslices" else found
-
-
 def slice_ports(snapshot, namespace: str, service: str) -> str:
     """The ports a Service's EndpointSlices carry (name/port), for a failure message."""
-    seen = {f"{p.get('name') or '-'}/{p.get('port', 'all')}" for s in snapshot.items("endpointslices")
-            if s["metadata"].get("namespace") == namespace
-            and (s["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == service
+    seen = {f"{p.get('name') or '-'}/{p.get('port', 'all')}" for s in service_slices(snapshot, namespace, service)
             for p in s.get("ports") or []}
     return ", ".join(sorted(seen)) or "none"
 
@@ -148,8 +126,7 @@ def test_tunnel_connected_and_ingresses_served(snapshot, prometheus, profile):
             service = services.get(ref)
             endpoints = ready_endpoints(snapshot, wanted.namespace, name) if service else []
             target = service_port(service, port) if service else None
-            on_port = (ready_endpoints(_CarryingSlices(snapshot, target), wanted.namespace, name) if target
-                       else [])
+            on_port = ready_endpoints(snapshot, wanted.namespace, name, target) if target else []
             rows.append([wanted.ref, ",".join(filter(None, addresses)) or "-", f"{ref}:{port}", len(endpoints),
                          len(on_port)])
             if service is None:
