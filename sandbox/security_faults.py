@@ -47,15 +47,19 @@ def _secret_reader() -> list[dict]:
              "subjects": [{"apiGroup": rbac, "kind": "Group", "name": f"system:serviceaccounts:{NS}"}]}]
 
 
+def _remove_privileged_job(layout: Layout) -> None:
+    kube.kubectl(layout, "-n", NS, "delete", "job", PRIVILEGED_JOB, "--ignore-not-found", "--cascade=foreground",
+                 "--timeout=60s")
+    # a run killed while the namespace was relaxed left it so: put the label back too
+    kube.kubectl(layout, "label", "namespace", NS, f"{platform.PSA_ENFORCE}=restricted", "--overwrite")
+
+
 SECURITY_FAULTS = [
     Fault("privileged-job-pod", "P2-POD-SECURITY", f"{NS}/{PRIVILEGED_JOB}: a privileged Job pod admitted while the "
-          "namespace was relaxed, the namespace restricted again", _privileged_job_pod,
-          kubectl("-n", NS, "delete", "job", PRIVILEGED_JOB, "--ignore-not-found", "--cascade=foreground",
-                  "--timeout=60s")),
+          "namespace was relaxed, the namespace restricted again", _privileged_job_pod, _remove_privileged_job),
     Fault("netpol-allow-all", "P2-NETPOL", f"{NS}/{ALLOW_ALL}: a policy allowing all ingress beside the default deny",
           apply(_allow_all), delete("networkpolicy", NS, ALLOW_ALL)),
     Fault("rbac-group-secrets", "P2-RBAC", f"{NS}/{SECRET_READER}: secret reads bound to the group "
           f"system:serviceaccounts:{NS}", apply(_secret_reader),
-          lambda layout: (kube.kubectl(layout, "-n", NS, "delete", "rolebinding,role", SECRET_READER,
-                                       "--ignore-not-found"))),
+          kubectl("-n", NS, "delete", "rolebinding,role", SECRET_READER, "--ignore-not-found")),
 ]
