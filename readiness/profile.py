@@ -441,8 +441,17 @@ class Phase5(Strict):
 
 class Phase7(Strict):
     projects: list[str] = ["default"]              # Argo CD projects whose Applications are checked
+    # The application controller compares every Application each timeout.reconciliation (120 s in Argo CD 3) plus
+    # up to timeout.reconciliation.jitter (60 s): 180 s at most. 600 s leaves a busy controller three more rounds;
+    # an older status.reconciledAt means it stopped. Raise it with timeout.reconciliation (0s: webhooks only).
+    max_reconcile_age_s: int = Field(600, ge=1)
+    max_sync_running_s: int = Field(1800, ge=1)    # a sync running longer waits on something (no timeout by default)
     require_prune: bool = True
     require_self_heal: bool = True
+    tracking_method: Literal["annotation", "label", "annotation+label"] = "annotation"
+    # argocd-cm's application.resourceTrackingMethod (annotation when unset, Argo CD 3)
+    namespace: str = "argocd"                      # Argo CD's own namespace: Applications elsewhere are tracked as
+    #                                                <namespace>_<name>
     unmanaged: list[Exemption] = []                # workloads allowed outside GitOps, each with a reason
 
 
@@ -475,9 +484,19 @@ class Saturation(Strict):
 
 
 class Threshold(Strict):
-    """A PromQL query with a bound: every series it returns must be within it."""
+    """A PromQL query with a bound: every series it returns must be within it, on current data.
+
+    ``series`` is the raw series the query reads: its newest sample must be recent (prometheus.max_sample_age_s).
+    With ``per``, the query answers one series per value of that label, and each of ``expected`` (or, when
+    none are listed, each value the raw series carries) must have an answer. A NaN answer (0/0: nothing counted
+    in the window) is "no traffic", not a violation, only where ``requests`` (a query by the same labels)
+    shows no requests; anywhere else it is broken, since a histogram without its +Inf bucket answers NaN too."""
     name: str
     query: str
+    series: str
+    per: str | None = None
+    expected: list[str] = []
+    requests: str | None = None
     max: float | None = None
     min: float | None = None
     unit: str = ""
@@ -492,9 +511,14 @@ class Threshold(Strict):
 class Benchmark(Strict):
     """The latest load-test result: when it was produced (a Prometheus series of Unix times, such as the
     Pushgateway's push_time_seconds) and what it measured."""
-    timestamp_query: str
+    timestamp_query: str                        # a series selector: its value is the result's Unix time
     max_age_s: int = Field(7 * 86400, ge=60)
     thresholds: list[Threshold] = Field(min_length=1)
+
+
+class PrometheusData(Strict):
+    """How current the samples a Prometheus-based check judges must be."""
+    max_sample_age_s: int = Field(120, ge=1)     # a few scrape intervals: older data is not judged (broken)
 
 
 class Phase6(Strict):
@@ -511,6 +535,9 @@ class Availability(Strict):
     window: PromWindow = "30d"                             # or as much of it as Prometheus retains
     min_coverage_s: int = Field(86400, ge=30)             # data must span at least this much of the window
     objective: float = Field(0.999, gt=0, le=1)
+    interval: PromWindow = "30s"                           # the probes' scrape interval: a step of the window
+    gaps: Literal["down", "excluded"] = "down"             # steps without a probe result count as down, or not
+    min_coverage: float | None = Field(None, gt=0, le=1)  # share of steps with a result; default: objective
 
 
 class Attestation(Strict):
@@ -608,6 +635,7 @@ class Profile(Strict):
     phase6: Phase6 = Phase6()
     phase7: Phase7 = Phase7()
     phase8: Phase8 = Phase8()
+    prometheus: PrometheusData = PrometheusData()
     chaos: Chaos = Chaos()
     gate: Gate = Gate()
     severity: dict[str, Severity | SeverityOverride] = {}

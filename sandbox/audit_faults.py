@@ -8,6 +8,10 @@
 - ``benchmark-stale``: the load-test job stops; its last result ages out.
 - ``portal-outage``: the portal had no serving pod for a few probes (scaled to zero, then back): over now,
   but inside the availability window.
+- ``apiserver-histogram-dropped``: Prometheus stops taking in the API server's request histogram (a
+  metric_relabel_configs drop on its scrape job, as teams add against its cardinality): the latency data ages.
+- ``probe-gap``: the probes stopped for a minute (the blackbox exporter down, then back): no probe result for
+  that minute, inside the availability window.
 - ``critical-alert-firing``: an alert source fires a critical alert into Alertmanager's API, as any
   Prometheus does.
 - ``training-expired``: one on-call member's training attestation ran out yesterday.
@@ -22,7 +26,7 @@ from pathlib import Path
 
 import requests
 
-from sandbox import infrastructure, platform
+from sandbox import configs, infrastructure, platform
 from sandbox.agent import RESPONSE_DELAY
 from sandbox.fault import Fault, apply, delete, merge_patch, restart, scale, stop, wait_rollout
 from sandbox.layout import Layout
@@ -94,6 +98,41 @@ def _outage(layout: Layout) -> None:
     wait_rollout(layout, namespace, f"deployment/{name}")
 
 
+HISTOGRAM_DROP = {"source_labels": ["__name__"], "regex": "apiserver_request_duration_seconds_bucket",
+                  "action": "drop"}
+PROBE_GAP_S = 60
+PROBER = "blackbox-exporter"
+
+
+def _apiserver_histogram(dropped: bool):
+    def act(layout: Layout) -> None:
+        config = configs.prometheus_config(layout, configs.monitored())
+        if dropped:
+            job = next(j for j in config["scrape_configs"] if j["job_name"] == "kube-apiserver")
+            job["metric_relabel_configs"] = [HISTOGRAM_DROP]
+        configs.dump(layout.config / "prometheus.yml", config)
+        requests.post(layout.url("prometheus") + "/-/reload", timeout=10).raise_for_status()
+    return act
+
+
+def _probes_up(layout: Layout) -> float:
+    result = requests.get(layout.url("prometheus") + "/api/v1/query",
+                          params={"query": 'max(up{job="service-probes"})'}, timeout=5).json()["data"]["result"]
+    return float(result[0]["value"][1]) if result else 0.0
+
+
+def _probe_gap(layout: Layout) -> None:
+    """The prober down for a minute, as Prometheus saw it (from its first failed scrape), then back."""
+    Supervisor(layout.root).stop(PROBER)
+    try:
+        deadline = time.monotonic() + 30
+        while _probes_up(layout) > 0 and time.monotonic() < deadline:
+            time.sleep(1)
+        time.sleep(PROBE_GAP_S)          # the gap itself
+    finally:
+        restart(layout, PROBER)
+
+
 def _restore_replicas(layout: Layout) -> None:
     scale(*SLOW, _portal_replicas())(layout)
 
@@ -121,6 +160,10 @@ AUDIT_FAULTS = [
           stop("loadtest"), lambda layout: restart(layout, "loadtest")),
     Fault("portal-outage", "P8-AVAILABILITY", "the portal had no serving pod for two probes (over now, in the "
           "window)", _outage, _restore_replicas),
+    Fault("apiserver-histogram-dropped", "P6-API-LATENCY", "Prometheus drops the API server's request histogram "
+          "at scrape (metric_relabel_configs)", _apiserver_histogram(True), _apiserver_histogram(False)),
+    Fault("probe-gap", "P8-AVAILABILITY", f"the prober ({PROBER}) was down for {PROBE_GAP_S} s, inside the window",
+          _probe_gap, lambda layout: restart(layout, PROBER)),
     Fault("critical-alert-firing", "P8-NO-CRITICAL-ALERTS", "a critical alert fired into Alertmanager",
           _alert(True), _alert(False)),
     Fault("training-expired", "P8-TEAM-TRAINED", "bikram's training attestation expired yesterday",

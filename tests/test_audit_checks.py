@@ -1,9 +1,8 @@
 """Phases 6 and 8 on recorded answers: the edges that decide a verdict (extra proof; each criterion is also
-proven against the sandbox in test_faults.py)."""
+proven against the sandbox in test_faults.py; the PromQL-based ones on Prometheus' engine in tests/promql/)."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import yaml
 
@@ -11,11 +10,11 @@ from readiness.catalog import load_all
 from readiness.profile import load_profile
 from reports.results import CaseResult, by_criterion
 from reports.summary import build
-from suites.phase6 import test_api_latency as api, test_saturation as saturation, test_service_latency as latency
-from suites.phase8 import test_alerts as alerts, test_availability as availability, test_signoff as signoff
-from suites.phase6.test_api_latency import latency_query
-from tests.builders import cond, node, sample, stamp
-from tests.fakes import FakeAlertmanager, FakePrometheus, FakeRequest, FakeSnapshot, empty_world, run_check
+from suites.phase6 import test_saturation as saturation
+from suites.phase8 import test_alerts as alerts, test_signoff as signoff
+from suites.prometheus_data import Source, coverage_queries
+from tests.builders import cond, node, stamp
+from tests.fakes import FakeAlertmanager, FakeRequest, FakeSnapshot, empty_world, run_check
 from tests.suite_runner import ROOT
 
 PROFILE = load_profile(ROOT / "profiles" / "sandbox.yaml")
@@ -23,21 +22,6 @@ PROFILE = load_profile(ROOT / "profiles" / "sandbox.yaml")
 
 def world(**fixtures) -> dict:
     return {**empty_world(PROFILE), **fixtures}
-
-
-def test_api_latency_names_the_slow_call_by_its_kind_of_bound():
-    query = latency_query(PROFILE.phase6.api_latency)
-    assert 'job="kube-apiserver"' in query and 'verb!~"WATCH|WATCHLIST|CONNECT"' in query
-    series = [sample({"verb": "PUT", "resource": "leases", "scope": "resource"}, 1.8),
-              sample({"verb": "LIST", "resource": "pods", "scope": "cluster"}, 2.5),      # within 30 s
-              sample({"verb": "GET", "resource": "pods", "scope": "resource"}, "NaN")]
-    verdict, message = run_check(api.test_api_server_latency_within_slo,
-                                 world(prometheus=FakePrometheus(series={query: series})))
-    assert verdict == "failed" and "PUT leases (mutating, scope resource): p99 1.80s over 1m, expected at most 1s" \
-        in message and "pods" not in message
-    nothing = [sample({"verb": "GET", "resource": "pods", "scope": "resource"}, "NaN")]
-    assert run_check(api.test_api_server_latency_within_slo,
-                     world(prometheus=FakePrometheus(series={query: nothing})))[0] == "broken"
 
 
 def _nodes(cpu_used: str) -> FakeSnapshot:
@@ -65,54 +49,6 @@ def test_saturation_node_hpa_and_oom():
     no_usage = {"nodes": _nodes("4")["nodes"], "node_metrics": []}
     verdict, message = run_check(check, world(snapshot=FakeSnapshot(no_usage)))
     assert verdict == "failed" and "node w1: Ready but no usage" in message
-
-
-def test_service_latency_bounds_each_series_and_an_empty_query_is_broken():
-    spec = PROFILE.phase6.service_latency[0]
-    slow = FakePrometheus(series={spec.query: [sample({"service": "portal"}, 0.8), sample({"service": "trino"}, 0.1)]})
-    verdict, message = run_check(latency.test_service_latency_within_objectives, world(prometheus=slow))
-    assert verdict == "failed" and 'objective probe-duration-max {service="portal"}: 0.8s, expected at most 0.5s' \
-        in message and "trino" not in message
-    assert run_check(latency.test_service_latency_within_objectives, world())[0] == "broken"
-
-
-def _benchmark(pushed_s_ago: float, p95: float) -> FakePrometheus:
-    spec = PROFILE.phase6.benchmark
-    return FakePrometheus(series={
-        spec.timestamp_query: [sample({"job": "loadtest", "instance": "sandbox"}, time.time() - pushed_s_ago)],
-        spec.thresholds[0].query: [sample({"service": "portal"}, p95)],
-        spec.thresholds[1].query: [sample({"service": "portal"}, 0.0)]})
-
-
-def test_benchmark_must_be_recent_and_within_thresholds():
-    check = latency.test_latest_benchmark_recent_and_within_thresholds
-    assert run_check(check, world(prometheus=_benchmark(10, 0.01))) == ("passed", "")
-    verdict, message = run_check(check, world(prometheus=_benchmark(600, 0.01)))
-    assert verdict == "failed" and 'benchmark {instance="sandbox", job="loadtest"}: last result 10m old, expected within 60s' in message
-    verdict, message = run_check(check, world(prometheus=_benchmark(10, 0.9)))
-    assert 'benchmark p95-latency {service="portal"}: 0.9s, expected at most 0.5s' in message
-    verdict, message = run_check(check, world())
-    assert verdict == "failed" and "no load-test result" in message
-
-
-def _availability(values: dict[str, float], covered_s: float) -> FakePrometheus:
-    ratio, coverage = availability.queries(PROFILE.phase8.availability)
-    return FakePrometheus(series={ratio: [sample({"service": s}, v) for s, v in values.items()],
-                                  coverage: [sample({"service": s}, covered_s) for s in values]})
-
-
-def test_availability_below_objective_or_too_little_data_fails_with_the_budget():
-    critical = [w.name for w in PROFILE.platform.critical]
-    check = availability.test_critical_services_meet_availability_objective
-    assert run_check(check, world(prometheus=_availability({s: 1.0 for s in critical}, 90))) == ("passed", "")
-    verdict, message = run_check(check, world(prometheus=_availability(
-        {**{s: 1.0 for s in critical}, "portal": 0.98}, 90)))
-    assert verdict == "failed" and "service data-platform/portal: availability 98.0000% over 90s, below the " \
-        "objective 99.900% (error budget left -1900%)" in message
-    verdict, message = run_check(check, world(prometheus=_availability({s: 1.0 for s in critical}, 10)))
-    assert "only 10s of probe data in the 90s window, expected at least 30s" in message
-    verdict, message = run_check(check, world(prometheus=_availability({"portal": 1.0}, 90)))
-    assert 'service data-platform/trino: no probe_success{job="service-probes"} series' in message
 
 
 def _alert(name: str, severity: str, **status) -> dict:
@@ -221,8 +157,9 @@ def test_prometheus_durations_and_the_30_day_window():
     assert prom_duration_s("30d") == 30 * 86400 and prom_duration_s("1h30m") == 5400
     assert prom_duration_s("90s") == 90 and prom_duration_s("1w") == 7 * 86400
     assert prom_duration_s("30 days") is None and prom_duration_s("") is None
-    ratio, coverage = availability.queries(load_profile(ROOT / "profiles" / "254carbon.yaml").phase8.availability)
-    assert "[30d]" in ratio and "[30d:5184s]" in coverage
+    spec = load_profile(ROOT / "profiles" / "254carbon.yaml").phase8.availability
+    queries = coverage_queries(Source(spec.series, spec.service_label), spec.window, spec.interval)
+    assert all("[30d:30s]" in q for q in queries.values()) and "[60s]" in queries["present"]
 
 
 def test_a_window_that_is_not_a_prometheus_duration_is_a_profile_error(tmp_path):

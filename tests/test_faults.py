@@ -10,7 +10,8 @@ from sandbox.faults import FAULTS
 from tests.conftest import sandbox_cli
 from tests.suite_runner import unhealthy, wait_for_healthy, wait_for_verdict
 
-# fault -> (text the failure must contain, seconds the fault may take to show, extra suite options)
+# fault -> (text the failure must contain, seconds the fault may take to show, extra suite options[, verdict:
+# "failed" unless given, "broken" where the fault leaves nothing current to judge by])
 EXPECTED = {
     "worker-notready": ("worker sandbox-worker-3: NotReady", 120, ()),
     "replicas-one-node": ("data-platform/datahub: ready pods on 1 node(s)", 90, ()),
@@ -77,6 +78,9 @@ EXPECTED = {
     "portal-slow": ('objective probe-duration-max {namespace="data-platform", service="portal"}: 0.8', 60, ()),
     "benchmark-stale": ('benchmark {instance="sandbox", job="loadtest"}: last result', 120, ()),
     "portal-outage": ("service data-platform/portal: availability", 60, ()),
+    "apiserver-histogram-dropped": ('apiserver_request_duration_seconds_bucket{job="kube-apiserver"}', 60, (),
+                                    "broken"),
+    "probe-gap": ("hold a probe result, expected at least 99.90%", 30, ()),
     "critical-alert-firing": ("alert PostgresqlReplicationLagHigh (critical; namespace=data-platform, "
                               "service=postgresql): firing since", 30, ()),
     "training-expired": ("on-call bikram: training by dana on", 30, ()),
@@ -110,16 +114,17 @@ _PROVEN_HEALTHY: dict[str, tuple] = {}
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_fault_fails_its_criterion_then_heal_passes_it(sandbox, tmp_path, name):
     fault = FAULTS[name]
-    needle, timeout, extra = EXPECTED[name]
+    needle, timeout, extra, *verdict = EXPECTED[name]
+    wanted = verdict[0] if verdict else "failed"
     if _PROVEN_HEALTHY.pop("extra", None) != extra:
         sandbox_cli("heal")
         before = wait_for_healthy(tmp_path, 180, *extra)
         assert not unhealthy(before), f"the healed sandbox is not healthy before {name}: {unhealthy(before)}"
     try:
         sandbox_cli("fault", name)
-        broken = wait_for_verdict(tmp_path, fault.criterion, "failed", timeout, *extra, needle=needle)
-        assert broken.summary and broken.verdict(fault.criterion) == "failed", \
-            f"{fault.criterion} did not fail under {name}:\n{broken.output[-3000:]}"
+        broken = wait_for_verdict(tmp_path, fault.criterion, wanted, timeout, *extra, needle=needle)
+        assert broken.summary and broken.verdict(fault.criterion) == wanted, \
+            f"{fault.criterion} was not {wanted} under {name}:\n{broken.output[-3000:]}"
         assert needle in broken.reasons(fault.criterion), \
             f"{fault.criterion} failed without naming the object: {broken.reasons(fault.criterion)!r}"
     finally:

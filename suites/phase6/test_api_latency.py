@@ -1,21 +1,41 @@
-"""P6-API-LATENCY: the API server answers within Kubernetes' own latency SLO."""
+"""P6-API-LATENCY: the API server answers within Kubernetes' own latency SLO, judged on current samples.
+
+Its request histogram must be current on every API server instance seen in the window (a rate over an hour still
+answers long after scraping stopped). A quantile that is NaN means no request of that kind in the window where
+the request counter shows none (idle, not a violation), and a broken histogram (no +Inf bucket) where it shows
+some (broken); +Inf means slower than the highest bucket (a violation).
+"""
 import math
 
 from readiness.criteria import criterion
 from readiness.evidence import attach_query, attach_table
-from readiness.verdict import CouldNotLook, fail
+from readiness.verdict import CouldNotLook, fail, fail_first
+from suites.prometheus_data import Source, freshness
 
 STREAMING_VERBS = "WATCH|WATCHLIST|CONNECT"
 LONG_RUNNING = "log|exec|portforward|attach|proxy"
 MUTATING = {"POST", "PUT", "PATCH", "DELETE", "APPLY", "DELETECOLLECTION"}
+HISTOGRAM = "apiserver_request_duration_seconds"
+KEY = ("resource", "verb", "scope")
+
+
+def _matchers(spec) -> str:
+    inner = spec.selector.strip()[1:-1].strip().rstrip(",")
+    return ", ".join(filter(None, [inner, f'verb!~"{STREAMING_VERBS}"', f'subresource!~"{LONG_RUNNING}"',
+                                   'scope=~"resource|namespace|cluster"']))
 
 
 def latency_query(spec) -> str:
-    inner = spec.selector.strip()[1:-1].strip().rstrip(",")
-    matchers = ", ".join(filter(None, [inner, f'verb!~"{STREAMING_VERBS}"', f'subresource!~"{LONG_RUNNING}"',
-                                       'scope=~"resource|namespace|cluster"']))
     return (f"histogram_quantile({spec.quantile}, sum by (le, resource, verb, scope) "
-            f"(rate(apiserver_request_duration_seconds_bucket{{{matchers}}}[{spec.window}])))")
+            f"(rate({HISTOGRAM}_bucket{{{_matchers(spec)}}}[{spec.window}])))")
+
+
+def requests_query(spec) -> str:
+    return f"sum by (resource, verb, scope) (rate({HISTOGRAM}_count{{{_matchers(spec)}}}[{spec.window}]))"
+
+
+def source(spec) -> Source:
+    return Source(f"{HISTOGRAM}_bucket{spec.selector.strip()}", per="instance")
 
 
 def bound_of(spec, verb: str, scope: str) -> tuple[str, float]:
@@ -29,30 +49,47 @@ def bound_of(spec, verb: str, scope: str) -> tuple[str, float]:
 
 
 @criterion("P6-API-LATENCY", 6, "API server latency within SLO", severity="critical",
-           requirement="For each resource and verb of non-streaming API requests, the API server's latency "
-                       "quantile over the profile's window is within the bound of its kind of call: one object "
-                       "changed, one object read, a list within a namespace, a list across the cluster.",
+           requirement="The API server's request histogram is current on every instance scraped in the window, "
+                       "and for each resource and verb of non-streaming API requests, its latency quantile over "
+                       "the profile's window is within the bound of its kind of call: one object changed, one "
+                       "object read, a list within a namespace, a list across the cluster.",
            next_step="Find the slow resource and verb in the API server's request histogram; slow mutating "
                      "calls usually mean etcd (disk latency, defragmentation, size), slow lists mean large "
                      "unpaginated LISTs from a client or too little API server CPU.",
-           needs=("prometheus",), profile_keys=("phase6.api_latency",))
+           needs=("prometheus",), profile_keys=("phase6.api_latency", "prometheus.max_sample_age_s"))
 def test_api_server_latency_within_slo(prometheus, profile):
     spec = profile.phase6.api_latency
-    query = latency_query(spec)
-    result = prometheus.query(query)
+    fresh = freshness(prometheus, source(spec), spec.window, profile.prometheus.max_sample_age_s,
+                      "API request latency")
+    query, counted = latency_query(spec), requests_query(spec)
+    result, requests = prometheus.query(query), prometheus.query(counted)
     attach_query("API request latency per resource and verb", "PromQL", query, result)
-    measured = [s for s in result if not math.isnan(float(s["value"][1]))]
-    if not measured:
-        raise CouldNotLook("prometheus", f"no API request latency measured for {spec.selector} in "
-                                         f"{spec.window} (is the API server scraped under that selector?)", "empty")
-    problems, rows = [], []
-    for series in sorted(measured, key=lambda s: -float(s["value"][1])):
+    attach_query("API requests per second per resource and verb", "PromQL", counted, requests)
+    rate = {tuple(s["metric"].get(k, "") for k in KEY): float(s["value"][1]) for s in requests}
+    if not result:
+        raise CouldNotLook("prometheus", f"no API request latency measured for {spec.selector} in {spec.window} "
+                                         "(is the API server scraped under that selector?)", "empty")
+    problems, rows, unmeasured = [], [], []
+    for series in sorted(result, key=lambda s: tuple(s["metric"].get(k, "") for k in KEY)):
         labels, seconds = series["metric"], float(series["value"][1])
-        verb, scope, resource = labels.get("verb", ""), labels.get("scope", ""), labels.get("resource", "")
+        verb, scope, resource = (labels.get(k, "") for k in ("verb", "scope", "resource"))
         kind, bound = bound_of(spec, verb, scope)
-        rows.append([resource, verb, scope, kind, f"{seconds:.3f}", bound])
-        if seconds > bound:
-            problems.append(f"{verb} {resource} ({kind}, scope {scope}): p{spec.quantile * 100:g} {seconds:.2f}s "
-                            f"over {spec.window}, expected at most {bound:g}s")
-    attach_table("latency per resource and verb", ["resource", "verb", "scope", "kind", "seconds", "bound"], rows)
+        per_s = rate.get((resource, verb, scope), math.nan)     # NaN: no counter, so idleness is not shown
+        rows.append([resource, verb, scope, kind, f"{seconds:.3f}", bound, f"{per_s:.3g}"])
+        where = f"{verb} {resource} ({kind}, scope {scope})"
+        if math.isnan(seconds):
+            if per_s != 0:
+                unmeasured.append(f"{where}: no p{spec.quantile * 100:g} although {per_s:.3g} requests/s")
+        elif seconds > bound:
+            shown_s = "above the histogram's highest bucket" if math.isinf(seconds) else f"{seconds:.2f}s"
+            problems.append(f"{where}: p{spec.quantile * 100:g} {shown_s} over {spec.window}, expected at most "
+                            f"{bound:g}s")
+    attach_table("latency per resource and verb",
+                 ["resource", "verb", "scope", "kind", "seconds", "bound", "requests/s"], rows)
+    if unmeasured:
+        fail_first(problems, CouldNotLook("API request latency", "; ".join(unmeasured) + f": {HISTOGRAM}'s "
+                                          "buckets are incomplete (no le=\"+Inf\"?)", "invalid"))
+    stale = fresh.stale()
+    if stale:
+        fail_first(problems, stale)
     fail(problems)

@@ -1,54 +1,76 @@
-"""P8-AVAILABILITY: each critical service met its availability objective over the long window."""
-import math
+"""P8-AVAILABILITY: each critical service met its availability objective over the long window, on probe data
+that is current and covers the window.
+
+The window is cut into steps of the probes' interval. A step counts as up when every probe series of the
+service holds a sample within two intervals and all of them succeeded. Steps without a sample are gaps: they
+count as down (``gaps: down``, the default) or are left out (``gaps: excluded``), and either way the share of
+steps holding a sample must reach ``min_coverage`` (default: the objective), so a week-long hole or a probe that
+stopped ten days ago is never read as 100%.
+"""
 
 from readiness.criteria import criterion
-from readiness.evidence import attach_query, attach_table
-from readiness.timing import prom_duration_s, shown
-from readiness.verdict import fail, require_data, require_listed
+from readiness.evidence import attach_table
+from readiness.timing import shown
+from readiness.verdict import CouldNotLook, fail, fail_first, require_listed
+from suites.prometheus_data import Source, coverage, freshness
 
-SUBQUERY_POINTS = 500      # resolution of the first-sample search: the window in this many steps
 
-
-def queries(spec) -> tuple[str, str]:
-    label, window = spec.service_label, spec.window
-    window_s = prom_duration_s(window) or 0
-    step = max(int(window_s / SUBQUERY_POINTS), 1)
-    return (f"avg by ({label}) (avg_over_time({spec.series}[{window}]))",
-            f"max by ({label}) (time() - min_over_time(timestamp({spec.series})[{window}:{step}s]))")
+def judged(spec, steps, objective: float, min_coverage: float) -> tuple[float, str | None]:
+    """(availability, the problem if any) of one service's steps."""
+    availability = steps.total / (steps.steps if spec.gaps == "down" else max(steps.present, 1))
+    covered = (f"{steps.share:.1%} of the {shown(steps.span_s)} window's {steps.steps} steps of "
+               f"{spec.interval} hold a probe result")
+    if steps.span_s < spec.min_coverage_s:
+        return availability, (f"only {shown(steps.span_s)} of probe data in the {spec.window} window, expected at "
+                              f"least {shown(spec.min_coverage_s)}")
+    if steps.share < min_coverage:
+        return availability, (f"{covered}, expected at least {min_coverage:.2%} (gaps in the probe data count "
+                              f"{'as down' if spec.gaps == 'down' else 'as unknown'})")
+    if availability < objective:
+        budget = 1 - (1 - availability) / (1 - objective) if objective < 1 else 0.0
+        return availability, (f"availability {availability:.4%} over {shown(steps.span_s)}, below the objective "
+                              f"{objective:.3%} (error budget left {budget:.0%}; {covered})")
+    return availability, None
 
 
 @criterion("P8-AVAILABILITY", 8, "Availability objective demonstrated", severity="blocker",
-           requirement="Each critical service's availability over the profile's window (or as much of it as "
-                       "Prometheus holds, at least the profile's minimum coverage), as its probes saw it, is at "
-                       "least the objective; the figure and the error budget left are reported per service.",
+           requirement="Each critical service's probe data is current and covers the profile's window (or at "
+                       "least its minimum span of it) with at most the allowed share of gaps, and its availability "
+                       "over that window, as its probes saw it, is at least the objective; the figure and the "
+                       "error budget left are reported per service.",
            next_step="Open the SLO dashboard for the service below objective: the probe failures in the window "
-                     "name the outages; a short coverage means Prometheus' retention or the probes are too new.",
-           needs=("prometheus",), profile_keys=("phase8.availability", "platform.workloads"))
+                     "name the outages; gaps mean the probes or Prometheus were down; a short span means "
+                     "Prometheus' retention or the probes are too new.",
+           needs=("prometheus",), profile_keys=("phase8.availability", "platform.workloads",
+                                                "prometheus.max_sample_age_s"))
 def test_critical_services_meet_availability_objective(prometheus, profile):
     spec = profile.phase8.availability
     critical = profile.platform.critical
     require_listed(critical, "platform.workloads[].critical", "critical workloads", "P8-AVAILABILITY")
-    ratio_query, coverage_query = queries(spec)
-    ratios, coverage = prometheus.query(ratio_query), prometheus.query(coverage_query)
-    attach_query("availability over the window", "PromQL", ratio_query, ratios)
-    attach_query("data coverage of the window (seconds)", "PromQL", coverage_query, coverage)
-    require_data(ratios, f"availability of {spec.series}", "Prometheus")
-    by_service = {s["metric"].get(spec.service_label): float(s["value"][1]) for s in ratios}
-    covered = {s["metric"].get(spec.service_label): float(s["value"][1]) for s in coverage}
-    problems, rows = [], []
+    source = Source(spec.series, spec.service_label, tuple(w.name for w in critical))
+    fresh = freshness(prometheus, source, spec.window, profile.prometheus.max_sample_age_s, "probe data")
+    by_service = coverage(prometheus, source, spec.window, spec.interval, "probe data")
+    min_coverage = spec.min_coverage or spec.objective
+    problems, rows, impossible = fresh.missing(), [], []
     for w in critical:
-        value, span = by_service.get(w.name), covered.get(w.name, 0.0)
-        if value is None or math.isnan(value):
-            problems.append(f"service {w.ref}: no {spec.series} series with {spec.service_label}={w.name}")
+        steps = by_service.get(w.name)
+        if w.name not in fresh.current() or steps is None:
+            continue        # missing or stale: named above
+        if not 0 <= steps.total <= steps.present <= steps.steps:     # NaN too
+            impossible.append(f"service {w.ref}: {steps.total:g} steps up of {steps.present:g} with a result, "
+                              f"of {steps.steps}")
             continue
-        budget = 1 - (1 - value) / (1 - spec.objective) if spec.objective < 1 else (1.0 if value >= 1 else 0.0)
-        rows.append([w.ref, f"{value:.5%}", f"{spec.objective:.3%}", f"{budget:.1%}", shown(span)])
-        if span < spec.min_coverage_s:
-            problems.append(f"service {w.ref}: only {shown(span)} of probe data in the {spec.window} window, "
-                            f"expected at least {shown(spec.min_coverage_s)}")
-        elif value < spec.objective:
-            problems.append(f"service {w.ref}: availability {value:.4%} over {shown(span)}, below the objective "
-                            f"{spec.objective:.3%} (error budget left {budget:.0%})")
+        availability, problem = judged(spec, steps, spec.objective, min_coverage)
+        rows.append([w.ref, f"{availability:.5%}", f"{spec.objective:.3%}", f"{steps.share:.2%}",
+                     shown(steps.span_s), shown(fresh.ages[w.name])])
+        if problem:
+            problems.append(f"service {w.ref}: {problem}")
     attach_table("availability per critical service",
-                 ["service", "availability", "objective", "error budget left", "data covers"], rows)
+                 ["service", "availability", "objective", "steps with data", "span", "newest sample"], rows)
+    if impossible:
+        fail_first(problems, CouldNotLook("probe data", f"{'; '.join(impossible)}: {spec.series} is not a 0/1 "
+                                                        "probe result (NaN or other values)", "invalid"))
+    stale = fresh.stale()
+    if stale:
+        fail_first(problems, stale)
     fail(problems)
