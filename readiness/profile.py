@@ -572,6 +572,10 @@ class Phase8(Strict):
     availability: Availability = Availability()
     alert_severities: list[str] = ["critical"]     # firing alerts of these severities fail P8-NO-CRITICAL-ALERTS
     heartbeat_alert: str = "Watchdog"   # always firing while alerts reach Alertmanager (kube-prometheus' name)
+    # Prometheus sends a firing alert again every resend_delay (1m; with a 1m evaluation interval, every 2m):
+    # a heartbeat Alertmanager has not received for longer means alerts no longer reach it.
+    heartbeat_max_age_s: int = Field(300, ge=30)
+    max_silence_s: int = Field(86400, ge=60)   # a silence of an alert of alert_severities may last this long
     security_audit: AuditRecord | None = None
     training: Training = Training()
 
