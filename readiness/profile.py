@@ -479,8 +479,10 @@ class ApiLatency(Strict):
 class Saturation(Strict):
     node_cpu_max: float = Field(0.8, gt=0, le=1)      # share of a node's allocatable CPU in use
     node_memory_max: float = Field(0.85, gt=0, le=1)  # share of its allocatable memory
-    hpa_at_max_s: int = Field(1800, ge=0)             # an HPA may be held at maxReplicas this long
-    oom_window_s: int = Field(3600, ge=60)            # no container OOM-killed within this
+    hpa_at_max_s: int = Field(1800, ge=0)             # an HPA may want more than its maxReplicas this long
+    oom_window_s: int = Field(3600, ge=60)            # no container OOM-killed (no pod evicted) within this
+    max_metrics_age_s: int = Field(180, ge=1)         # node usage from metrics.k8s.io older than this: broken
+    pending_max_s: int = Field(600, ge=0)             # a pod may wait this long for a node with room for it
 
 
 class Threshold(Strict):
