@@ -162,6 +162,9 @@ def monitoring(layout: Layout) -> list[ProcessSpec]:
         ProcessSpec("loadtest", [py, "-m", "sandbox.loadtest", "--agent", layout.url("agent"),
                                  "--pushgateway", f"http://127.0.0.1:{p.pushgateway}"],
                     cwd=Path(__file__).resolve().parent.parent),
+        # A stand-in for Argo CD's application controller: keeps the Applications' status current
+        ProcessSpec("argocd-controller", [py, "-m", "sandbox.gitops", "--root", str(layout.root)],
+                    cwd=Path(__file__).resolve().parent.parent),
         ProcessSpec("agent", [py, "-m", "sandbox.agent", "--root", str(layout.root)],
                     port=p.agent, cwd=Path(__file__).resolve().parent.parent),
         ProcessSpec("edge", [py, "-m", "sandbox.edge", "--root", str(layout.root)],

@@ -1,7 +1,8 @@
 """Faults of phases 5 and 7 (backup and GitOps).
 
 There is no Velero or Argo CD controller in the sandbox: their objects carry the status those controllers write
-(sandbox/platform.py). A fault therefore writes what the controller would write when the thing breaks (a
+(sandbox/platform.py), and a stand-in for Argo CD's application controller keeps the Applications' status
+current (sandbox/gitops.py). A fault therefore writes what the controller would write when the thing breaks (a
 bucket that stops answering, a backup that partly fails, an Application that drifts), or does what an
 operator does (pause a schedule, deploy by hand). Their CRDs have no status subresource (``subresources: {}``),
 so a merge patch of the object writes its status too.
@@ -12,7 +13,7 @@ import datetime as dt
 from typing import Callable
 
 from sandbox import kube, platform
-from sandbox.fault import Fault, delete, merge_patch
+from sandbox.fault import Fault, delete, merge_patch, restart, stop
 from sandbox.layout import Layout
 
 VELERO, ARGO = platform.BACKUP_NS, platform.GITOPS_NS
@@ -20,6 +21,7 @@ DRIFTED_APP, DRIFTED = "data-platform", ("Deployment", "data-platform", "superse
 FAILED_BACKUP, UNVALIDATED, GONE_NAMESPACE = "daily-platform-failed", "platform-all", "data-platform-old"
 NARROWED = {"matchLabels": {"backup-tier": "legacy"}}
 UNMANAGED = "debug-toolbox"
+CONTROLLER = "argocd-controller"    # the stand-in for Argo CD's application controller (sandbox/gitops.py)
 
 
 def _now() -> dt.datetime:
@@ -72,7 +74,8 @@ def _drift(on: bool) -> Callable[[Layout], None]:
     resource = {"group": "apps", "version": "v1", "kind": kind, "namespace": namespace, "name": name,
                 "status": "OutOfSync" if on else "Synced", "health": {"status": "Healthy"}}
     return merge_patch("application", ARGO, DRIFTED_APP, {"status": {
-        "sync": {"status": "OutOfSync" if on else "Synced", "revision": "4f2a9c1"}, "resources": [resource]}})
+        "sync": {"status": "OutOfSync" if on else "Synced", "revision": platform.GIT_REVISION},
+        "resources": [resource]}})
 
 
 def _unmanaged(layout: Layout) -> None:
@@ -104,6 +107,9 @@ OPS_FAULTS = [
           _empty_restore, _restore_age(platform.RESTORE_DAYS_AGO)),
     Fault("application-out-of-sync", "P7-SYNCED", f"argocd/{DRIFTED_APP}: {DRIFTED[0]} {DRIFTED[2]} drifted "
           "from git", _drift(True), _drift(False)),
+    Fault("argocd-controller-stopped", "P7-SYNCED", "Argo CD's application controller stopped: every "
+          "Application still says Synced and Healthy while its reconciledAt ages",
+          stop(CONTROLLER), lambda layout: restart(layout, CONTROLLER)),
     Fault("unmanaged-workload", "P7-NO-DRIFT", f"data-platform/{UNMANAGED} deployed by hand, outside any "
           "Application", _unmanaged,
           delete("deployment", "data-platform", UNMANAGED)),

@@ -223,6 +223,7 @@ def certificate(name: str, not_after: dt.datetime) -> tuple[dict, dict]:
 
 
 BACKUP_NS, GITOPS_NS = "velero", "argocd"
+GIT_REVISION = "4f2a9c1"            # the GitOps repository's commit every Application is synced to
 ARGO_APPS = ["data-platform", "monitoring", "vault", "cloudflare-tunnel", "ingress-nginx", "cert-manager"]
 
 
@@ -301,23 +302,48 @@ def velero_objects(now: dt.datetime) -> list[dict]:
     return objs + [restore(now)]
 
 
+def compared_to(spec: dict) -> dict:
+    """What Argo CD's controller records as compared (ApplicationSpec.BuildComparedToStatus): the destination,
+    the ignored differences, and the sources, or the one source (a source hydrator's sync source)."""
+    compared = {"destination": spec.get("destination") or {}}
+    if spec.get("ignoreDifferences"):
+        compared["ignoreDifferences"] = spec["ignoreDifferences"]
+    if spec.get("sources") and not spec.get("sourceHydrator"):
+        compared["sources"] = spec["sources"]
+    elif spec.get("sourceHydrator"):
+        hydrator = spec["sourceHydrator"]
+        sync, dry = hydrator.get("syncSource") or {}, hydrator.get("drySource") or {}
+        compared["source"] = {"repoURL": sync.get("repoURL") or dry.get("repoURL"), "path": sync.get("path"),
+                              "targetRevision": sync.get("targetBranch")}
+    else:
+        compared["source"] = spec.get("source") or {}
+    return compared
+
+
+def application(app: str, now: dt.datetime) -> dict:
+    """The Application deploying ``app``'s namespace, with the status Argo CD's controller writes after a
+    successful automated sync and its last comparison at ``now``."""
+    spec = {"project": "default", "destination": {"server": "https://kubernetes.default.svc", "namespace": app},
+            "source": {"repoURL": "https://git.254carbon.local/platform/deploy.git", "path": f"apps/{app}",
+                       "targetRevision": "main"},
+            "syncPolicy": {"automated": {"prune": True, "selfHeal": True}}}
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": _meta(app, GITOPS_NS),
+            "spec": spec,
+            "status": {"sync": {"status": "Synced", "revision": GIT_REVISION, "comparedTo": compared_to(spec)},
+                       "health": {"status": "Healthy"}, "reconciledAt": stamp(now),
+                       "controllerNamespace": GITOPS_NS,
+                       "operationState": {"phase": "Succeeded", "message": "successfully synced (all tasks run)",
+                                          "operation": {"sync": {"revision": GIT_REVISION},
+                                                        "initiatedBy": {"automated": True}},
+                                          "syncResult": {"revision": GIT_REVISION, "source": spec["source"]},
+                                          "startedAt": stamp(now - dt.timedelta(minutes=2)),
+                                          "finishedAt": stamp(now)}}}
+
+
 def backups_and_gitops(now: dt.datetime) -> list[dict]:
     """Velero and Argo CD objects with the status their controllers write (their CRDs have no status
     subresource, so the status is part of the object)."""
-    objs = velero_objects(now)
-    for app in ARGO_APPS:
-        objs.append({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": _meta(app, GITOPS_NS),
-                     "spec": {"project": "default", "destination": {"server": "https://kubernetes.default.svc",
-                                                                   "namespace": app},
-                              "source": {"repoURL": "https://git.254carbon.local/platform/deploy.git",
-                                         "path": f"apps/{app}", "targetRevision": "main"},
-                              "syncPolicy": {"automated": {"prune": True, "selfHeal": True}}},
-                     "status": {"sync": {"status": "Synced", "revision": "4f2a9c1"},
-                                "health": {"status": "Healthy"},
-                                "operationState": {"phase": "Succeeded", "operation": {"sync": {"revision": "4f2a9c1"}},
-                                                   "startedAt": stamp(now - dt.timedelta(minutes=2)),
-                                                   "finishedAt": stamp(now)}}})
-    return objs
+    return velero_objects(now) + [application(app, now) for app in ARGO_APPS]
 
 
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"

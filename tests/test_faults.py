@@ -72,6 +72,7 @@ EXPECTED = {
     "application-out-of-sync": ("application argocd/data-platform: OutOfSync at 4f2a9c1 (Deployment "
                                 "data-platform/superset out of sync)", 30, ()),
     "db-backup-failing": ("failed (DeadlineExceeded", 150, ()),
+    "argocd-controller-stopped": ("application argocd/data-platform: last reconciled", 90, ()),
     "unmanaged-workload": ("Deployment data-platform/debug-toolbox: not managed by any Argo CD Application", 30, ()),
     "etcd-stalls": ("(mutating, scope resource): p99", 90, ()),
     "node-saturated": ("node sandbox-worker-2: cpu", 60, ()),
