@@ -17,8 +17,9 @@ from suites.phase5.test_backups import test_latest_backup_of_each_schedule_compl
 from suites.phase5.test_backups import test_restore_from_scheduled_backup_completed_recently as restore_check
 from suites.phase5.test_backups import test_enabled_schedules_cover_every_namespace_with_retention as schedule_check
 from suites.phase5.velero import includes_namespace, latest_finished
+from suites.phase7.argocd import tracking
+from suites.phase7.test_gitops import test_applications_synced_healthy_and_automated as synced_check
 from suites.phase7.test_gitops import test_every_platform_workload_is_managed_by_an_application as drift_check
-from suites.phase7.test_gitops import tracked_by
 from tests.builders import stamp
 from tests.fakes import FakeSnapshot, empty_world, run_check
 from tests.suite_runner import ROOT
@@ -107,8 +108,12 @@ def test_a_restore_of_a_manual_backup_or_a_failed_restore_is_not_a_restore_test(
 
 
 def test_tracking_annotation_names_its_application_and_unknown_applications_fail():
-    annotated = {"metadata": {"annotations": {"argocd.argoproj.io/tracking-id": "payments:apps/Deployment:x/y"}}}
-    assert tracked_by(annotated) == "payments"
+    annotated = {"metadata": {"namespace": "x", "name": "y",
+                              "annotations": {"argocd.argoproj.io/tracking-id": "payments:apps/Deployment:x/y"}}}
+    assert tracking(annotated, "Deployment", "apps", "annotation") == ("payments", None)
+    assert tracking(annotated, "Deployment", "apps", "annotation+label") == ("payments", None)
+    assert tracking(annotated, "StatefulSet", "apps", "annotation")[0] is None      # names another kind
+    assert tracking(annotated, "Deployment", "apps", "label")[0] is None            # label tracking reads labels
     app = {"metadata": {"namespace": "argocd", "name": "data-platform"}, "spec": {"project": "default"}}
     workload = {"metadata": {"namespace": "data-platform", "name": "trino",
                              "labels": {"app.kubernetes.io/instance": "gone"}}, "spec": {}}
@@ -217,3 +222,101 @@ def test_velero_fault_fails_only_its_criterion_until_healed(monkeypatch, name):
     assert broken == {cid: ("passed", "") for cid in broken}, f"{name} broke other criteria too: {broken}"
     fault.heal(None)
     assert _verdicts(api) == {cid: ("passed", "") for cid in VELERO_CHECKS}, f"{name} did not heal"
+
+
+# Phase 7's GitOps faults and the sandbox's stand-in for Argo CD's application controller, on recorded inputs.
+
+def _json_patched(obj: dict, patch: list[dict]) -> dict:
+    """RFC 6902 ``add`` operations, as the API server applies the stand-in's patches."""
+    obj = copy.deepcopy(obj)
+    for op in patch:
+        assert op["op"] == "add", op
+        *parents, last = op["path"].strip("/").split("/")
+        holder = obj
+        for part in parents:
+            holder = holder[part]            # a missing parent is an error on the API server too
+        holder[last] = copy.deepcopy(op["value"])
+    return obj
+
+
+def _gitops_world(apps: list[dict]) -> dict:
+    return {**empty_world(PROFILE), "snapshot": FakeSnapshot({"applications": apps})}
+
+
+def test_the_sandbox_applications_pass_as_written():
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    apps = [app for app in platform.backups_and_gitops(now) if app["kind"] == "Application"]
+    assert len(apps) == len(platform.ARGO_APPS)
+    assert run_check(synced_check, _gitops_world(apps)) == ("passed", "")
+
+
+def test_a_stopped_controller_fails_and_the_stand_ins_round_heals_it():
+    """What argocd-controller-stopped shows: the Applications' last reconciliation ages past the sandbox's 30 s;
+    one round of the stand-in (sandbox/gitops.py) makes it current again."""
+    from sandbox import gitops
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    stale = [platform.application(app, now - dt.timedelta(minutes=10)) for app in platform.ARGO_APPS]
+    verdict, message = run_check(synced_check, _gitops_world(stale))
+    assert verdict == "failed" and EXPECTED["argocd-controller-stopped"][0] in message, message
+    assert "last reconciled 10m ago, expected within 30s (is the application controller running?)" in message
+    assert "Synced" not in message and "health" not in message          # the status itself still looks fine
+    fresh = [_json_patched(app, gitops.refresh(app, now)) for app in stale]
+    assert run_check(synced_check, _gitops_world(fresh)) == ("passed", "")
+
+
+def test_the_stand_in_records_the_compared_spec_finishes_operations_and_leaves_sync_status_alone():
+    from sandbox import gitops
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    app = platform.application("data-platform", now - dt.timedelta(hours=1))
+    app["spec"]["source"]["targetRevision"] = "v2"                      # a spec change it has not compared
+    app["status"]["sync"]["status"] = "OutOfSync"                        # a fault's drift
+    app["status"]["operationState"].update(phase="Running", finishedAt=None)
+    patched = _json_patched(app, gitops.refresh(app, now))
+    assert patched["status"]["reconciledAt"] == platform.stamp(now)
+    assert patched["status"]["sync"]["comparedTo"]["source"]["targetRevision"] == "v2"
+    assert patched["status"]["sync"]["status"] == "OutOfSync"
+    assert patched["status"]["operationState"]["phase"] == "Succeeded"
+    assert patched["status"]["operationState"]["finishedAt"] == platform.stamp(now)
+    bare = {"metadata": {"namespace": "argocd", "name": "new"}, "spec": app["spec"]}
+    assert _json_patched(bare, gitops.refresh(bare, now))["status"]["sync"]["status"] == "Unknown"
+
+
+def test_the_application_out_of_sync_fault_fails_p7_synced_until_healed(monkeypatch):
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    api = MemoryApi([app for app in platform.backups_and_gitops(now) if app["kind"] == "Application"])
+    monkeypatch.setattr(kube, "apply", api.apply)
+    monkeypatch.setattr(kube, "kubectl", api.kubectl)
+    apps = lambda: [o for (kind, _, _), o in api.objects.items() if kind == "application"]  # noqa: E731
+    assert run_check(synced_check, _gitops_world(apps())) == ("passed", "")
+    FAULTS["application-out-of-sync"].apply(None)
+    verdict, message = run_check(synced_check, _gitops_world(apps()))
+    assert verdict == "failed" and EXPECTED["application-out-of-sync"][0] in message, message
+    FAULTS["application-out-of-sync"].heal(None)
+    assert run_check(synced_check, _gitops_world(apps())) == ("passed", "")
+
+
+def test_the_controller_fault_stops_the_stand_in_and_heal_starts_it_again(monkeypatch, tmp_path):
+    from sandbox import fault as fault_steps
+    from sandbox.layout import Layout
+    calls = []
+
+    class Recorder:
+        def __init__(self, root):
+            pass
+
+        def stop(self, name):
+            calls.append(("stop", name))
+
+        def start(self, spec):
+            calls.append(("start", spec.name, spec.argv[1:3]))
+
+        def wait_ready(self, spec, deadline):
+            calls.append(("ready", spec.name))
+
+    monkeypatch.setattr(fault_steps, "Supervisor", Recorder)
+    fault = FAULTS["argocd-controller-stopped"]
+    assert fault.criterion == "P7-SYNCED"
+    fault.apply(Layout(tmp_path))
+    fault.heal(Layout(tmp_path))
+    assert calls == [("stop", "argocd-controller"), ("start", "argocd-controller", ["-m", "sandbox.gitops"]),
+                     ("ready", "argocd-controller")]
