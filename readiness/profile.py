@@ -181,7 +181,10 @@ class Dashboards(Strict):
 
 
 class Slo(Strict):
+    """The SLO recording rule (an availability ratio per service, 0 to 1) and the raw series it reads: both must
+    be current for each critical service."""
     record: str = "slo:service_availability:ratio_rate5m"
+    series: str = 'probe_success{job="service-probes"}'   # what the rule reads (its expression's selector)
     service_label: str = "service"
     dashboard: str = "slo-tracking"
 
@@ -283,6 +286,7 @@ class Tunnel(Strict):
     deployment: Ref = Ref(namespace="cloudflare-tunnel", name="cloudflared")
     metric: str = "cloudflared_tunnel_ha_connections"
     job: str = "cloudflared"               # the Prometheus job of the tunnel's metrics endpoint
+    pod_label: str = "pod"                 # the label of its series (and up) holding each connector's pod name
     min_connections: int = Field(4, ge=1)  # per connector; cloudflared opens 4 by default
 
 
