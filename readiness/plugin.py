@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from readiness import criteria
+from readiness.evidence import noting
 from readiness.profile import Profile, ProfileError, load_profile
 from readiness.verdict import CouldNotLook
 
@@ -323,12 +324,17 @@ def runbook_of(meta: criteria.Criterion, profile: Profile) -> str:
     return profile.runbooks.get(meta.id, meta.runbook)
 
 
+NOTES_KEY = pytest.StashKey[list]()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
-    """Apply waivers: a failure whose every line is covered by an active waiver is WAIVED (an xfail); lines no
-    waiver covers keep the criterion failed, and an expired waiver says so."""
+    """Collect the check's notes (readiness.evidence.note) for the summary, and apply waivers: a failure whose
+    every line is covered by an active waiver is WAIVED (an xfail); lines no waiver covers keep the criterion
+    failed, and an expired waiver says so."""
     try:
-        return (yield)
+        with noting(item.stash.setdefault(NOTES_KEY, [])):
+            return (yield)
     except (AssertionError, pytest.fail.Exception, CouldNotLook) as exc:
         meta = criteria.of(item)
         waivers = item.config.stash.get(WAIVERS_KEY, [])
@@ -360,6 +366,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.longrepr = message      # the reason is the whole story; a traceback would only hide it
         # On the item too, so JUnit XML (which reads the teardown report) carries the criterion and verdict.
         item.user_properties += [("criterion", meta.id), ("verdict", verdict), ("message", message)]
+        if item.stash.get(NOTES_KEY, None):
+            item.user_properties.append(("notes", "\n".join(item.stash[NOTES_KEY])))
         report.user_properties = [*item.user_properties, ("criterion_meta", dataclasses.asdict(meta))]
     return report
 

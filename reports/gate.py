@@ -8,7 +8,8 @@ evidence from the same cluster); each is listed with how to evaluate it.
 The decision is ``PASS`` only for the whole catalog. A partial scope passes as ``PASS (partial: phase 4)``,
 in the field itself, so no consumer can take a phase's pass for production readiness; ``outcome`` is the bare
 PASS, FAIL or INCOMPLETE that the exit code follows. The reason names every result the profile's policy
-changed (a severity override, a skip, a waiver, carried-over evidence).
+changed (a severity override, a skip, a waiver, carried-over evidence), and every note a check recorded (a
+critical alert silenced by a person: who, why, until when), so a pass never hides what was muted.
 
 Exit codes: 0 the gate passes, whole or partial (or --report-only after a completed run); 1 FAIL or INCOMPLETE
 (without --gate, any test failed: pytest's own code); 2 interrupted; 3 internal error; 4 usage error; 5 no
@@ -48,10 +49,12 @@ def decide(summary: dict, gating: tuple[str, ...] = GATING, interrupted: str = "
     partial = partial_label(scope)
     where = f" (scope: {scope['label']} only; production readiness needs the whole suite)" if partial else ""
     policy = effects(summary["criteria"], gating)
+    notes = [f"{c['id']}: {n}" for c in summary["criteria"] for n in c.get("notes", [])]
     by_policy = f"; by the profile's policy: {'; '.join(policy)}" if policy else ""
+    by_policy += f"; noted by the checks: {'; '.join(notes)}" if notes else ""     # whatever the decision
     result = {"blocking": [c["id"] for c in blocking], "not_evaluated": [c["id"] for c in unseen],
               "waived": waived, "scope": scope["label"], "partial": partial is not None,
-              "gating_severities": list(gating), "policy_effects": policy,
+              "gating_severities": list(gating), "policy_effects": policy, "notes": notes,
               "to_evaluate": [how_to_evaluate(c) for c in unseen]}
     if blocking:
         ids = ", ".join(f"{c['id']} ({c['verdict']}, {c['severity']})" for c in blocking)

@@ -20,6 +20,7 @@ class CaseResult:
     message: str
     duration: float
     meta: Criterion
+    notes: list[str] = field(default_factory=list)    # what the check noted (readiness.evidence.note)
 
 
 @dataclass
@@ -35,6 +36,12 @@ class CriterionResult:
                  for line in c.message.splitlines() if line.strip()]
         return lines[:MAX_REASONS] + ([f"... and {len(lines) - MAX_REASONS} more"] if len(lines) > MAX_REASONS else [])
 
+    @property
+    def notes(self) -> list[str]:
+        """What its cases noted, each once, in case order, whatever the verdict (at most MAX_REASONS)."""
+        lines = list(dict.fromkeys(n for c in self.cases for n in c.notes))
+        return lines[:MAX_REASONS] + ([f"... and {len(lines) - MAX_REASONS} more"] if len(lines) > MAX_REASONS else [])
+
 
 def case_from_report(report) -> CaseResult | None:
     props = dict(report.user_properties)
@@ -42,8 +49,9 @@ def case_from_report(report) -> CaseResult | None:
         return None
     raw = dict(props["criterion_meta"])
     meta = Criterion(**{**raw, **{k: tuple(raw[k]) for k in ("needs", "tags", "profile_keys", "derived_from") if k in raw}})
+    notes = [line for line in str(props.get("notes", "")).splitlines() if line.strip()]
     return CaseResult(report.nodeid, props["criterion"], props["verdict"], props.get("message", ""),
-                      getattr(report, "duration", 0.0), meta)
+                      getattr(report, "duration", 0.0), meta, notes)
 
 
 def worse(a: str, b: str) -> str:

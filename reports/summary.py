@@ -79,6 +79,8 @@ def build(results: dict[str, CriterionResult], catalog: dict[str, Criterion], *,
             entry["reasons"] = res.reasons
         else:
             entry["reasons"] = sorted({c.message for c in res.cases if c.message and c.verdict == res.verdict})
+        if res.notes:
+            entry["notes"] = res.notes
         if adjust:
             adjust(entry)
         if meta.derived_from and entry["verdict"] == "passed":
@@ -179,7 +181,11 @@ def phase_line(row: dict) -> str:
 
 
 def criterion_lines(c: dict) -> list[str]:
-    """One line for a criterion that is not simply passed, and the next step where there is one."""
+    """One line for a criterion that is not simply passed, the next step where there is one, and every note."""
+    return _verdict_lines(c) + [f"NOTE    {c['id']}: {n}" for n in c.get("notes", [])]
+
+
+def _verdict_lines(c: dict) -> list[str]:
     carried = c.get("carried_over")
     if carried:
         return [f"CARRIED {c['id']}: {carried['verdict']} {carried['age']} (run at {carried['at']}, "
@@ -292,6 +298,12 @@ def to_markdown(summary: dict) -> str:
         out += ["", "## Carried over from earlier runs", ""]
         out += [f"- **{c['id']}**: {c['carried_over']['verdict']} {c['carried_over']['age']} "
                 f"(run at {c['carried_over']['at']}, same cluster)" for c in carried]
+    noted = [c for c in summary["criteria"] if c.get("notes")]
+    if noted:
+        out += ["", "## Notes from the checks", ""]
+        for c in noted:
+            out.append(f"- **{c['id']}** ({c['verdict'].replace('_', ' ')}):")
+            out += [f"  - {n}" for n in c["notes"]]
     for verdict, title in (("waived", "Waived"), ("not_applicable", "Not applicable (profile)")):
         rows = [c for c in summary["criteria"] if c["verdict"] == verdict]
         if rows:

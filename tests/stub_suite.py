@@ -1,5 +1,6 @@
 """The real readiness plugin and summary, run over a stub suite: one test per criterion of the catalog, with
-the criterion's real metadata, whose cases pass, fail, break, crash their process or receive SIGTERM as told.
+the criterion's real metadata, whose cases pass, fail, break, skip, crash their process, receive SIGTERM or
+pass with a note ("note:TEXT") as told.
 
 No cluster is needed: the kubeconfig points at a small API server in the test process that answers only what
 the plugin itself reads (the kube-system namespace, the cluster's identity, and /version).
@@ -28,6 +29,7 @@ import json, os, signal
 import pytest
 from readiness.catalog import load_all
 from readiness.criteria import marks_for
+from readiness.evidence import note
 from readiness.verdict import CouldNotLook
 
 CATALOG = load_all()
@@ -43,6 +45,10 @@ def act(outcome):
         os._exit(1)
     if outcome == "sigterm":
         os.kill(os.getpid(), signal.SIGTERM)
+    if outcome == "skip":
+        pytest.skip()
+    if outcome.startswith("note:"):
+        note(outcome.removeprefix("note:"))
 
 
 @pytest.fixture

@@ -305,3 +305,14 @@ def test_refused_evidence_leaves_the_gate_incomplete_with_the_reason_shown(tmp_p
     entry = _entry(run, "P3-NODE-FAILURE")
     assert entry["verdict"] == "not_evaluated" and why in entry["carry_over_refused"], entry
     assert "earlier evidence not used" in run.output and why in run.output
+
+
+def test_a_passing_checks_notes_reach_the_summary_and_the_gate_reason_from_xdist_workers(tmp_path):
+    hushed = 'alert PostgresDown (critical): silenced by sre-alice until 2126-01-01T00:00:00Z: "rehearsal" (silence s-1)'
+    run = run_stub_suite(tmp_path, everything(P8_NO_CRITICAL_ALERTS={"only": f"note:{hushed}"}), "--gate", "-n", "2",
+                         timeout=300)
+    assert run.exit_code == 0 and run.summary["gate"]["decision"] == "PASS", run.output[-3000:]
+    assert _entry(run, "P8-NO-CRITICAL-ALERTS")["notes"] == [hushed]
+    assert run.summary["gate"]["reason"].endswith(f"noted by the checks: P8-NO-CRITICAL-ALERTS: {hushed}")
+    assert f"NOTE    P8-NO-CRITICAL-ALERTS: {hushed}" in run.output
+    assert hushed in (tmp_path / "out" / "summary.md").read_text()

@@ -160,3 +160,24 @@ def test_roadmap_checklist_ticks_from_verdicts_and_lists_unmapped_lines():
     assert "- [ ] Node failure test passed (P3-NODE-FAILURE not evaluated)" in markdown
     assert "✅ Phase 1: Infrastructure" in markdown and "(100% complete)" in markdown
     assert "⏳ Phase 5: Backup and DR" in markdown and "(not in this run)" in markdown
+
+
+def test_a_checks_notes_are_in_the_summary_and_the_gate_reason_whatever_the_verdict():
+    """A passing check's findings that must not stay in an attachment (readiness.evidence.note)."""
+    hushed = 'alert PostgresDown (critical; namespace=data-platform): silenced by sre-alice until ' \
+             '2026-11-27T14:00:00Z: "failover rehearsal" (silence s-1)'
+    cases = [CaseResult(f"suites/x::{cid}", cid, "passed", "", 0.1, CATALOG[cid],
+                        [hushed] if cid == "P8-NO-CRITICAL-ALERTS" else []) for cid in CATALOG]
+    result = summary.build(by_criterion(cases), CATALOG, profile_name="sandbox", severity_of=lambda m: m.severity,
+                           runbook_of=lambda m: m.runbook, target="ctx", previous=None, now=NOW, policy=POLICY)
+    result["gate"] = gate.decide(result)
+    result["forecast"] = {"status": "none", "text": "no forecast"}
+    jsonschema.validate(result, SCHEMA)
+    entry = next(c for c in result["criteria"] if c["id"] == "P8-NO-CRITICAL-ALERTS")
+    assert entry["verdict"] == "passed" and entry["notes"] == [hushed]
+    assert result["gate"]["decision"] == "PASS" and result["gate"]["notes"] == [f"P8-NO-CRITICAL-ALERTS: {hushed}"]
+    assert result["gate"]["reason"].endswith(f"; noted by the checks: P8-NO-CRITICAL-ALERTS: {hushed}")
+    assert f"  NOTE    P8-NO-CRITICAL-ALERTS: {hushed}" in summary.to_lines(result)
+    assert f"## Notes from the checks\n\n- **P8-NO-CRITICAL-ALERTS** (passed):\n  - {hushed}\n" \
+        in summary.to_markdown(result)
+    assert "notes" not in next(c for c in result["criteria"] if c["id"] == "P8-ALL-PHASES")
