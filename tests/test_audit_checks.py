@@ -27,7 +27,8 @@ def world(**fixtures) -> dict:
 def _nodes(cpu_used: str) -> FakeSnapshot:
     worker = node("w1")
     worker["status"]["allocatable"] = {"cpu": "16", "memory": "64Gi"}
-    usage = [{"metadata": {"name": "w1"}, "usage": {"cpu": cpu_used, "memory": "2Gi"}}]
+    usage = [{"metadata": {"name": "w1"}, "timestamp": stamp(15), "window": "15s",
+              "usage": {"cpu": cpu_used, "memory": "2Gi"}}]
     return {"nodes": [worker], "node_metrics": usage}
 
 
@@ -48,7 +49,7 @@ def test_saturation_node_hpa_and_oom():
     assert "pod data-platform/trino-0 container trino: OOMKilled 6" in message and "ago (restarts 3)" in message
     no_usage = {"nodes": _nodes("4")["nodes"], "node_metrics": []}
     verdict, message = run_check(check, world(snapshot=FakeSnapshot(no_usage)))
-    assert verdict == "failed" and "node w1: Ready but no usage" in message
+    assert verdict == "broken" and "node w1: Ready but metrics.k8s.io has no usage" in message
 
 
 def _alert(name: str, severity: str, **status) -> dict:
