@@ -40,13 +40,16 @@ Adversarial table P6-SATURATION:
   within the window when nothing dates it
 - restart-reason-lost: 4 restarts, the latest 2 minutes ago, and no lastState (the runtime removed the dead
   container): an OOM kill cannot be ruled out
-- memory-eviction: a pod the kubelet evicted 10 minutes ago because its node was low on memory (phase Failed,
+- memory-eviction: a pod the kubelet evicted 5 minutes ago because its node was low on memory (phase Failed,
   reason Evicted), which its ReplicaSet replaced: no container was OOM-killed
+- rejected-by-node: a pod its node's kubelet refused at admission (phase Failed, reason OutOfmemory: the node was
+  already full when it arrived), which its ReplicaSet replaced: it never ran
 - unschedulable-for-resources: a pod Pending for 20 minutes, Unschedulable for "Insufficient memory" on every
   node, while every node's usage is low (requests fill the nodes, not usage)
 """
 from __future__ import annotations
 
+import math
 import re
 
 from readiness.criteria import criterion
@@ -63,6 +66,7 @@ CONTAINER_STATUSES = (("init container", "initContainerStatuses"), ("container",
 # available: 3 Insufficient memory."), as opposed to taints, affinity or volume conflicts.
 NO_ROOM = re.compile(r"Insufficient [\w./-]+|Too many pods")
 EVICTED_FOR = re.compile(r"low on resource: ([\w/-]+)")
+REJECTED_FOR = re.compile(r"OutOf([\w-]+)")          # the kubelet's admission: "OutOf" + the resource
 
 
 def _ref(obj: dict) -> str:
@@ -120,6 +124,8 @@ def node_use(snapshot, spec) -> tuple[list[str], list[CouldNotLook], list[list]]
             try:
                 share = quantity(used) / quantity(total)
             except (ValueError, TypeError, ZeroDivisionError):
+                share = math.nan
+            if not (math.isfinite(share) and share >= 0):       # NaN compares false with every bound
                 unjudged.append(CouldNotLook("node usage", f"node {name}: {resource} used {used!r} of allocatable "
                                              f"{total!r} cannot be read as a share", "invalid"))
                 continue
@@ -215,23 +221,30 @@ def pod_findings(snapshot, spec, namespaces: list[str]) -> tuple[list[str], list
 
 
 def _evicted(pod: dict, ref: str, status: dict, spec) -> list[str]:
-    """A pod the kubelet evicted because its node ran low on a resource (it stays Failed until collected)."""
-    found = EVICTED_FOR.search(status.get("message") or "")
-    if status.get("reason") != "Evicted" or not found:
+    """A pod its node's kubelet evicted because the node ran low on a resource, or refused to run at admission for
+    want of one (reason OutOfcpu, OutOfmemory...: scheduled on a node already full); either stays Failed until
+    collected, after its workload replaced it."""
+    message, reason = status.get("message") or "", status.get("reason") or ""
+    low, short = EVICTED_FOR.search(message), REJECTED_FOR.fullmatch(reason)
+    if reason == "Evicted" and low:
+        verb, why = "evicted", f"because its node was low on {low.group(1)}"
+    elif short:
+        verb, why = "refused by its node", f"for want of {short.group(1)} ({reason})"
+    else:
         return []
     disruption = condition(pod, "DisruptionTarget") or {}
     ended = [((c.get("state") or {}).get("terminated") or {}).get("finishedAt")
              for _, key in CONTAINER_STATUSES for c in status.get(key) or []]
     when = _newest(disruption.get("lastTransitionTime"), *ended, (condition(pod, "Ready") or {}).get(
-        "lastTransitionTime"))
+        "lastTransitionTime"), None if ended or disruption else (pod.get("metadata") or {}).get("creationTimestamp"))
     ago = age_s(when)
     if ago is None:
-        return [f"{ref}: evicted because its node was low on {found.group(1)} at a time the pod does not record, "
-                f"expected no eviction within {shown(spec.oom_window_s)}"]
+        return [f"{ref}: {verb} {why} at a time the pod does not record, expected none within "
+                f"{shown(spec.oom_window_s)}"]
     if ago > spec.oom_window_s:
         return []
-    return [f"{ref}: evicted {shown(max(ago, 0))} ago because its node was low on {found.group(1)} "
-            f"({_short(status.get('message') or '')}), expected no eviction within {shown(spec.oom_window_s)}"]
+    return [f"{ref}: {verb} {shown(max(ago, 0))} ago {why} ({_short(message)}), expected none within "
+            f"{shown(spec.oom_window_s)}"]
 
 
 def _waiting_for_room(pod: dict, ref: str, status: dict, spec) -> list[str]:

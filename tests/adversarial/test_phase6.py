@@ -217,6 +217,11 @@ def test_saturation_node_usage_seconds_ahead_of_this_clock_is_judged():
     assert saturation(metrics=[sat_usage("w1", age_s=-5), sat_usage("w2")]) == ("passed", "")
 
 
+def test_saturation_node_usage_that_is_not_a_number_is_broken():
+    saturation_broken("node w1: cpu used 'NaN' of allocatable '16' cannot be read as a share",
+                      metrics=[sat_usage("w1", cpu="NaN"), sat_usage("w2")])
+
+
 def test_saturation_a_ready_node_without_usage_is_broken_and_a_not_ready_one_is_not_judged():
     saturation_broken("node w2: Ready but metrics.k8s.io has no usage for it", metrics=[sat_usage("w1")])
     assert saturation(nodes=[sat_worker("w1"), {**node("w2", ready=False)}], metrics=[sat_usage("w1")]) \
@@ -306,12 +311,33 @@ def evicted_pod(s_ago: float) -> dict:
 @pytest.mark.row("P6-SATURATION", "memory-eviction")
 def test_saturation_a_pod_evicted_for_memory_minutes_ago_fails():
     saturation_failed("pod data-platform/trino-worker-7d9f-x2x: evicted 5m ago because its node was low on memory "
-                      "(The node was low on resource: memory. Threshold quantity: 100Mi", "expected no eviction "
-                      "within 10m", pods=[evicted_pod(5 * MINUTE), sat_pod()])
+                      "(The node was low on resource: memory. Threshold quantity: 100Mi", "expected none within 10m",
+                      pods=[evicted_pod(5 * MINUTE), sat_pod()])
 
 
 def test_saturation_a_pod_evicted_before_the_window_passes():
     assert saturation(pods=[evicted_pod(2 * HOUR), sat_pod()]) == ("passed", "")
+
+
+def rejected_pod(s_ago: float) -> dict:
+    pod = sat_pod("trino-worker-7d9f-r2d", [], phase="Failed", reason="OutOfmemory", conditions=[],
+                  message="Pod was rejected: Node didn't have enough resource: memory, requested: 4294967296, used: "
+                          "66571993088, capacity: 68719476736")
+    pod["metadata"]["creationTimestamp"] = stamp(s_ago)
+    return pod
+
+
+@pytest.mark.row("P6-SATURATION", "rejected-by-node")
+def test_saturation_a_pod_its_node_refused_for_want_of_memory_fails():
+    saturation_failed("pod data-platform/trino-worker-7d9f-r2d: refused by its node 3m ago for want of memory "
+                      "(OutOfmemory) (Pod was rejected: Node didn't have enough resource: memory",
+                      pods=[rejected_pod(3 * MINUTE), sat_pod()])
+
+
+def test_saturation_a_pod_refused_before_the_window_or_failed_otherwise_passes():
+    other = sat_pod("trino-worker-7d9f-z9z", [], phase="Failed", reason="UnexpectedAdmissionError", conditions=[],
+                    message="Allocate failed due to can't allocate unhealthy devices")
+    assert saturation(pods=[rejected_pod(2 * HOUR), other, sat_pod()]) == ("passed", "")
 
 
 NO_ROOM = ("0/2 nodes are available: 2 Insufficient memory. preemption: 0/2 nodes are available: 2 No preemption "
