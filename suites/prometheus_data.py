@@ -41,17 +41,21 @@ class Source:
         return f" by ({self.per})" if self.per else ""
 
 
-def age_step_s(max_age_s: float) -> int:
-    """How far apart the newest-sample search looks: a quarter of the age allowed, well inside Prometheus'
-    5-minute lookback."""
-    return max(1, min(60, int(max_age_s // 4)))
+NEAR_STEPS = 30          # fine steps searched just before now
+FAR_STEPS = 720          # coarse steps over the whole horizon: an hour apart over 30 days
 
 
 def ages_query(source: Source, horizon: str, max_age_s: float) -> str:
-    """Seconds since each group's newest sample in the horizon: exact while a sample is within the lookback
-    (``timestamp``), else as found by a subquery (a stale or stopped series keeps its last time)."""
+    """Seconds since each group's newest sample in the horizon. Exact while a sample is within Prometheus'
+    lookback (``timestamp``); a series that ended (a staleness marker, or none for longer) keeps its last time
+    through subqueries, finely over the last minutes (steps of a quarter of the age allowed) and coarsely over
+    the whole horizon, so "ended 10 s ago" and "ended 10 days ago" are both told, at a few hundred points a
+    series."""
+    fine = max(1, min(60, int(max_age_s // 4)))
+    coarse = max(fine, int((prom_duration_s(horizon) or 0) // FAR_STEPS))
     stamp = f"timestamp({source.selector})"
-    return f"time() - max{source.by()} ({stamp} or max_over_time({stamp}[{horizon}:{age_step_s(max_age_s)}s]))"
+    return (f"time() - max{source.by()} ({stamp} or max_over_time({stamp}[{NEAR_STEPS * fine}s:{fine}s]) "
+            f"or max_over_time({stamp}[{horizon}:{coarse}s]))")
 
 
 @dataclass

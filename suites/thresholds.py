@@ -64,12 +64,12 @@ def out_of_bounds(prometheus, threshold: Threshold, what: str,
     result = prometheus.query(threshold.query)
     attach_query(name, "PromQL", threshold.query, result)
     if not result:
-        raise CouldNotLook(name, f"query {threshold.query!r} returned no series (nothing measured, or a wrong "
-                                 "metric name)", "empty")
+        raise fresh.stale() or CouldNotLook(name, f"query {threshold.query!r} returned no series (nothing "
+                                                  "measured, or a wrong metric name)", "empty")
     answered = {source.group(s["metric"]) for s in result}
     wanted = set(threshold.expected) or (fresh.current() if threshold.per else set())
     problems = fresh.missing() + [f"{name}: no answer for {threshold.per}={g}, whose {threshold.series} is there"
-                                  for g in sorted(wanted - answered) if g in fresh.ages]
+                                  for g in sorted(wanted - answered) if g in fresh.current()]
     idle, blind = idle_series(prometheus, threshold, what), []
     for series in result:
         problem, unmeasured = judged(threshold, float(series["value"][1]), f"{name} {series_name(series['metric'])}",

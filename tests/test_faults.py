@@ -79,11 +79,13 @@ EXPECTED = {
     "portal-slow": ('objective probe-duration-max {namespace="data-platform", service="portal"}: 0.8', 60, ()),
     "benchmark-stale": ('benchmark {instance="sandbox", job="loadtest"}: last result', 120, ()),
     "portal-outage": ("service data-platform/portal: availability", 60, ()),
-    "apiserver-histogram-dropped": ('apiserver_request_duration_seconds_bucket{job="kube-apiserver"}', 60, (),
-                                    "broken"),
+    "apiserver-histogram-dropped": ('apiserver_request_duration_seconds_bucket{job="kube-apiserver", le="+Inf"}',
+                                    60, (), "broken"),
     "probe-gap": ("hold a probe result, expected at least 99.90%", 30, ()),
     "critical-alert-firing": ("alert PostgresqlReplicationLagHigh (critical; namespace=data-platform, "
                               "service=postgresql): firing since", 30, ()),
+    "critical-alert-silenced": ("alert PostgresqlTooManyConnections (critical; namespace=data-platform, "
+                                "service=postgresql): silenced by bikram@254carbon.local for", 30, ()),
     "training-expired": ("on-call bikram: training by dana on", 30, ()),
     "audit-finding": ("P2-SECRETS-STORE failed", 30, ()),
     "phase-incomplete": ("P1-STORAGE failed", 30, ()),

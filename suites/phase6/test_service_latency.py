@@ -25,12 +25,15 @@ def test_service_latency_within_objectives(prometheus, profile):
     fail(problems)
 
 
-def result_ages(prometheus, spec) -> list[str]:
+def result_ages(prometheus, spec, stamps) -> list[str]:
     """Problems of load-test results older than allowed, by Prometheus' clock."""
     query = f"time() - ({spec.timestamp_query})"
     ages = prometheus.query(query)
     attach_query("seconds since each load-test result", "PromQL", query, ages)
     if not ages:
+        stale = stamps.stale()
+        if stale:
+            raise stale
         fail(f"benchmark: no load-test result ({spec.timestamp_query} returned no series)")
     return [f"benchmark {series_name(s['metric'])}: last result {shown(float(s['value'][1]))} old, expected within "
             f"{shown(spec.max_age_s)}" for s in ages if not float(s["value"][1]) <= spec.max_age_s]
@@ -49,7 +52,7 @@ def test_latest_benchmark_recent_and_within_thresholds(prometheus, profile):
         raise CouldNotLook("profile", "the profile names no load-test result (phase6.benchmark): point it at "
                                       "one, or add P6-BENCHMARK to skip with a reason", "unconfigured")
     stamps = freshness(prometheus, Source(spec.timestamp_query), "1h", max_age_s, "load-test result time")
-    problems = result_ages(prometheus, spec)
+    problems = result_ages(prometheus, spec, stamps)
     found, blind = check_all(prometheus, spec.thresholds, "benchmark", max_age_s)
     problems += found
     blind = blind or stamps.stale()

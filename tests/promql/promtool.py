@@ -155,7 +155,10 @@ def _run(pairs, interval: str, queries: list[tuple[str, int]]) -> list:
     cases = []
     for expr, at_ms in queries:
         cases += [(expr, at_ms), (f"timestamp(\n{expr}\n)", 0)]
-    text = "tests:\n- interval: " + _yaml(interval) + "\n  input_series:" + ("\n" if pairs else " []\n")
+    # promtool steps through time at the evaluation interval up to the last eval_time: at the series' own
+    # interval a 30-day world takes 720 steps, not 43,200.
+    text = (f"evaluation_interval: {_yaml(interval)}\ntests:\n- interval: {_yaml(interval)}\n  input_series:"
+            + ("\n" if pairs else " []\n"))
     for name, values in pairs:
         text += f"  - series: {_yaml(name)}\n    values: {_yaml(values)}\n"
     text += "  promql_expr_test:\n"

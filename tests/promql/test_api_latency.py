@@ -1,0 +1,76 @@
+"""P6-API-LATENCY on Prometheus' engine: the seven shapes and the issue's example, an hour of the API server's
+request histogram scraped every 30 s (254carbon's window and sample age)."""
+from __future__ import annotations
+
+import pytest
+
+from suites.phase6.test_api_latency import test_api_server_latency_within_slo as check
+from tests.promql.promtool import metric
+from tests.promql.shapes import HOUR, SANDBOX, tuned, verdict
+
+PROFILE = tuned(SANDBOX, **{"phase6.api_latency.window": "1h", "prometheus.max_sample_age_s": 120})
+STEPS = 120                                  # 30 s samples in the hour
+FAST = {"0.1": 10, "0.5": 10, "2": 10, "+Inf": 10}          # requests per step at or below each bound
+SLOW = {"0.1": 1, "0.5": 2, "2": 10, "+Inf": 10}            # most PUTs between 0.5 s and 2 s
+
+
+def call(verb: str, resource: str, scope: str, per_step: dict[str, int], instance: str = "10.0.0.1:6443",
+         values=lambda rate: f"0+{rate}x{STEPS}", buckets=("0.1", "0.5", "2", "+Inf")) -> dict[str, str]:
+    """One kind of call's histogram: a bucket counter per bound, and its request counter."""
+    labels = {"job": "kube-apiserver", "instance": instance, "verb": verb, "resource": resource, "scope": scope}
+    series = {metric("apiserver_request_duration_seconds_bucket", {**labels, "le": le}): values(per_step[le])
+              for le in buckets}
+    series[metric("apiserver_request_duration_seconds_count", labels)] = values(per_step["+Inf"])
+    return series
+
+
+def healthy(**changes) -> dict[str, str]:
+    return {**call("PUT", "leases", "resource", FAST), **call("LIST", "pods", "cluster", FAST), **changes}
+
+
+def run(series) -> tuple[str, str]:
+    return verdict(check, PROFILE, series, HOUR, "30s")
+
+
+SHAPES = {
+    "healthy": (healthy(), "passed", ""),
+    # The issue's example: the samples stopped 49 minutes ago; the hour's rate still answers a p99 of 0.099 s.
+    "stale": ({**call("PUT", "leases", "resource", FAST, values=lambda r: f"0+{r}x22 stale"),
+               **call("LIST", "pods", "cluster", FAST, values=lambda r: f"0+{r}x22 stale")},
+              "broken", 'with instance="10.0.0.1:6443": newest sample 49m old'),
+    # 20 minutes without scrapes in the middle: the counters carry the requests across, the rate is whole.
+    "gap": (healthy(**call("PUT", "leases", "resource", FAST, values=lambda r: f"0+{r}x40 _x40 {r * 81}+{r}x39")),
+            "passed", ""),
+    # A second API server stopped being scraped 10 minutes ago while the first is fine.
+    "vanished": (healthy(**call("PUT", "leases", "resource", FAST, instance="10.0.0.2:6443",
+                                values=lambda r: f"0+{r}x100 stale")),
+                 "broken", 'with instance="10.0.0.2:6443": newest sample 10m old'),
+    # No GET of secrets in the hour: its quantile is NaN and its request rate 0: idle, not slow.
+    "nan": (healthy(**call("GET", "secrets", "resource", FAST, values=lambda r: "5x120")), "passed", ""),
+    # The API server restarted halfway: its counters fell to 0; rate() counts across the reset.
+    "counter-reset": (healthy(**call("PUT", "leases", "resource", FAST, values=lambda r: f"0+{r}x60 0+{r}x59")),
+                      "passed", ""),
+    # GETs of pods lose their +Inf bucket: the quantile is NaN while the counter shows traffic.
+    "missing-bucket": (healthy(**call("GET", "pods", "resource", FAST, buckets=("0.1", "0.5", "2"))),
+                       "broken", "GET pods (read, scope resource): no p99 although 0.333 requests/s"),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_api_latency_shape(shape):
+    series, wanted, fragment = SHAPES[shape]
+    got, message = run(series)
+    assert got == wanted and fragment in message, (got, message)
+
+
+def test_slow_mutating_calls_fail_by_their_kind_of_bound():
+    got, message = run(healthy(**call("PUT", "leases", "resource", SLOW)))
+    assert got == "failed" and message.startswith("PUT leases (mutating, scope resource): p99 1.9") \
+        and "over 1h, expected at most 1s" in message and "LIST" not in message, message
+
+
+def test_a_slow_call_is_reported_even_when_another_instance_is_stale():
+    got, message = run(healthy(**call("PUT", "leases", "resource", SLOW),
+                               **call("PATCH", "nodes", "resource", FAST, instance="10.0.0.2:6443",
+                                      values=lambda r: f"0+{r}x100 stale")))
+    assert got == "failed" and "PUT leases (mutating" in message and "newest sample 10m old" in message, message
