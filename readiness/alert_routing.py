@@ -54,6 +54,18 @@ class Matcher:
         found = self._re.search(seen) is not None
         return found if self.op == "=~" else not found
 
+    def __str__(self) -> str:
+        quoted = self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'{self.name}{self.op}"{quoted}"'
+
+
+def api_matcher(raw: dict) -> Matcher:
+    """A matcher as the v2 API carries it in a silence: ``name``, ``value``, ``isRegex`` and ``isEqual`` (true
+    when absent: Alertmanager before 0.22 had no negative matchers)."""
+    regex, equal = raw.get("isRegex") is True, raw.get("isEqual", True) is not False
+    return Matcher(str(raw.get("name", "")), ("=~" if equal else "!~") if regex else ("=" if equal else "!="),
+                   str(raw.get("value", "")))
+
 
 def _byte_offsets(text: str):
     """(byte offset in UTF-8, character) pairs: Go ranges over a string by byte offset."""

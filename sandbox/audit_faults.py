@@ -14,6 +14,9 @@
   that minute, inside the availability window.
 - ``critical-alert-firing``: an alert source fires a critical alert into Alertmanager's API, as any
   Prometheus does.
+- ``critical-alert-silenced``: a critical alert fires and a person silences it for a day through Alertmanager's
+  API, as amtool or the UI does (the sandbox profile allows an hour); heal expires the silence and resolves the
+  alert.
 - ``training-expired``: one on-call member's training attestation ran out yesterday.
 """
 from __future__ import annotations
@@ -39,6 +42,11 @@ HOG = ("default", "etl-backfill")
 HOG_NODE, HOG_CPU = "sandbox-worker-2", "14"
 ALERT = {"alertname": "PostgresqlReplicationLagHigh", "severity": "critical", "namespace": "data-platform",
          "service": "postgresql"}
+SILENCED = {"alertname": "PostgresqlTooManyConnections", "severity": "critical", "namespace": "data-platform",
+            "service": "postgresql"}
+SILENCED_SUMMARY = "connections above 90% of max_connections"
+SILENCER, SILENCE_S = "bikram@254carbon.local", 86400
+SILENCE_COMMENT = "known: the nightly ETL opens too many connections; silenced until the pool change (OPS-4711)"
 
 
 def _stall_etcd(layout: Layout) -> None:
@@ -137,16 +145,43 @@ def _restore_replicas(layout: Layout) -> None:
     scale(*SLOW, _portal_replicas())(layout)
 
 
-def _alert(firing: bool):
+def _stamp(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def _alert(firing: bool, labels: dict = ALERT, summary: str = "replica lag above 5 minutes"):
     def act(layout: Layout) -> None:
         now = time.time()
         ends = now + 3600 if firing else now - 1
-        stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
-        alert = {"labels": ALERT, "annotations": {"summary": "replica lag above 5 minutes"},
-                 "startsAt": stamp(now - 60), "endsAt": stamp(ends),
+        alert = {"labels": labels, "annotations": {"summary": summary},
+                 "startsAt": _stamp(now - 60), "endsAt": _stamp(ends),
                  "generatorURL": "http://postgres-monitor.example/lag"}
         requests.post(layout.url("alertmanager") + "/api/v2/alerts", json=[alert], timeout=10).raise_for_status()
     return act
+
+
+def _silence(layout: Layout) -> None:
+    """The alert fires, then a person silences it by name for a day (POST /api/v2/silences, as amtool does)."""
+    _alert(True, SILENCED, SILENCED_SUMMARY)(layout)
+    now = time.time()
+    silence = {"matchers": [{"name": k, "value": SILENCED[k], "isRegex": False, "isEqual": True}
+                            for k in ("alertname", "service")],
+               "startsAt": _stamp(now), "endsAt": _stamp(now + SILENCE_S), "createdBy": SILENCER,
+               "comment": SILENCE_COMMENT}
+    requests.post(layout.url("alertmanager") + "/api/v2/silences", json=silence, timeout=10).raise_for_status()
+
+
+def _unsilence(layout: Layout) -> None:
+    """Expire every silence the fault's person made for that alert (DELETE /api/v2/silence/ID), then resolve it."""
+    url = layout.url("alertmanager")
+    listed = requests.get(url + "/api/v2/silences", timeout=10)
+    listed.raise_for_status()
+    for silence in listed.json():
+        names = {(m.get("name"), m.get("value")) for m in silence.get("matchers") or []}
+        if silence.get("createdBy") == SILENCER and ("alertname", SILENCED["alertname"]) in names \
+                and (silence.get("status") or {}).get("state") != "expired":
+            requests.delete(f"{url}/api/v2/silence/{silence['id']}", timeout=10).raise_for_status()
+    _alert(False, SILENCED, SILENCED_SUMMARY)(layout)
 
 
 AUDIT_FAULTS = [
@@ -166,6 +201,8 @@ AUDIT_FAULTS = [
           _probe_gap, lambda layout: restart(layout, PROBER)),
     Fault("critical-alert-firing", "P8-NO-CRITICAL-ALERTS", "a critical alert fired into Alertmanager",
           _alert(True), _alert(False)),
+    Fault("critical-alert-silenced", "P8-NO-CRITICAL-ALERTS", "a firing critical alert silenced by a person for "
+          "a day (the sandbox profile allows an hour)", _silence, _unsilence),
     Fault("training-expired", "P8-TEAM-TRAINED", "bikram's training attestation expired yesterday",
           apply(lambda: [infrastructure.training(expired="bikram")]), apply(lambda: [infrastructure.training()])),
 ]

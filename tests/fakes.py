@@ -229,13 +229,16 @@ class FakeNodeChaos:
 
 class FakeRequest:
     """pytest's ``request`` as far as a check reads it: the run's items, here one per criterion of the catalog
-    (every criterion in the run) or those of ``criteria``."""
-    def __init__(self, criteria: list[str] | None = None):
+    (every criterion in the run) or those of ``criteria``, and the plugins registered (the gate's, unless
+    ``plugins`` says otherwise)."""
+    def __init__(self, criteria: list[str] | None = None,
+                 plugins: tuple[str, ...] = ("readiness-results", "readiness-collection")):
         from readiness.catalog import load_all
         catalog = load_all()
         self.session = SimpleNamespace(items=[
             SimpleNamespace(get_closest_marker=lambda name, meta=catalog[c]: SimpleNamespace(args=(meta,)))
             for c in (catalog if criteria is None else criteria)])
+        self.config = SimpleNamespace(pluginmanager=SimpleNamespace(has_plugin=lambda name: name in plugins))
 
 
 def empty_world(profile) -> dict:

@@ -53,9 +53,10 @@ def test_saturation_node_hpa_and_oom():
 
 
 def _alert(name: str, severity: str, **status) -> dict:
+    """As Alertmanager lists an alert Prometheus sent 20 s ago (more cases: tests/adversarial/test_phase8.py)."""
     return {"labels": {"alertname": name, "severity": severity, "namespace": "data-platform"},
-            "startsAt": "2026-11-27T08:00:00Z", "status": {"state": "active", "silencedBy": [], "inhibitedBy": [],
-                                                           **status}}
+            "startsAt": stamp(600), "updatedAt": stamp(20), "endsAt": stamp(-220),
+            "status": {"state": "active", "silencedBy": [], "inhibitedBy": [], **status}}
 
 
 def test_critical_alerts_fail_silenced_ones_are_listed_apart_and_no_heartbeat_is_broken():
@@ -66,10 +67,14 @@ def test_critical_alerts_fail_silenced_ones_are_listed_apart_and_no_heartbeat_is
     verdict, message = run_check(check, world(alertmanager=FakeAlertmanager(held=[watchdog, firing])))
     assert verdict == "failed" and "alert PostgresDown (critical; namespace=data-platform): firing since" in message
     hushed = _alert("PostgresDown", "critical", state="suppressed", silencedBy=["s1"])
-    silence = {"id": "s1", "createdBy": "sre@254carbon", "endsAt": "2026-11-28T00:00:00Z", "comment": "maint"}
+    silence = {"id": "s1", "createdBy": "sre@254carbon", "startsAt": stamp(600), "endsAt": stamp(-1800),
+               "comment": "maint", "matchers": [{"name": "alertname", "value": "PostgresDown", "isRegex": False}],
+               "status": {"state": "active"}}
     assert run_check(check, world(alertmanager=FakeAlertmanager(held=[watchdog, hushed], silences=[silence]))) \
         == ("passed", "")
-    assert run_check(check, world(alertmanager=FakeAlertmanager(held=[firing])))[0] == "broken"
+    verdict, message = run_check(check, world(alertmanager=FakeAlertmanager(held=[firing])))
+    assert verdict == "failed" and "no Watchdog alert" in message     # what fires is reported, with the rest
+    assert run_check(check, world(alertmanager=FakeAlertmanager(held=[])))[0] == "broken"
 
 
 def _training(expired_person: str | None = None) -> FakeSnapshot:
