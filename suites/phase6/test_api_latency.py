@@ -4,6 +4,17 @@ Its request histogram must be current on every API server instance seen in the w
 answers long after scraping stopped). A quantile that is NaN means no request of that kind in the window where
 the request counter shows none (idle, not a violation), and a broken histogram (no +Inf bucket) where it shows
 some (broken); +Inf means slower than the highest bucket (a violation).
+
+Adversarial table P6-API-LATENCY:
+- stale-samples: the histogram stopped being scraped 49 minutes ago; the hour's rate still answers a p99 of
+  0.099 s
+- instance-unscraped: one of two API servers is no longer scraped; the other's fast answers fill the quantile
+- missing-inf-bucket: the +Inf bucket of one kind of call is dropped at scrape: its quantile is NaN while it
+  serves requests, which reads like a call nobody made
+- slow-verb-among-fast: mutating calls take 1.9 s among many fast reads: one quantile over every verb, or one
+  bound for all, would pass
+- wrong-selector: the profile's selector matches no series (the scrape job has another name): nothing is
+  measured, so nothing is over its bound
 """
 import math
 

@@ -1,5 +1,27 @@
 """P6-SERVICE-LATENCY and P6-BENCHMARK: the services answer within their latency objectives, and the latest
-load test is recent and met its thresholds, each judged on current samples (suites/thresholds.py)."""
+load test is recent and met its thresholds, each judged on current samples (suites/thresholds.py).
+
+Adversarial table P6-SERVICE-LATENCY:
+- stale-histogram: the ingress controller's histogram stopped being scraped 30 minutes ago; a max_over_time or a
+  quantile over an older window still answers
+- ingress-unscraped: one ingress's series ended 20 minutes ago while the others are current
+- missing-inf-bucket: an ingress's +Inf bucket is dropped: its p95 is NaN although it serves requests
+- nan-without-requests-query: a probe duration that is NaN, with no requests query to show it idle: NaN is
+  not a latency
+- expected-ingress-absent: an ingress the profile expects never reports, so no answer for it is over its
+  bound
+- slow-among-fast: one ingress answers in 2 s while the others are fast: an aggregate over ingresses would pass
+
+Adversarial table P6-BENCHMARK:
+- pushgateway-unscraped: the Pushgateway is no longer scraped; the last scraped push time was recent when it
+  stopped
+- old-push: the Pushgateway serves a push from last week, scraped every 30 s: the samples are current, the
+  result is not
+- service-dropped: the load test stopped measuring one service 20 minutes ago; the others' figures are fine
+- nan-figure: a figure the load test could not compute (no request to the service succeeded) is NaN
+- unlabelled-figure: one figure is pushed without its service label, so the expected service has no value
+- old-group-lingers: a second Pushgateway group from an earlier load test still carries an old push
+"""
 from readiness.criteria import criterion
 from readiness.evidence import attach_query
 from readiness.timing import shown

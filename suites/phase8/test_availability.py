@@ -6,6 +6,18 @@ service holds a sample within two intervals and all of them succeeded. Steps wit
 count as down (``gaps: down``, the default) or are left out (``gaps: excluded``), and either way the share of
 steps holding a sample must reach ``min_coverage`` (default: the objective), so a week-long hole or a probe that
 stopped ten days ago is never read as 100%.
+
+Adversarial table P8-AVAILABILITY:
+- hole-in-window: ten days without probe data in the middle of the 30-day window; the average of the samples
+  present is 100%
+- vanished: the probe series ended ten days ago; its last 20 days were all up
+- never-probed: a critical service has no probe series at all; every other service is at 100%
+- unlabelled-probes: relabeling lost the service label: probes exist, none is the service's
+- nan-results: the probe series holds NaN, which compares false with every objective
+- outage-20h: a recorded 20-hour outage in 30 days (97.2%)
+- short-history: six days of data when the profile asks for at least seven
+- one-probe-failing: one of two probes of a service failed for a tenth of the window: averaging the two halves
+  the outage
 """
 
 from readiness.criteria import criterion

@@ -7,6 +7,8 @@ meaning; their tests say which real analog they use.
 """
 from __future__ import annotations
 
+import pytest
+
 from readiness.profile import Profile, load_profile
 from tests.fakes import empty_world, run_check
 from tests.promql.promtool import PromtoolPrometheus
@@ -33,3 +35,8 @@ def tuned(profile: Profile, **dotted) -> Profile:
 def verdict(check, profile: Profile, series, at_s: float, interval: str) -> tuple[str, str]:
     """(passed | failed | broken, message) of ``check`` on ``series`` as Prometheus evaluates them at ``at_s``."""
     return run_check(check, {**empty_world(profile), "prometheus": PromtoolPrometheus(series, at_s, interval)})
+
+
+def params(shapes: dict, rows: dict) -> list:
+    """The shape names as pytest parameters, each carrying its adversarial-table row mark where it has one."""
+    return [pytest.param(name, marks=rows.get(name, ()), id=name) for name in shapes]

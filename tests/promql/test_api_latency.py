@@ -6,7 +6,7 @@ import pytest
 
 from suites.phase6.test_api_latency import test_api_server_latency_within_slo as check
 from tests.promql.promtool import metric
-from tests.promql.shapes import HOUR, SANDBOX, tuned, verdict
+from tests.promql.shapes import HOUR, SANDBOX, params, tuned, verdict
 
 PROFILE = tuned(SANDBOX, **{"phase6.api_latency.window": "1h", "prometheus.max_sample_age_s": 120})
 STEPS = 120                                  # 30 s samples in the hour
@@ -56,13 +56,19 @@ SHAPES = {
 }
 
 
-@pytest.mark.parametrize("shape", SHAPES)
+ROWS = {"stale": pytest.mark.row("P6-API-LATENCY", "stale-samples"),
+        "vanished": pytest.mark.row("P6-API-LATENCY", "instance-unscraped"),
+        "missing-bucket": pytest.mark.row("P6-API-LATENCY", "missing-inf-bucket")}
+
+
+@pytest.mark.parametrize("shape", params(SHAPES, ROWS))
 def test_api_latency_shape(shape):
     series, wanted, fragment = SHAPES[shape]
     got, message = run(series)
     assert got == wanted and fragment in message, (got, message)
 
 
+@pytest.mark.row("P6-API-LATENCY", "slow-verb-among-fast")
 def test_slow_mutating_calls_fail_by_their_kind_of_bound():
     got, message = run(healthy(**call("PUT", "leases", "resource", SLOW)))
     assert got == "failed" and message.startswith("PUT leases (mutating, scope resource): p99 1.9") \
@@ -74,3 +80,11 @@ def test_a_slow_call_is_reported_even_when_another_instance_is_stale():
                                **call("PATCH", "nodes", "resource", FAST, instance="10.0.0.2:6443",
                                       values=lambda r: f"0+{r}x100 stale")))
     assert got == "failed" and "PUT leases (mutating" in message and "newest sample 10m old" in message, message
+
+
+@pytest.mark.row("P6-API-LATENCY", "wrong-selector")
+def test_a_selector_that_matches_nothing_is_broken():
+    renamed = {k.replace('job="kube-apiserver"', 'job="apiserver"'): v for k, v in healthy().items()}
+    got, message = run(renamed)
+    assert got == "broken" and 'no apiserver_request_duration_seconds_bucket{job="kube-apiserver", le="+Inf"} ' \
+        "sample in the last 1h" in message, message

@@ -7,7 +7,7 @@ import pytest
 
 from suites.phase8.test_availability import test_critical_services_meet_availability_objective as check
 from tests.promql.promtool import metric
-from tests.promql.shapes import DAY, SANDBOX, verdict, tuned
+from tests.promql.shapes import DAY, SANDBOX, params, tuned, verdict
 
 KEPT = ("trino", "portal", "vault")      # three critical services: promtool's sample limit (see above)
 WORKLOADS = [{**w, "critical": w["critical"] and w["name"] in KEPT} for w in SANDBOX.model_dump()["platform"]["workloads"]]
@@ -54,19 +54,28 @@ SHAPES = {
 }
 
 
-@pytest.mark.parametrize("shape", SHAPES)
+ROWS = {"stale": pytest.mark.row("P8-AVAILABILITY", "vanished"),
+        "gap": pytest.mark.row("P8-AVAILABILITY", "hole-in-window"),
+        "vanished": pytest.mark.row("P8-AVAILABILITY", "never-probed"),
+        "nan": pytest.mark.row("P8-AVAILABILITY", "nan-results"),
+        "missing-bucket": pytest.mark.row("P8-AVAILABILITY", "unlabelled-probes")}
+
+
+@pytest.mark.parametrize("shape", params(SHAPES, ROWS))
 def test_availability_shape(shape):
     series, wanted, fragment = SHAPES[shape]
     got, message = run(series)
     assert got == wanted and fragment in message, (got, message)
 
 
+@pytest.mark.row("P8-AVAILABILITY", "outage-20h")
 def test_a_recorded_20_hour_outage_fails_on_availability_with_the_budget():
     got, message = run(world(portal=f"1x400 0x19 1x{STEPS - 420}"))
     assert got == "failed" and "service data-platform/portal: availability 97.2261% over 30.0d, below the " \
         "objective 99.900%" in message, message
 
 
+@pytest.mark.row("P8-AVAILABILITY", "short-history")
 def test_a_week_of_data_is_judged_on_its_span_and_less_than_the_minimum_fails():
     eight_days, six_days = 8 * 24, 6 * 24
     assert run({p: f"_x{STEPS - eight_days} 1x{eight_days}" for p in map(probe, (w.name for w in CRITICAL))}) \
@@ -81,3 +90,10 @@ def test_gaps_excluded_by_the_profile_still_need_the_coverage():
     assert verdict(check, excluded, world(portal=f"1x240 _x240 1x{STEPS - 481}"), AT, "1h") == ("passed", "")
     got, message = verdict(check, excluded, world(portal=f"1x100 _x500 1x{STEPS - 601}"), AT, "1h")
     assert got == "failed" and "expected at least 50.00% (gaps in the probe data count as unknown)" in message
+
+
+@pytest.mark.row("P8-AVAILABILITY", "one-probe-failing")
+def test_one_failing_probe_of_two_makes_its_steps_down():
+    failing = f"1x{STEPS - 100} 0x71 1x27"                 # down for 72 of 721 hourly steps
+    got, message = run({**world(), probe("portal", "eu"): f"1x{STEPS}", probe("portal", "us"): failing})
+    assert got == "failed" and "service data-platform/portal: availability 90.0139%" in message, message

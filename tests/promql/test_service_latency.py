@@ -7,7 +7,7 @@ import pytest
 from suites.phase6.test_service_latency import test_latest_benchmark_recent_and_within_thresholds as benchmark
 from suites.phase6.test_service_latency import test_service_latency_within_objectives as latency
 from tests.promql.promtool import metric
-from tests.promql.shapes import HOUR, REFERENCE, SANDBOX, tuned, verdict
+from tests.promql.shapes import HOUR, REFERENCE, SANDBOX, params, tuned, verdict
 
 STEPS = 120                                   # 30 s samples in the hour
 NGINX = "nginx_ingress_controller_request_duration_seconds"
@@ -54,17 +54,41 @@ LATENCY_SHAPES = {
 }
 
 
-@pytest.mark.parametrize("shape", LATENCY_SHAPES)
+LATENCY_ROWS = {"stale": pytest.mark.row("P6-SERVICE-LATENCY", "stale-histogram"),
+                "vanished": pytest.mark.row("P6-SERVICE-LATENCY", "ingress-unscraped"),
+                "missing-bucket": pytest.mark.row("P6-SERVICE-LATENCY", "missing-inf-bucket")}
+
+
+@pytest.mark.parametrize("shape", params(LATENCY_SHAPES, LATENCY_ROWS))
 def test_service_latency_shape(shape):
     series, wanted, fragment = LATENCY_SHAPES[shape]
     got, message = judge(series)
     assert got == wanted and fragment in message, (got, message)
 
 
+@pytest.mark.row("P6-SERVICE-LATENCY", "slow-among-fast")
 def test_a_slow_ingress_fails_named_with_its_p95():
     got, message = judge(site(portal=ingress("portal", SLOW)))
     assert got == "failed" and 'objective ingress-p95 {ingress="portal"}: 2' in message \
         and "expected at most 1s" in message and "superset" not in message, message
+
+
+@pytest.mark.row("P6-SERVICE-LATENCY", "nan-without-requests-query")
+def test_nan_without_a_requests_query_is_broken_not_idle():
+    got, message = judge({**ingress("portal"), **ingress("superset"),
+                          **{k: " ".join(["NaN"] * (STEPS + 1)) for k in PORTAL_PROBE}})
+    assert got == "broken" and "objective portal-probe {instance=\"https://portal.254carbon.com\", " \
+        "job=\"blackbox\"}: no value (NaN) and no requests query shows it idle" in message, message
+
+
+@pytest.mark.row("P6-SERVICE-LATENCY", "expected-ingress-absent")
+def test_an_expected_ingress_that_never_reports_fails_named():
+    expecting = tuned(REFERENCE, **{"phase6.service_latency": [
+        {**t.model_dump(), "expected": ["portal", "superset", "trino"] if t.per else []}
+        for t in REFERENCE.phase6.service_latency]})
+    got, message = verdict(latency, expecting, site(), HOUR, "30s")
+    assert got == "failed" and 'nginx_ingress_controller_request_duration_seconds_bucket with ingress="trino": no ' \
+        "sample in the last 1h, expected one" in message, message
 
 
 def test_a_probe_that_stopped_is_broken_not_judged_on_its_last_values():
@@ -118,16 +142,34 @@ BENCHMARK_SHAPES = {
 }
 
 
-@pytest.mark.parametrize("shape", BENCHMARK_SHAPES)
+BENCHMARK_ROWS = {"stale": pytest.mark.row("P6-BENCHMARK", "pushgateway-unscraped"),
+                  "vanished": pytest.mark.row("P6-BENCHMARK", "service-dropped"),
+                  "nan": pytest.mark.row("P6-BENCHMARK", "nan-figure"),
+                  "missing-bucket": pytest.mark.row("P6-BENCHMARK", "unlabelled-figure")}
+
+
+@pytest.mark.parametrize("shape", params(BENCHMARK_SHAPES, BENCHMARK_ROWS))
 def test_benchmark_shape(shape):
     series, wanted, fragment = BENCHMARK_SHAPES[shape]
     got, message = bench(series)
     assert got == wanted and fragment in message, (got, message)
 
 
-def test_an_old_result_or_a_missed_threshold_fails_named():
+@pytest.mark.row("P6-BENCHMARK", "old-push")
+def test_an_old_push_scraped_every_30_s_fails_on_its_age():
     got, message = bench(pushes(pushed=f"0x{STEPS}"))
     assert got == "failed" and 'benchmark {instance="sandbox", job="loadtest"}: last result 60m old, expected ' \
         "within 10m" in message, message
+
+
+@pytest.mark.row("P6-BENCHMARK", "old-group-lingers")
+def test_an_earlier_load_tests_group_with_an_old_push_fails_named():
+    earlier = metric("push_time_seconds", {"job": "loadtest", "instance": "last-quarter"})
+    got, message = bench(pushes(**{earlier: f"0x{STEPS}"}))
+    assert got == "failed" and 'benchmark {instance="last-quarter", job="loadtest"}: last result 60m old' \
+        in message and 'instance="sandbox"' not in message, message
+
+
+def test_a_missed_threshold_fails_named():
     got, message = bench(pushes(**figures("trino", p95=f"0.9x{STEPS}")))
     assert got == "failed" and 'benchmark p95-latency {service="trino"}: 0.9s, expected at most 0.5s' in message
