@@ -1,5 +1,11 @@
 """P1-INGRESS: the external access path works: the tunnel is connected and every Ingress is served.
 
+The tunnel's connections are judged per ready connector pod, on current data (suites/scraped.py): each must be
+scraped (its ``up`` series from the tunnel's job, by ``phase1.ingress.tunnel.pod_label``), its scrape current
+(``prometheus.max_sample_age_s``, else broken: nothing is known about it now), and its connections series
+current (a connector that stopped reporting fails). Series of pods that are gone (a rollout replaced them) are
+history and not judged. A connection count of NaN or ±Inf is no count: it fails like too few connections.
+
 Adversarial table P1-INGRESS:
 - silent-connector: the tunnel runs 2 ready connector pods but only one reports its edge connections; the
   other is not scraped (or lost its metrics), and every series Prometheus has is healthy
@@ -22,8 +28,12 @@ import math
 
 from fixtures.kube import by_ref
 from readiness.criteria import criterion
-from readiness.evidence import attach_query, attach_table
-from readiness.verdict import fail, require_listed
+from readiness.evidence import attach_table
+from readiness.timing import shown
+from readiness.verdict import CouldNotLook, fail, fail_first, require_listed
+from suites.prometheus_data import Source
+from suites.scraped import ABSENT, ENDED, UNSCRAPED, Readings, scraped_readings, value_shown
+from suites.thresholds import AGE_HORIZON
 from suites.workloads import is_ready_pod, pods_of, ready_endpoints, service_slices, shortfall
 
 
@@ -51,60 +61,78 @@ def slice_ports(snapshot, namespace: str, service: str) -> str:
     return ", ".join(sorted(seen)) or "none"
 
 
-def _connector_problems(series: list[dict], connectors: list[dict], tunnel) -> list[str]:
-    problems, reporting = [], set()
-    for s in series:
-        value = float(s["value"][1])
-        who = s["metric"].get("pod") or s["metric"].get("instance", "?")
-        reporting.add(who)
-        if math.isnan(value):       # NaN is no value, and compares false with every number
-            problems.append(f"tunnel connector {who}: {tunnel.metric}=NaN (no value), expected at least "
-                            f"{tunnel.min_connections}")
-        elif value < tunnel.min_connections:
-            problems.append(f"tunnel connector {who}: {tunnel.metric}={value:g}, expected at least "
-                            f"{tunnel.min_connections}")
-    names = sorted(p["metadata"]["name"] for p in connectors)
-    if any(s["metric"].get("pod") for s in series):
-        silent = [n for n in names if n not in reporting]
-    else:       # series without a pod label can only be counted
-        silent = names[len(series):]
-    for name in silent:
-        problems.append(f"tunnel connector pod {tunnel.deployment.namespace}/{name}: ready but no "
-                        f"{tunnel.metric} series from job {tunnel.job}, expected every connector to report")
+def _connector_problems(readings: Readings, connectors: list[str], tunnel) -> list[str]:
+    """Each ready connector's reading: scraped, current, and a finite count of at least the minimum."""
+    problems, metric, ns = [], tunnel.metric, tunnel.deployment.namespace
+    for name in connectors:
+        state = readings.state(name)
+        where = f"tunnel connector pod {ns}/{name}: ready but"
+        if state == UNSCRAPED:
+            hint = (f" (series of job {tunnel.job} carry no {tunnel.pod_label} label: "
+                    "phase1.ingress.tunnel.pod_label names the label holding the pod's name)"
+                    if readings.unlabelled else " (no ServiceMonitor or PodMonitor selects it?)")
+            problems.append(f"{where} no {metric} series from job {tunnel.job}: Prometheus does not scrape it, "
+                            f"expected every connector to report{hint}")
+        elif state == ABSENT:
+            problems.append(f"{where} no {metric} series from job {tunnel.job} in the last {AGE_HORIZON}, "
+                            "expected every connector to report")
+        elif state == ENDED:
+            problems.append(f"{where} no {metric} series from job {tunnel.job} for {shown(readings.ages[name])} "
+                            "(it stopped reporting it, or its scrapes fail), expected every connector to report")
+        for value in readings.values.get(name, []):
+            if not math.isfinite(value):       # NaN compares false with every number; neither is a count
+                seen = f"{value_shown(value)} ({'no value' if math.isnan(value) else 'no count'})"
+                problems.append(f"tunnel connector {name}: {metric}={seen}, expected at least "
+                                f"{tunnel.min_connections}")
+            elif value < tunnel.min_connections:
+                problems.append(f"tunnel connector {name}: {metric}={value:g}, expected at least "
+                                f"{tunnel.min_connections}")
     return problems
 
 
-def _tunnel_problems(snapshot, prometheus, tunnel) -> list[str]:
+def _tunnel_problems(snapshot, prometheus, tunnel, max_age_s: float) -> tuple[list[str], CouldNotLook | None]:
+    """The tunnel Deployment's rollout and each ready connector's edge connections as Prometheus has them now;
+    and why part of it could not be judged (no scrape of the job, a stale one), if so."""
     problems = []
     deployment = by_ref(snapshot.items("deployments")).get(tunnel.deployment.ref)
     why = "not found" if deployment is None else shortfall(deployment)
     if why:
         problems.append(f"Deployment {tunnel.deployment.ref} (tunnel): {why}")
-    query = f'{tunnel.metric}{{job="{tunnel.job}"}}'
-    series = prometheus.query(query)
-    attach_query("tunnel connections", "promql", query, series)
-    if not series:
-        problems.append(f"tunnel {tunnel.deployment.ref}: no {tunnel.metric} series from job {tunnel.job} "
-                        "(no connector reports its connections)")
-        return problems
-    connectors = [p for p in pods_of(snapshot, deployment) if is_ready_pod(p)] if deployment else []
-    return problems + _connector_problems(series, connectors, tunnel)
+    connectors = sorted(p["metadata"]["name"] for p in pods_of(snapshot, deployment) if is_ready_pod(p)) \
+        if deployment else []
+    if not connectors:
+        return problems, None       # nothing to ask Prometheus about: the rollout's shortfall says why
+    try:
+        readings = scraped_readings(prometheus, Source(f'{tunnel.metric}{{job="{tunnel.job}"}}', tunnel.pod_label),
+                                    f'up{{job="{tunnel.job}"}}', connectors, AGE_HORIZON, max_age_s,
+                                    "tunnel connections")
+    except CouldNotLook as exc:
+        return problems, exc
+    attach_table("tunnel connectors", ["pod", "reading", "newest up", f"newest {tunnel.metric}", "values"],
+                 [[name, readings.state(name), _age(readings.scrapes.ages, name), _age(readings.ages, name),
+                   " ".join(value_shown(v) for v in readings.values.get(name, [])) or "-"] for name in connectors])
+    return problems + _connector_problems(readings, connectors, tunnel), readings.stale()
+
+
+def _age(ages: dict[str, float], group: str) -> str:
+    return f"{shown(ages[group])} ago" if group in ages else "none"
 
 
 @criterion("P1-INGRESS", 1, "External access operational", severity="blocker",
            requirement="The tunnel Deployment is fully rolled out and available, and each of its ready connectors "
-                       "reports at least the profile's number of edge connections (through Prometheus); each "
+                       "is scraped by Prometheus and reports, on a current sample, at least the profile's number "
+                       "of edge connections; each "
                        "Ingress of the profile has an address from its controller, and every backend it names is "
                        "a port of an existing Service carried by endpoints that are ready, serving and not "
                        "terminating.",
            next_step="kubectl -n cloudflare-tunnel logs deploy/cloudflared: zero connections point at the tunnel "
                      "token or outbound network; an Ingress without address at its controller; a backend without "
                      "endpoints at its pods; a missing port at the Service or the Ingress.",
-           needs=("kube", "prometheus"), profile_keys=("phase1.ingress",))
+           needs=("kube", "prometheus"), profile_keys=("phase1.ingress", "prometheus.max_sample_age_s"))
 def test_tunnel_connected_and_ingresses_served(snapshot, prometheus, profile):
     spec = profile.phase1.ingress
     require_listed(spec.ingresses, "phase1.ingress.ingresses", "Ingresses", "P1-INGRESS")
-    problems = _tunnel_problems(snapshot, prometheus, spec.tunnel)
+    problems, blind = _tunnel_problems(snapshot, prometheus, spec.tunnel, profile.prometheus.max_sample_age_s)
     ingresses = by_ref(snapshot.items("ingresses"))
     services = by_ref(snapshot.items("services"))
     rows = []
@@ -147,4 +175,6 @@ def test_tunnel_connected_and_ingresses_served(snapshot, prometheus, profile):
                                 "a Service port only with a container port its targetPort names), expected at least "
                                 "one")
     attach_table("ingresses", ["ingress", "address", "backend", "ready endpoints", "ready on the port"], rows)
+    if blind:
+        fail_first(problems, blind)
     fail(problems)

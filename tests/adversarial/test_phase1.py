@@ -16,9 +16,10 @@ from suites.phase1 import test_services as services
 from suites.phase1 import test_storage as storage
 from suites.phase1 import test_system as system
 from suites.phase1 import test_version as version
-from tests.builders import cond, node, pod, sample, stamp, workload
+from tests.builders import cond, node, pod, stamp, workload
 from tests.builders import profile_with
-from tests.fakes import FakePrometheus, FakeSnapshot, empty_world, run_check
+from tests.fakes import FakeSnapshot, empty_world, run_check
+from tests.promql.promtool import PromtoolPrometheus, metric
 from tests.suite_runner import ROOT
 
 SANDBOX = load_profile(ROOT / "profiles" / "sandbox.yaml")
@@ -718,12 +719,36 @@ def test_storage_infeasible_or_pending_class_modification_fails():
 
 # P1-INGRESS -------------------------------------------------------------------------------------------------
 
-TUNNEL_NS, QUERY = "cloudflare-tunnel", 'cloudflared_tunnel_ha_connections{job="cloudflared"}'
+TUNNEL_NS = "cloudflare-tunnel"
+CONNECTORS = ("cloudflared-5c96cbff57-a", "cloudflared-5c96cbff57-b")
+# The tunnel's series on Prometheus' engine (tests/promql/promtool.py): scraped every 5 s as the sandbox is,
+# judged 10 minutes in; "4x120" is a sample of 4 at every scrape from time 0 to now.
+NOW_S, SCRAPE, UNTIL_NOW = 600, "5s", 120
 
 
 def connector(name: str) -> dict:
     return pod(TUNNEL_NS, name, "w1", {"app": "cloudflared"},
                owner={"kind": "ReplicaSet", "name": "cloudflared-5c96cbff57", "uid": "rs-1"})
+
+
+def scraped(name: str, connections: str | None = f"4x{UNTIL_NOW}", up: str = f"1x{UNTIL_NOW}",
+            **labels) -> dict[str, str]:
+    """A connector pod's ``up`` and connections series (promtool's notation; None: it exposes none), with the
+    target labels a PodMonitor gives it; a label given as None is left out."""
+    target = {k: v for k, v in {"job": "cloudflared", "namespace": TUNNEL_NS, "pod": name, "instance": name,
+                                **labels}.items() if v is not None}
+    series = {metric("up", target): up}
+    if connections is not None:
+        series[metric("cloudflared_tunnel_ha_connections", target)] = connections
+    return series
+
+
+def tunnel_series(**replaced) -> dict[str, str]:
+    """Both connectors reporting 4 connections at every scrape; a connector given by name gets those series."""
+    series = {}
+    for name in CONNECTORS:
+        series.update(replaced.get(name.rsplit("-", 1)[1], scraped(name)))
+    return series
 
 
 def the_ingress(name: str, port: dict | None = None, addresses: list | None = None) -> dict:
@@ -736,9 +761,8 @@ def the_ingress(name: str, port: dict | None = None, addresses: list | None = No
 
 def edge(ingresses=None, services=None, slices=None, deployments=None, series=None, pods=None):
     names = [r.name for r in SANDBOX.phase1.ingress.ingresses]
-    connectors = [connector("cloudflared-5c96cbff57-a"), connector("cloudflared-5c96cbff57-b")]
-    prometheus = FakePrometheus(series={QUERY: series if series is not None else [
-        sample({"job": "cloudflared", "pod": p["metadata"]["name"]}, 4) for p in connectors]})
+    connectors = [connector(name) for name in CONNECTORS]
+    prometheus = PromtoolPrometheus(tunnel_series() if series is None else series, NOW_S, SCRAPE)
     return run(ingress.test_tunnel_connected_and_ingresses_served, prometheus=prometheus,
                deployments=deployments if deployments is not None else [deployment("cloudflared", TUNNEL_NS)],
                pods=pods if pods is not None else connectors,
@@ -755,9 +779,12 @@ def test_ingress_healthy_world_passes():
 
 @pytest.mark.row("P1-INGRESS", "silent-connector")
 def test_ingress_connector_without_a_series_fails():
-    verdict, message = edge(series=[sample({"job": "cloudflared", "pod": "cloudflared-5c96cbff57-a"}, 4)])
-    assert verdict == "failed" and ("tunnel connector pod cloudflare-tunnel/cloudflared-5c96cbff57-b: ready but no "
-                                    "cloudflared_tunnel_ha_connections series from job cloudflared") in message
+    silent = "tunnel connector pod cloudflare-tunnel/cloudflared-5c96cbff57-b: ready but no " \
+             "cloudflared_tunnel_ha_connections series from job cloudflared"
+    verdict, message = edge(series=tunnel_series(b={}))                               # not scraped
+    assert verdict == "failed" and f"{silent}: Prometheus does not scrape it" in message
+    verdict, message = edge(series=tunnel_series(b=scraped(CONNECTORS[1], connections=None)))   # lost its metrics
+    assert verdict == "failed" and f"{silent} in the last 1h" in message
 
 
 @pytest.mark.row("P1-INGRESS", "tunnel-rollout-stuck")
@@ -838,8 +865,7 @@ def test_ingress_backend_port_no_endpoint_carries_fails():
 
 @pytest.mark.row("P1-INGRESS", "connections-nan")
 def test_ingress_connector_reporting_nan_fails():
-    verdict, message = edge(series=[sample({"job": "cloudflared", "pod": "cloudflared-5c96cbff57-a"}, 4),
-                                    sample({"job": "cloudflared", "pod": "cloudflared-5c96cbff57-b"}, "NaN")])
+    verdict, message = edge(series=tunnel_series(b=scraped(CONNECTORS[1], connections=f"4x{UNTIL_NOW - 1} NaN")))
     assert verdict == "failed" and message == ("tunnel connector cloudflared-5c96cbff57-b: "
                                                "cloudflared_tunnel_ha_connections=NaN (no value), expected at least 4")
 
