@@ -44,7 +44,8 @@ def _failed_notifications(prometheus, spec, max_age_s: float) -> tuple[list[str]
     for series in sorted(failed, key=lambda s: s["metric"].get("integration", "")):
         integration, count = series["metric"].get("integration", ""), float(series["value"][1])
         if not math.isfinite(count):
-            blind.append(f"{source.named(integration)}: its increase over {shown(window)} is {value_shown(count)}, no count")
+            blind.append(f"{source.named(integration)}: its increase over {shown(window)} is {value_shown(count)}, "
+                         "no count")
         elif count > 0:
             problems.append(f"alertmanager integration {integration}: {count:.0f} failed notifications in the last "
                             f"{window}s")

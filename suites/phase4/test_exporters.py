@@ -65,8 +65,8 @@ def test_exporter_is_up_and_reaches_its_backend(prometheus, exporter, profile):
                             f"expected {exporter.expectation})")
         for value in values:
             if not math.isfinite(value) or not COMPARE[exporter.op](value, exporter.value):
-                problems.append(f"exporter {exporter.name} ({instance}): {exporter.metric}={value_shown(value)}, expected "
-                                f"{exporter.expectation}")
+                problems.append(f"exporter {exporter.name} ({instance}): {exporter.metric}={value_shown(value)}, "
+                                f"expected {exporter.expectation}")
     attach_table(f"{exporter.name} targets", ["instance", "reading", exporter.metric], rows)
     stale = readings.stale()
     if stale:

@@ -53,7 +53,7 @@ def test_the_notation_helpers_write_one_sample_a_scrape():
     assert holed(1, 300, 180) == "1x60 _x24 1x35"   # 61 + 24 + 36 = 121
 
 
-def judged(expected: tuple[str, str], got: tuple[str, str]) -> None:
+def assert_verdict(expected: tuple[str, str], got: tuple[str, str]) -> None:
     """The verdict is the expected one and the message holds the fragment."""
     (verdict, fragment), (got_verdict, message) = expected, got
     assert (got_verdict, fragment in message) == (verdict, True), f"{got_verdict}: {message!r}"
@@ -88,20 +88,21 @@ TUNNEL = {
                        f"{SILENT_B} from job cloudflared: Prometheus does not scrape it, expected every connector to "
                        "report (series of job cloudflared carry no pod label"),
 }
+READY = {"counter-reset": (A, NEW_POD)}      # the ready connector pods, where not a and b
 
 
 @pytest.mark.parametrize("shape", TUNNEL)
 def test_tunnel_connections_shape(shape):
     replaced, verdict, fragment = TUNNEL[shape]
-    pods = [connector(A), connector(NEW_POD if shape == "counter-reset" else B)]
-    judged((verdict, fragment), edge(series=tunnel_series(**replaced), pods=pods))
+    pods = [connector(name) for name in READY.get(shape, CONNECTORS)]
+    assert_verdict((verdict, fragment), edge(series=tunnel_series(**replaced), pods=pods))
 
 
 # P4-SLO: the recording rule's record and its input, per critical service -------------------------------------
 
-SLO_PROFILE = profile_with({})
-CRITICAL = {w.name: w.namespace for w in SLO_PROFILE.platform.critical}
-RECORD, INPUT = SLO_PROFILE.phase4.slo.record, "probe_success"
+SANDBOX = profile_with({})
+CRITICAL = {w.name: w.namespace for w in SANDBOX.platform.critical}
+RECORD, INPUT = SANDBOX.phase4.slo.record, "probe_success"
 
 
 def probe(name: str, **labels) -> str:
@@ -162,10 +163,10 @@ SLO = {
 @pytest.mark.parametrize("shape", SLO)
 def test_slo_shape(shape):
     series, verdict, fragment = SLO[shape]
-    world = {**empty_world(SLO_PROFILE), "prometheus": PromtoolPrometheus(series, NOW_S, SCRAPE),
+    world = {**empty_world(SANDBOX), "prometheus": PromtoolPrometheus(series, NOW_S, SCRAPE),
              "grafana": FakeGrafana(dashboards=[{"uid": "slo-tracking"}])}
-    judged((verdict, fragment), run_check(dashboards.test_slo_recorded_for_critical_services_and_dashboard_exists,
-                                          world))
+    got = run_check(dashboards.test_slo_recorded_for_critical_services_and_dashboard_exists, world)
+    assert_verdict((verdict, fragment), got)
 
 
 # P4-EXPORTERS: each up target's reading of its backend ---------------------------------------------------------
@@ -189,12 +190,11 @@ KAFKA_PROFILE = profile_with({"phase4.exporters": [
 KAFKA, ELASTIC = KAFKA_PROFILE.phase4.exporters
 
 
-def exported(job: str, instance: str, reading: str | None = f"3x{N}", up: str = f"1x{N}",
-             name: str = "kafka_brokers", **labels) -> dict[str, str]:
-    """An exporter target's ``up`` and reading series (None: it exposes no reading)."""
+def exported(job: str, instance: str, reading: str | None = f"3x{N}", up: str = f"1x{N}") -> dict[str, str]:
+    """An exporter target's ``up`` and kafka_brokers series (None: it exposes no reading)."""
     series = {metric("up", {"job": job, "instance": instance}): up}
     if reading is not None:
-        series[metric(name, {"job": job, "instance": instance, **labels})] = reading
+        series[metric("kafka_brokers", {"job": job, "instance": instance})] = reading
     return series
 
 
@@ -261,8 +261,9 @@ EXPORTERS = {
 def test_exporter_shape(shape):
     exporter, series, instances, verdict, fragment = EXPORTERS[shape]
     prometheus = PromtoolWithTargets(series, [target(exporter.job, i) for i in instances])
-    judged((verdict, fragment), run_check(exporters.test_exporter_is_up_and_reaches_its_backend,
-                                          {**empty_world(KAFKA_PROFILE), "prometheus": prometheus}, exporter))
+    got = run_check(exporters.test_exporter_is_up_and_reaches_its_backend,
+                    {**empty_world(KAFKA_PROFILE), "prometheus": prometheus}, exporter)
+    assert_verdict((verdict, fragment), got)
 
 
 # P4-ALERT-ROUTES: failed notifications over the 60 s window -----------------------------------------------------
@@ -327,10 +328,10 @@ NOTIFICATIONS = {
 @pytest.mark.parametrize("shape", NOTIFICATIONS)
 def test_failed_notifications_shape(shape):
     series, verdict, fragment = NOTIFICATIONS[shape]
-    world = {**empty_world(SLO_PROFILE), "prometheus": PromtoolPrometheus(series, NOW_S, SCRAPE),
+    world = {**empty_world(SANDBOX), "prometheus": PromtoolPrometheus(series, NOW_S, SCRAPE),
              "alertmanager": FakeAlertmanager(ROUTED)}
-    judged((verdict, fragment), run_check(alert_routes.test_live_routes_match_profile_and_notifications_succeed,
-                                          world))
+    got = run_check(alert_routes.test_live_routes_match_profile_and_notifications_succeed, world)
+    assert_verdict((verdict, fragment), got)
 
 
 def test_every_criterion_is_tried_on_the_seven_shapes():
