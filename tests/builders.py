@@ -54,15 +54,21 @@ def sample(labels: dict, value) -> dict:
     return {"metric": labels, "value": [now().timestamp(), str(value)]}
 
 
-def profile_with(changes: dict):
-    """The sandbox profile with dotted-path settings replaced."""
-    from readiness.profile import Profile, load_profile
-    from tests.suite_runner import ROOT
-    data = load_profile(ROOT / "profiles" / "sandbox.yaml").model_dump()
-    for path, value in changes.items():
+def tuned(profile, **dotted):
+    """A copy of ``profile`` with settings replaced, by dotted path: tuned(p, **{"phase8.availability.window": "30d"})."""
+    from readiness.profile import Profile
+    data = profile.model_dump()
+    for path, value in dotted.items():
         *parents, last = path.split(".")
         holder = data
         for part in parents:
             holder = holder[part]
         holder[last] = value
     return Profile.model_validate(data)
+
+
+def profile_with(changes: dict):
+    """The sandbox profile with dotted-path settings replaced."""
+    from readiness.profile import load_profile
+    from tests.suite_runner import ROOT
+    return tuned(load_profile(ROOT / "profiles" / "sandbox.yaml"), **changes)

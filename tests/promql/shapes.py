@@ -20,18 +20,6 @@ SHAPES = ("healthy", "stale", "gap", "vanished", "nan", "counter-reset", "missin
 MINUTE, HOUR, DAY = 60, 3600, 86400
 
 
-def tuned(profile: Profile, **dotted) -> Profile:
-    """A copy of ``profile`` with settings replaced, by dotted path: tuned(p, **{"phase8.availability.window": "30d"})."""
-    data = profile.model_dump()
-    for path, value in dotted.items():
-        *parents, last = path.split(".")
-        node = data
-        for part in parents:
-            node = node[part]
-        node[last] = value
-    return Profile.model_validate(data)
-
-
 def verdict(check, profile: Profile, series, at_s: float, interval: str) -> tuple[str, str]:
     """(passed | failed | broken, message) of ``check`` on ``series`` as Prometheus evaluates them at ``at_s``."""
     return run_check(check, {**empty_world(profile), "prometheus": PromtoolPrometheus(series, at_s, interval)})

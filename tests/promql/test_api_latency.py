@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from suites.phase6.test_api_latency import test_api_server_latency_within_slo as check
+from tests.builders import tuned
 from tests.promql.promtool import metric
-from tests.promql.shapes import HOUR, SANDBOX, params, tuned, verdict
+from tests.promql.shapes import HOUR, SANDBOX, params, verdict
 
 PROFILE = tuned(SANDBOX, **{"phase6.api_latency.window": "1h", "prometheus.max_sample_age_s": 120})
 STEPS = 120                                  # 30 s samples in the hour

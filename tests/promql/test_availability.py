@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from suites.phase8.test_availability import test_critical_services_meet_availability_objective as check
+from tests.builders import tuned
 from tests.promql.promtool import metric
-from tests.promql.shapes import DAY, SANDBOX, params, tuned, verdict
+from tests.promql.shapes import DAY, SANDBOX, params, verdict
 
 KEPT = ("trino", "portal", "vault")      # three critical services: promtool's sample limit (see above)
 WORKLOADS = [{**w, "critical": w["critical"] and w["name"] in KEPT} for w in SANDBOX.model_dump()["platform"]["workloads"]]

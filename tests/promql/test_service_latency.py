@@ -6,8 +6,9 @@ import pytest
 
 from suites.phase6.test_service_latency import test_latest_benchmark_recent_and_within_thresholds as benchmark
 from suites.phase6.test_service_latency import test_service_latency_within_objectives as latency
+from tests.builders import tuned
 from tests.promql.promtool import metric
-from tests.promql.shapes import HOUR, REFERENCE, SANDBOX, params, tuned, verdict
+from tests.promql.shapes import HOUR, REFERENCE, SANDBOX, params, verdict
 
 STEPS = 120                                   # 30 s samples in the hour
 NGINX = "nginx_ingress_controller_request_duration_seconds"
@@ -124,7 +125,7 @@ BENCHMARK_SHAPES = {
     # The Pushgateway stopped being scraped 10 minutes ago: its last push time says nothing about now.
     "stale": ({**{k: v.replace(f"x{STEPS}", "x100 stale") for k, v in pushes().items()}}, "broken",
               "newest sample 10m old"),
-    "gap": (pushes(pushed=f"0+30x40 _x20 1830+30x59"), "passed", ""),
+    "gap": (pushes(pushed="0+30x40 _x20 1830+30x59"), "passed", ""),
     # The load test stopped measuring the portal 20 minutes ago (its figures' series ended).
     "vanished": (pushes(**{k: "0.1x80 stale" for k in figures("portal")}), "broken",
                  'with service="portal": newest sample 20m old'),
@@ -132,7 +133,7 @@ BENCHMARK_SHAPES = {
     "nan": (pushes(**figures("portal", p95=" ".join(["NaN"] * (STEPS + 1)))), "broken",
             'benchmark p95-latency {service="portal"}: no value (NaN)'),
     # Counter-reset analog: the load test ran again and pushed anew; the newest push time is what counts.
-    "counter-reset": (pushes(pushed=f"0+30x60 1800+30x59"), "passed", ""),
+    "counter-reset": (pushes(pushed="0+30x60 1800+30x59"), "passed", ""),
     # Missing-bucket analog: the portal's error ratio is pushed without its service label.
     "missing-bucket": (pushes(**{metric("loadtest_error_ratio", {"job": "loadtest", "instance": "sandbox",
                                                                  "service": "portal"}): f"_x{STEPS}",
