@@ -42,20 +42,33 @@ class Source:
 
 
 NEAR_STEPS = 30          # fine steps searched just before now
-FAR_STEPS = 720          # coarse steps over the whole horizon: an hour apart over 30 days
+MINUTE_STEPS = 120       # then minutes over the last two hours
+FAR_STEPS = 720          # then coarse steps over the whole horizon: an hour apart over 30 days
+AGE_HORIZON = "1h"       # how far back a check's series is looked for, to say how old it is
+TARGET_HORIZON = "7d"    # how far back a target that is still scraped is held to the series it produced
+TARGET = ("job", "instance")
 
 
-def ages_query(source: Source, horizon: str, max_age_s: float) -> str:
+def ages_query(source: Source, horizon: str, max_age_s: float, by: str | None = None) -> str:
     """Seconds since each group's newest sample in the horizon. Exact while a sample is within Prometheus'
-    lookback (``timestamp``); a series that ended (a staleness marker, or none for longer) keeps its last time
-    through subqueries, finely over the last minutes (steps of a quarter of the age allowed) and coarsely over
-    the whole horizon, so "ended 10 s ago" and "ended 10 days ago" are both told, at a few hundred points a
-    series."""
+    lookback (``timestamp``); a series that ended keeps its last time through subqueries (a step after a
+    staleness marker sees nothing, so the step is the precision): finely over the last minutes (a quarter of
+    the age allowed), by the minute over two hours, coarsely over the whole horizon. "Ended 10 s ago", "20
+    minutes ago" and "10 days ago" are all told, at under a thousand points a series."""
     fine = max(1, min(60, int(max_age_s // 4)))
-    coarse = max(fine, int((prom_duration_s(horizon) or 0) // FAR_STEPS))
+    coarse = max(60, int((prom_duration_s(horizon) or 0) // FAR_STEPS))
     stamp = f"timestamp({source.selector})"
-    return (f"time() - max{source.by()} ({stamp} or max_over_time({stamp}[{NEAR_STEPS * fine}s:{fine}s]) "
-            f"or max_over_time({stamp}[{horizon}:{coarse}s]))")
+    levels = [stamp] + [f"max_over_time({stamp}[{span}:{step}s])" for span, step in
+                        ((f"{NEAR_STEPS * fine}s", fine), (f"{MINUTE_STEPS}m", 60), (horizon, coarse))]
+    return f"time() - max{source.by() if by is None else by} ({' or '.join(levels)})"
+
+
+def targets_query(source: Source, max_age_s: float) -> str:
+    """Seconds since the newest sample of ``source`` from each scrape target that produced it in the last week
+    and that Prometheus still scrapes (its ``up`` series exists, whatever its value): a target removed from
+    discovery drops out, one whose scrapes fail or that stopped exporting the series stays in."""
+    by = f" by ({', '.join(TARGET)})"
+    return f"{ages_query(source, TARGET_HORIZON, max_age_s, by)} and on ({', '.join(TARGET)}) up"
 
 
 @dataclass
@@ -66,6 +79,7 @@ class Freshness:
     max_age_s: float
     ages: dict[str, float]
     what: str
+    targets: dict[str, float]        # "job/instance" of each target still scraped -> seconds since its sample
 
     def missing(self) -> list[str]:
         """Problems: expected groups without a sample in the horizon."""
@@ -79,11 +93,14 @@ class Freshness:
         return set(self.ages) - set(self.old())
 
     def stale(self) -> CouldNotLook | None:
-        """Broken, naming every group whose data is too old to judge by; None when all are current."""
-        old = self.old()
+        """Broken, naming every group and every still-scraped target whose data is too old to judge by; None
+        when all are current."""
+        old = [f"{self.source.named(g)}: newest sample {shown(self.ages[g])} old" for g in self.old()]
+        old += [f"{self.source.selector} from target {t} (still scraped): newest sample {shown(age)} old"
+                for t, age in sorted(self.targets.items(), key=lambda ta: -ta[1]) if age > self.max_age_s]
         if not old:
             return None
-        listed = "; ".join(f"{self.source.named(g)}: newest sample {shown(self.ages[g])} old" for g in old)
+        listed = "; ".join(old)
         return CouldNotLook(self.what, f"{listed}; expected within {shown(self.max_age_s)} "
                                        "(prometheus.max_sample_age_s): data that old is not judged (scraping "
                                        "stopped?)", "stale")
@@ -104,7 +121,11 @@ def freshness(prometheus, source: Source, horizon: str, max_age_s: float, what: 
         raise CouldNotLook(what, f"{source.named(impossible[0])}: newest sample {ages[impossible[0]]:g} s old, "
                                  "which cannot be (Prometheus' clock or the samples' timestamps are wrong)",
                            "invalid")
-    return Freshness(source, horizon, max_age_s, ages, what)
+    by_target = targets_query(source, max_age_s)
+    targets = prometheus.query(by_target)
+    attach_query(f"{what}: seconds since the newest sample per target still scraped", "PromQL", by_target, targets)
+    return Freshness(source, horizon, max_age_s, ages, what,
+                     {"/".join(t["metric"].get(k, "") for k in TARGET): float(t["value"][1]) for t in targets})
 
 
 @dataclass

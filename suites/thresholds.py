@@ -14,9 +14,7 @@ import math
 from readiness.evidence import attach_query
 from readiness.profile import Threshold
 from readiness.verdict import CouldNotLook
-from suites.prometheus_data import Source, freshness
-
-AGE_HORIZON = "1h"          # how far back a threshold's series is looked for, to say how old it is
+from suites.prometheus_data import AGE_HORIZON, Source, freshness
 
 
 def series_name(metric: dict) -> str:
@@ -37,6 +35,19 @@ def idle_series(prometheus, threshold: Threshold, what: str) -> set[tuple]:
     return {_labels(s["metric"]) for s in result if float(s["value"][1]) == 0}
 
 
+def raw_nan(prometheus, threshold: Threshold, name: str) -> list[str]:
+    """Current raw samples that are NaN (a figure that could not be computed): an aggregation over them (max,
+    sum) would hide them behind another series' value. With a ``requests`` query, NaN may be idleness, which
+    the answers' own NaN judge."""
+    if threshold.requests:
+        return []
+    query = f"{threshold.series} != {threshold.series}"          # only NaN differs from itself
+    result = prometheus.query(query)
+    attach_query(f"{name}: raw samples that are NaN", "PromQL", query, result)
+    return [f"{s['metric'].get('__name__', '')}{series_name(s['metric'])} is NaN (nothing measured; an "
+            "aggregation would hide it)" for s in result]
+
+
 def judged(threshold: Threshold, value: float, where: str, idle: bool) -> tuple[str | None, str | None]:
     """(problem, could-not-look reason) of one answer."""
     unit = threshold.unit
@@ -48,7 +59,7 @@ def judged(threshold: Threshold, value: float, where: str, idle: bool) -> tuple[
     if math.isinf(value) and not (value > 0 and threshold.max is not None):
         return None, f"{where}: {value} cannot be measured against its bound"
     if threshold.max is not None and value > threshold.max:
-        seen = "above the histogram's highest bucket" if math.isinf(value) else f"{value:.4g}{unit}"
+        seen = "+Inf (no answer, or above a histogram's highest bucket)" if math.isinf(value) else f"{value:.4g}{unit}"
         return f"{where}: {seen}, expected at most {threshold.max:g}{unit}", None
     if threshold.min is not None and value < threshold.min:
         return f"{where}: {value:.4g}{unit}, expected at least {threshold.min:g}{unit}", None
@@ -70,7 +81,7 @@ def out_of_bounds(prometheus, threshold: Threshold, what: str,
     wanted = set(threshold.expected) or (fresh.current() if threshold.per else set())
     problems = fresh.missing() + [f"{name}: no answer for {threshold.per}={g}, whose {threshold.series} is there"
                                   for g in sorted(wanted - answered) if g in fresh.current()]
-    idle, blind = idle_series(prometheus, threshold, what), []
+    idle, blind = idle_series(prometheus, threshold, what), raw_nan(prometheus, threshold, name)
     for series in result:
         problem, unmeasured = judged(threshold, float(series["value"][1]), f"{name} {series_name(series['metric'])}",
                                      _labels(series["metric"]) in idle)

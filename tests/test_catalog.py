@@ -26,7 +26,7 @@ def test_titles_and_requirements_name_no_thresholds_of_the_reference_platform():
         assert not re.search(r"\(\d+%?\)|\b\d+\+|\b(9|14|15|90)\b", text), f"{cid} hard-codes a threshold: {text}"
 
 
-TABLED_PHASES = (1, 2, 5, 6, 7)     # the phases whose criteria carry adversarial tables so far
+TABLED_PHASES = (1, 2, 5, 6, 7, 8)   # the phases whose criteria carry adversarial tables so far
 MIN_ROWS = 5
 
 

@@ -15,9 +15,8 @@ from readiness.criteria import criterion
 from readiness.evidence import attach_json, attach_query, attach_text
 from readiness.timing import shown
 from readiness.verdict import CouldNotLook, fail, fail_first, require_listed
-from suites.prometheus_data import Source, coverage_queries, freshness
+from suites.prometheus_data import AGE_HORIZON, Source, coverage_queries, freshness
 from suites.scraped import value_shown
-from suites.thresholds import AGE_HORIZON
 
 FAILED = "alertmanager_notifications_failed_total"
 

@@ -15,9 +15,8 @@ from readiness.criteria import criterion
 from readiness.evidence import attach_json, attach_query, attach_table
 from readiness.timing import shown
 from readiness.verdict import CouldNotLook, fail, fail_first, require_data, require_listed
-from suites.prometheus_data import Source, freshness
+from suites.prometheus_data import AGE_HORIZON, Source, freshness
 from suites.scraped import value_shown
-from suites.thresholds import AGE_HORIZON
 
 
 @criterion("P4-DASHBOARDS", 4, "Grafana dashboards active", severity="normal",

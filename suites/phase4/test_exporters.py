@@ -15,9 +15,8 @@ from readiness.evidence import attach_table
 from readiness.per_profile import per_profile
 from readiness.timing import shown
 from readiness.verdict import CouldNotLook, fail, fail_first
-from suites.prometheus_data import Source
+from suites.prometheus_data import AGE_HORIZON, Source
 from suites.scraped import ABSENT, ENDED, UNSCRAPED, scraped_readings, value_shown
-from suites.thresholds import AGE_HORIZON
 
 COMPARE = {"==": operator.eq, "!=": operator.ne, ">=": operator.ge, ">": operator.gt, "<=": operator.le,
            "<": operator.lt}

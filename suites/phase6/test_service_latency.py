@@ -11,6 +11,12 @@ Adversarial table P6-SERVICE-LATENCY:
 - expected-ingress-absent: an ingress the profile expects never reports, so no answer for it is over its
   bound
 - slow-among-fast: one ingress answers in 2 s while the others are fast: an aggregate over ingresses would pass
+- controller-pod-unscraped: one of two ingress controller pods serving the same ingress is no longer scraped
+  (its scrapes time out); the other pod's fresh answers make the ingress look current
+- unscraped-for-hours: an ingress's controller pod has not been scraped for longer than the hour its age is
+  looked for: the ingress drops out of every answer
+- probe-failing-fast: the portal's probes fail in 3 ms (refused, a 503): probe_duration_seconds is set whether
+  or not the probe succeeded
 
 Adversarial table P6-BENCHMARK:
 - pushgateway-unscraped: the Pushgateway is no longer scraped; the last scraped push time was recent when it
@@ -21,6 +27,8 @@ Adversarial table P6-BENCHMARK:
 - nan-figure: a figure the load test could not compute (no request to the service succeeded) is NaN
 - unlabelled-figure: one figure is pushed without its service label, so the expected service has no value
 - old-group-lingers: a second Pushgateway group from an earlier load test still carries an old push
+- nan-hidden-by-max: the latest run's figure is NaN while an earlier run's group still holds a number: max
+  by service answers the number
 """
 from readiness.criteria import criterion
 from readiness.evidence import attach_query

@@ -16,9 +16,11 @@ SLOW = {"0.1": 1, "0.5": 2, "2": 10, "+Inf": 10}            # most PUTs between 
 
 
 def call(verb: str, resource: str, scope: str, per_step: dict[str, int], instance: str = "10.0.0.1:6443",
-         values=lambda rate: f"0+{rate}x{STEPS}", buckets=("0.1", "0.5", "2", "+Inf")) -> dict[str, str]:
+         values=lambda rate: f"0+{rate}x{STEPS}", buckets=("0.1", "0.5", "2", "+Inf"),
+         subresource: str = "") -> dict[str, str]:
     """One kind of call's histogram: a bucket counter per bound, and its request counter."""
-    labels = {"job": "kube-apiserver", "instance": instance, "verb": verb, "resource": resource, "scope": scope}
+    labels = {"job": "kube-apiserver", "instance": instance, "verb": verb, "resource": resource, "scope": scope,
+              "subresource": subresource}
     series = {metric("apiserver_request_duration_seconds_bucket", {**labels, "le": le}): values(per_step[le])
               for le in buckets}
     series[metric("apiserver_request_duration_seconds_count", labels)] = values(per_step["+Inf"])
@@ -89,3 +91,31 @@ def test_a_selector_that_matches_nothing_is_broken():
     got, message = run(renamed)
     assert got == "broken" and 'no apiserver_request_duration_seconds_bucket{job="kube-apiserver", le="+Inf"} ' \
         "sample in the last 1h" in message, message
+
+
+@pytest.mark.row("P6-API-LATENCY", "subresource-merged")
+def test_a_slow_call_is_not_hidden_by_a_fast_subresource_of_the_same_resource():
+    busy = {le: 200 for le in FAST}
+    got, message = run(healthy(**call("PATCH", "pods", "resource", {"0.1": 0, "0.5": 0, "2": 0, "+Inf": 1}),
+                               **call("PATCH", "pods", "resource", busy, subresource="status")))
+    assert got == "failed" and "PATCH pods (mutating, scope resource): p99" in message \
+        and "pods/status" not in message, message
+
+
+@pytest.mark.row("P6-API-LATENCY", "unscraped-for-hours")
+def test_an_api_server_unscraped_for_longer_than_the_window_is_still_broken():
+    later, steps = HOUR + 90 * 60, STEPS + 180
+    lasting = lambda r: f"0+{r}x{steps}"                                # noqa: E731
+    second = {"job": "kube-apiserver", "instance": "10.0.0.2:6443"}
+    world = {**call("PUT", "leases", "resource", FAST, values=lasting),
+             **call("LIST", "pods", "cluster", FAST, values=lasting),
+             **call("PUT", "leases", "resource", SLOW, instance="10.0.0.2:6443"),
+             metric("up", second): f"1x{STEPS} 0x180"}
+    got, message = verdict(check, PROFILE, world, later, "30s")
+    assert got == "broken" and "from target kube-apiserver/10.0.0.2:6443 (still scraped): newest sample 90m old" \
+        in message, message
+
+
+def test_deletecollection_is_bound_by_its_scope_not_as_one_object():
+    collection = {"0.1": 0, "0.5": 0, "2": 10, "+Inf": 10}               # about 2 s, within 5 s for a namespace
+    assert run(healthy(**call("DELETECOLLECTION", "events", "namespace", collection))) == ("passed", "")

@@ -24,8 +24,8 @@ def ingress(name: str, per_step: dict[str, int] = FAST, values=lambda r: f"0+{r}
     return series
 
 
-PORTAL_PROBE = {metric("probe_duration_seconds", {"job": "blackbox", "instance": "https://portal.254carbon.com"}):
-                f"0.2x{STEPS}"}
+PROBED = {"job": "blackbox", "instance": "https://portal.254carbon.com"}
+PORTAL_PROBE = {metric("probe_duration_seconds", PROBED): f"0.2x{STEPS}", metric("probe_success", PROBED): f"1x{STEPS}"}
 
 
 def site(portal: dict | None = None, superset: dict | None = None) -> dict[str, str]:
@@ -77,7 +77,7 @@ def test_a_slow_ingress_fails_named_with_its_p95():
 @pytest.mark.row("P6-SERVICE-LATENCY", "nan-without-requests-query")
 def test_nan_without_a_requests_query_is_broken_not_idle():
     got, message = judge({**ingress("portal"), **ingress("superset"),
-                          **{k: " ".join(["NaN"] * (STEPS + 1)) for k in PORTAL_PROBE}})
+                          **PORTAL_PROBE, metric("probe_duration_seconds", PROBED): " ".join(["NaN"] * (STEPS + 1))})
     assert got == "broken" and "objective portal-probe {instance=\"https://portal.254carbon.com\", " \
         "job=\"blackbox\"}: no value (NaN) and no requests query shows it idle" in message, message
 
@@ -94,7 +94,7 @@ def test_an_expected_ingress_that_never_reports_fails_named():
 
 def test_a_probe_that_stopped_is_broken_not_judged_on_its_last_values():
     got, message = judge({**ingress("portal"), **ingress("superset"),
-                          **{k: "0.2x100 stale" for k in PORTAL_PROBE}})
+                          **{k: v.replace(f"x{STEPS}", "x100 stale") for k, v in PORTAL_PROBE.items()}})
     assert got == "broken" and "newest sample 10m old" in message, message
 
 
@@ -174,3 +174,44 @@ def test_an_earlier_load_tests_group_with_an_old_push_fails_named():
 def test_a_missed_threshold_fails_named():
     got, message = bench(pushes(**figures("trino", p95=f"0.9x{STEPS}")))
     assert got == "failed" and 'benchmark p95-latency {service="trino"}: 0.9s, expected at most 0.5s' in message
+
+
+@pytest.mark.row("P6-SERVICE-LATENCY", "probe-failing-fast")
+def test_a_probe_that_fails_fast_is_not_a_fast_answer():
+    refused = {**PORTAL_PROBE, metric("probe_duration_seconds", PROBED): f"0.2x{STEPS - 30} 0.003x30",
+               metric("probe_success", PROBED): f"1x{STEPS - 30} 0x30"}
+    got, message = judge({**ingress("portal"), **ingress("superset"), **refused})
+    assert got == "failed" and "objective portal-probe" in message and "+Inf (no answer" in message, message
+
+
+@pytest.mark.row("P6-SERVICE-LATENCY", "controller-pod-unscraped")
+def test_a_controller_pod_no_longer_scraped_is_broken_while_another_serves_the_same_ingress():
+    pod_b = {"job": "ingress-nginx", "instance": "10.0.0.8:10254"}
+    slow_b = {metric(f"{NGINX}_bucket", {**pod_b, "ingress": "portal", "namespace": "data-platform", "le": le}):
+              f"0+{SLOW[le]}x80 stale" for le in SLOW}
+    got, message = judge({**site(), **slow_b, metric("up", pod_b): f"1x80 0x39"})
+    assert got == "broken" and "from target ingress-nginx/10.0.0.8:10254 (still scraped): newest sample 20m old" \
+        in message, message
+
+
+@pytest.mark.row("P6-SERVICE-LATENCY", "unscraped-for-hours")
+def test_an_ingress_unscraped_for_longer_than_the_hour_is_still_broken():
+    later, steps = HOUR + 90 * 60, STEPS + 180            # 90 minutes on
+    pod = {"job": "ingress-nginx", "instance": "10.0.0.9:10254"}
+    superset = {metric(f"{NGINX}_bucket", {**pod, "ingress": "superset", "namespace": "data-platform", "le": le}):
+                f"0+10x{STEPS}" for le in FAST}
+    world = {**ingress("portal", values=lambda r: f"0+{r}x{steps}"), **superset, metric("up", pod): f"1x{STEPS} 0x180",
+             **{k: v.replace(f"x{STEPS}", f"x{steps}") for k, v in PORTAL_PROBE.items()}}
+    got, message = verdict(latency, REFERENCE, world, later, "30s")
+    assert got == "broken" and "from target ingress-nginx/10.0.0.9:10254 (still scraped): newest sample 90m old" \
+        in message, message
+
+
+@pytest.mark.row("P6-BENCHMARK", "nan-hidden-by-max")
+def test_a_nan_figure_of_the_latest_run_is_not_hidden_by_an_earlier_group():
+    earlier = metric("push_time_seconds", {"job": "loadtest", "instance": "ci-a"})
+    nan = " ".join(["NaN"] * (STEPS + 1))
+    latest = {metric("loadtest_latency_p95_seconds", {"job": "loadtest", "instance": "ci-b", "service": "portal"}): nan}
+    got, message = bench(pushes(**{earlier: f"3000x{STEPS}"}, **latest))
+    assert got == "broken" and 'loadtest_latency_p95_seconds{instance="ci-b", job="loadtest", service="portal"} is ' \
+        "NaN" in message, message
