@@ -314,3 +314,20 @@ def judged(cid: str, fn, world: dict, param) -> tuple[str, str]:
                     runbook_of=lambda m: m.runbook, target="fake", previous=None)
     entry = next(e for e in summary["criteria"] if e["id"] == cid)
     return entry["verdict"], "; ".join(entry.get("reasons", []))
+
+
+def verdict_with(wanted: str, check, fixtures: dict, *needles: str, param=None) -> str:
+    """The check's message, asserted to be ``wanted`` (passed, failed, broken) and to hold every needle."""
+    verdict, message = run_check(check, fixtures, param)
+    assert verdict == wanted, (verdict, message)
+    for needle in needles:
+        assert needle in message, f"{needle!r} not in {message!r}"
+    return message
+
+
+def failed_with(check, fixtures: dict, *needles: str, param=None) -> str:
+    return verdict_with("failed", check, fixtures, *needles, param=param)
+
+
+def broken_with(check, fixtures: dict, *needles: str, param=None) -> str:
+    return verdict_with("broken", check, fixtures, *needles, param=param)

@@ -13,7 +13,7 @@ from suites.phase5.test_backups import test_latest_backup_of_each_schedule_compl
 from suites.phase5.test_backups import test_restore_from_scheduled_backup_completed_recently as restore_check
 from suites.phase5.test_db_backups import test_database_backup_cronjob_succeeds_recently as db_check
 from tests.builders import cond, stamp
-from tests.fakes import FakeSnapshot, empty_world, run_check
+from tests.fakes import FakeSnapshot, empty_world, failed_with, run_check
 from tests.suite_runner import ROOT
 
 PROFILE = load_profile(ROOT / "profiles" / "sandbox.yaml")
@@ -88,14 +88,6 @@ def world(profile=PROFILE, locations=None, schedules=None, backups=None, restore
         "cronjobs": [cronjob()] if cronjobs is None else cronjobs,
         "jobs": [job()] if jobs is None else jobs}
     return {**empty_world(profile), "snapshot": FakeSnapshot(objects)}
-
-
-def failed_with(check, fixtures: dict, *needles: str, param=None) -> str:
-    verdict, message = run_check(check, fixtures, param)
-    assert verdict == "failed", (verdict, message)
-    for needle in needles:
-        assert needle in message, f"{needle!r} not in {message!r}"
-    return message
 
 
 # --- P5-BACKUP-LOCATION ---------------------------------------------------------------------------------------

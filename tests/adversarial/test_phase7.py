@@ -8,7 +8,7 @@ import pytest
 from suites.phase7.test_gitops import test_applications_synced_healthy_and_automated as synced_check
 from suites.phase7.test_gitops import test_every_platform_workload_is_managed_by_an_application as drift_check
 from tests.builders import profile_with, stamp
-from tests.fakes import FakeSnapshot, empty_world, run_check
+from tests.fakes import FakeSnapshot, empty_world, failed_with, run_check
 
 PROFILE = profile_with({"phase7.tracking_method": "annotation"})    # Argo CD 3's default
 ARGO = "argocd"
@@ -66,14 +66,6 @@ def world(applications: list | None = None, deployments: list | None = None, pro
     objects = {"applications": [application()] if applications is None else applications,
                "deployments": [deployment()] if deployments is None else deployments}
     return {**empty_world(profile), "snapshot": FakeSnapshot(objects)}
-
-
-def failed_with(check, fixtures: dict, *needles: str) -> str:
-    verdict, message = run_check(check, fixtures)
-    assert verdict == "failed", (verdict, message)
-    for needle in needles:
-        assert needle in message, f"{needle!r} not in {message!r}"
-    return message
 
 
 # --- P7-SYNCED ------------------------------------------------------------------------------------------------

@@ -21,28 +21,12 @@ from suites.phase8.test_signoff import test_all_phases_complete as all_phases_ch
 from suites.phase8.test_signoff import test_on_call_rotation_trained as training_check
 from suites.phase8.test_signoff import test_security_audit_passed as audit_check
 from tests.builders import profile_with, stamp
-from tests.fakes import FakeAlertmanager, FakeRequest, FakeSnapshot, empty_world, run_check
+from tests.fakes import FakeAlertmanager, FakeRequest, FakeSnapshot, broken_with, empty_world, failed_with, run_check
 from tests.stub_suite import everything, run_stub_suite
 from tests.suite_runner import ROOT
 
 PROFILE = load_profile(ROOT / "profiles" / "sandbox.yaml")
 MINUTE, HOUR, DAY = 60, 3600, 86400
-
-
-def failed_with(check, fixtures: dict, *needles: str) -> str:
-    verdict, message = run_check(check, fixtures)
-    assert verdict == "failed", (verdict, message)
-    for needle in needles:
-        assert needle in message, f"{needle!r} not in {message!r}"
-    return message
-
-
-def broken_with(check, fixtures: dict, *needles: str) -> str:
-    verdict, message = run_check(check, fixtures)
-    assert verdict == "broken", (verdict, message)
-    for needle in needles:
-        assert needle in message, f"{needle!r} not in {message!r}"
-    return message
 
 
 # --- P8-NO-CRITICAL-ALERTS ------------------------------------------------------------------------------------

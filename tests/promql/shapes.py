@@ -28,3 +28,10 @@ def verdict(check, profile: Profile, series, at_s: float, interval: str) -> tupl
 def params(shapes: dict, rows: dict) -> list:
     """The shape names as pytest parameters, each carrying its adversarial-table row mark where it has one."""
     return [pytest.param(name, marks=rows.get(name, ()), id=name) for name in shapes]
+
+
+def assert_shape(judge, shapes: dict, shape: str) -> None:
+    """``judge`` (series -> (verdict, message)) gives the shape's expected verdict, with its message fragment."""
+    series, wanted, fragment = shapes[shape]
+    got, message = judge(series)
+    assert got == wanted and fragment in message, (got, message)

@@ -7,7 +7,7 @@ import pytest
 from suites.phase6.test_api_latency import test_api_server_latency_within_slo as check
 from tests.builders import tuned
 from tests.promql.promtool import metric
-from tests.promql.shapes import HOUR, SANDBOX, params, verdict
+from tests.promql.shapes import HOUR, SANDBOX, assert_shape, params, verdict
 
 PROFILE = tuned(SANDBOX, **{"phase6.api_latency.window": "1h", "prometheus.max_sample_age_s": 120})
 STEPS = 120                                  # 30 s samples in the hour
@@ -66,9 +66,7 @@ ROWS = {"stale": pytest.mark.row("P6-API-LATENCY", "stale-samples"),
 
 @pytest.mark.parametrize("shape", params(SHAPES, ROWS))
 def test_api_latency_shape(shape):
-    series, wanted, fragment = SHAPES[shape]
-    got, message = run(series)
-    assert got == wanted and fragment in message, (got, message)
+    assert_shape(run, SHAPES, shape)
 
 
 @pytest.mark.row("P6-API-LATENCY", "slow-verb-among-fast")

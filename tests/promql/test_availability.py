@@ -8,7 +8,7 @@ import pytest
 from suites.phase8.test_availability import test_critical_services_meet_availability_objective as check
 from tests.builders import tuned
 from tests.promql.promtool import metric
-from tests.promql.shapes import DAY, SANDBOX, params, verdict
+from tests.promql.shapes import DAY, SANDBOX, assert_shape, params, verdict
 
 KEPT = ("trino", "portal", "vault")      # three critical services: promtool's sample limit (see above)
 WORKLOADS = [{**w, "critical": w["critical"] and w["name"] in KEPT} for w in SANDBOX.model_dump()["platform"]["workloads"]]
@@ -64,9 +64,7 @@ ROWS = {"stale": pytest.mark.row("P8-AVAILABILITY", "vanished"),
 
 @pytest.mark.parametrize("shape", params(SHAPES, ROWS))
 def test_availability_shape(shape):
-    series, wanted, fragment = SHAPES[shape]
-    got, message = run(series)
-    assert got == wanted and fragment in message, (got, message)
+    assert_shape(run, SHAPES, shape)
 
 
 @pytest.mark.row("P8-AVAILABILITY", "outage-20h")
