@@ -13,7 +13,7 @@ import pytest
 
 from readiness import criteria
 from readiness.evidence import noting
-from readiness.profile import Profile, ProfileError, load_profile
+from readiness.profile import ENDPOINTS, Profile, ProfileError, load_profile
 from readiness.verdict import CouldNotLook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,6 @@ WAIVERS_KEY = pytest.StashKey[list]()
 POLICY_KEY = pytest.StashKey[dict]()
 ORPHANS_KEY = pytest.StashKey[dict]()            # node ID -> a report without criterion metadata (a crash)
 RECORD_FILE = "collection.json"
-ENDPOINT_NEEDS = ("prometheus", "alertmanager", "loki", "grafana", "vault")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,7 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kubeconfig", metavar="PATH", default=None, help="kubeconfig (default: $KUBECONFIG, "
                     "in-cluster, the running sandbox, ~/.kube/config)")
     group.addoption("--context", metavar="NAME", default=None, help="kubeconfig context (default: current)")
-    for name in ENDPOINT_NEEDS:
+    for name in ENDPOINTS:
         group.addoption(f"--{name}-url", metavar="URL", default=None,
                         help=f"{name} base URL (default: ${name.upper()}_URL, the profile, the sandbox)")
     group.addoption("--grafana-token", metavar="TOKEN", default=os.environ.get("GRAFANA_TOKEN"),
@@ -95,7 +94,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # Endpoints from the profile count only when a profile is given; the default depends on the target.
         first = load_profile(probe_profile) if probe_profile else None
         target = resolve(config.getoption("kubeconfig"), config.getoption("context"),
-                         {n: config.getoption(f"{n}_url") for n in ENDPOINT_NEEDS},
+                         {n: config.getoption(f"{n}_url") for n in ENDPOINTS},
                          first.endpoints.model_dump() if first else {})
         default = "profiles/sandbox.yaml" if target.is_sandbox else "profiles/254carbon.yaml"
         profile = first or load_profile(ROOT / default)
@@ -184,7 +183,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [f"readiness profile: {profile.name} (from {src.get('profile')})",
              f"readiness cluster: {target.describe()} (kubeconfig from {src.get('kubeconfig')}, "
              f"context from {src.get('context', 'in-cluster')})"]
-    for name in ENDPOINT_NEEDS:
+    for name in ENDPOINTS:
         lines.append(f"readiness {name}: {target.urls[name] or '(not set)'} (from {src[name]})")
     from reports.policy import header_lines
     return lines + header_lines(config.stash[POLICY_KEY])
@@ -236,7 +235,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                                          "pass --allow-alert-delivery to run it")
             continue
         for need in meta.needs:
-            if need in ENDPOINT_NEEDS and not target.urls.get(need):
+            if need in ENDPOINTS and not target.urls.get(need):
                 missing.setdefault(need, []).append(meta.id)
     if missing:
         need, ids = next(iter(missing.items()))

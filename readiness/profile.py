@@ -44,6 +44,9 @@ class Endpoints(Strict):
     vault: str | None = None
 
 
+ENDPOINTS: tuple[str, ...] = tuple(Endpoints.model_fields)     # the monitoring endpoints, in the order shown
+
+
 class Platform(Strict):
     namespaces: list[str] = Field(min_length=1)
     workloads: list[Workload] = Field(min_length=1)
