@@ -2,6 +2,7 @@
 from fixtures.kube import by_ref, condition, is_true
 from readiness.criteria import criterion
 from readiness.evidence import attach_table
+from readiness.ready import ready_replicas
 from readiness.verdict import fail
 
 
@@ -26,7 +27,7 @@ def test_operator_crds_established_and_operator_available(snapshot, profile):
     if deployment is None:
         problems.append(f"{spec.deployment.ref}: operator Deployment not found")
     else:
-        ready = deployment.get("status", {}).get("readyReplicas", 0)
+        ready = ready_replicas(deployment)
         available = condition(deployment, "Available") or {}
         rows.append([spec.deployment.ref, True, f"{ready} ready, Available={available.get('status')}"])
         if ready < 1 or available.get("status") != "True":
