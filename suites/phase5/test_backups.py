@@ -89,13 +89,14 @@ Adversarial table P5-RESTORE-TEST:
 - persistent-volumes-excluded: includeClusterResources false: the claims' PersistentVolumes, and with them the
   volume data, are not restored
 """
+from fixtures.kube import ref
 from readiness.criteria import criterion
 from readiness.evidence import attach_table
 from readiness.timing import age_s, go_duration_s, shown
 from readiness.verdict import fail, require_data
 from suites.phase5.velero import (SCHEDULE_LABEL, Cluster, backups_of, default_location,
                                   effective_template, includes_namespace, latest_finished, location_refusal,
-                                  locations_by_ref, not_validated, ref, restore_faults, retention,
+                                  locations_by_ref, not_validated, restore_faults, retention,
                                   runs, snapshot_locations_unproven, spec_errors, stamp_problem, storage_location,
                                   template, unusable)
 

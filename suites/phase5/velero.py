@@ -50,6 +50,7 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 
+from fixtures.kube import ref
 from readiness.ready import selects, selects_everything
 from readiness.timing import age_s, go_duration_s, parse, shown
 from readiness.verdict import require_data
@@ -82,10 +83,6 @@ SCHEDULE_PHASES = ("New", "Enabled", "FailedValidation")
 CLOCK_SKEW_S = 300
 UNSUPPORTED_IN_GLOB = set("|(){},!")
 NAMESPACE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-
-
-def ref(obj: dict) -> str:
-    return f"{obj['metadata']['namespace']}/{obj['metadata']['name']}"
 
 
 def count(status: dict, key: str) -> int:
