@@ -14,7 +14,7 @@ import pytest
 from readiness import criteria
 from readiness.evidence import noting
 from readiness.profile import ENDPOINTS, Profile, ProfileError, load_profile
-from readiness.verdict import CouldNotLook
+from readiness.verdict import CouldNotLook, Verdict, verdict_of
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE_KEY = pytest.StashKey[Profile]()
@@ -223,15 +223,15 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             continue
         _add_report_labels(item, meta, profile)
         if meta.id in profile.skip:
-            _skip(item, "not_applicable", f"{meta.id} does not apply (profile: {profile.skip[meta.id]})")
+            _skip(item, Verdict.NOT_APPLICABLE, f"{meta.id} does not apply (profile: {profile.skip[meta.id]})")
             continue
         if meta.disruptive:
             reason = _chaos_refusal(config, profile, target)
             if reason:
-                _skip(item, "not_evaluated", f"{meta.id} is disruptive and was not run: {reason}")
+                _skip(item, Verdict.NOT_EVALUATED, f"{meta.id} is disruptive and was not run: {reason}")
                 continue
         if meta.notifies and not config.getoption("allow_alert_delivery"):
-            _skip(item, "not_evaluated", f"{meta.id} sends a real notification and was not run: "
+            _skip(item, Verdict.NOT_EVALUATED, f"{meta.id} sends a real notification and was not run: "
                                          "pass --allow-alert-delivery to run it")
             continue
         for need in meta.needs:
@@ -246,12 +246,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     items.sort(key=lambda i: bool(i.get_closest_marker("chaos")))
 
 
-SKIP_KIND_KEY = pytest.StashKey[str]()
+SKIP_KIND_KEY = pytest.StashKey[Verdict]()
 SKIP_REASON_KEY = pytest.StashKey[str]()
 WAIVED_KEY = pytest.StashKey[bool]()
 
 
-def _skip(item: pytest.Item, kind: str, reason: str) -> None:
+def _skip(item: pytest.Item, kind: Verdict, reason: str) -> None:
     """``not_applicable`` (the profile says so, with a reason) or ``not_evaluated`` (not permitted here).
     The case is skipped by this plugin's own setup hook, never only by a mark: ``-p no:skipping`` must not
     let a refused chaos case run."""
@@ -360,35 +360,33 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.when == "call" or (report.when in ("setup", "teardown") and not report.passed):
         verdict, message = _verdict(item, report, call)
         if report.when == "teardown":      # the check ran, but what it set up (or changed) was not put back
-            verdict, message = "broken", f"teardown: {message}"
-        if verdict == "broken" and call.excinfo and isinstance(call.excinfo.value, CouldNotLook):
+            verdict, message = Verdict.BROKEN, f"teardown: {message}"
+        if verdict == Verdict.BROKEN and call.excinfo and isinstance(call.excinfo.value, CouldNotLook):
             report.longrepr = message      # the reason is the whole story; a traceback would only hide it
-        # On the item too, so JUnit XML (which reads the teardown report) carries the criterion and verdict.
-        item.user_properties += [("criterion", meta.id), ("verdict", verdict), ("message", message)]
+        # On the item too, so JUnit XML (which reads the teardown report) carries the criterion and verdict;
+        # as plain strings, which pytest-xdist can send from a worker.
+        item.user_properties += [("criterion", meta.id), ("verdict", verdict.value), ("message", message)]
         if item.stash.get(NOTES_KEY, None):
             item.user_properties.append(("notes", "\n".join(item.stash[NOTES_KEY])))
         report.user_properties = [*item.user_properties, ("criterion_meta", dataclasses.asdict(meta))]
     return report
 
 
-def _verdict(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo) -> tuple[str, str]:
+def _verdict(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo) -> tuple[Verdict, str]:
     if report.passed:
-        return "passed", ""
+        return Verdict.PASSED, ""
     if report.skipped and getattr(report, "wasxfail", None) is not None:
         reason = report.wasxfail.removeprefix("reason: ")
         if item.stash.get(WAIVED_KEY, False):
-            return "waived", reason
-        return "broken", (f"expected to fail ({reason or 'xfail'}), which only a waiver may say of a readiness "
+            return Verdict.WAIVED, reason
+        return Verdict.BROKEN, (f"expected to fail ({reason or 'xfail'}), which only a waiver may say of a readiness "
                           "case: remove the xfail, or waive the criterion in a waivers file")
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        return item.stash.get(SKIP_KIND_KEY, "not_evaluated"), reason.removeprefix("Skipped: ")
-    exc = call.excinfo.value if call.excinfo else None
-    if isinstance(exc, CouldNotLook):
-        return "broken", str(exc)
-    if isinstance(exc, (AssertionError, pytest.fail.Exception)):
-        return "failed", str(exc).strip()
-    return "broken", f"{exc.__class__.__name__}: {exc}" if exc else report.longreprtext.splitlines()[-1]
+        return item.stash.get(SKIP_KIND_KEY, Verdict.NOT_EVALUATED), reason.removeprefix("Skipped: ")
+    if call.excinfo is None:
+        return Verdict.BROKEN, report.longreprtext.splitlines()[-1]
+    return verdict_of(call.excinfo.value)
 
 
 
@@ -457,15 +455,15 @@ def _finish(session: pytest.Session, exitstatus: int, directory: Path, previous:
     def adjust(entry: dict) -> None:
         """What may stand in for a criterion that was not evaluated: a waiver naming the whole criterion, or
         recent evidence from the same cluster that the profile accepts."""
-        if entry["verdict"] != "not_evaluated":
+        if entry["verdict"] != Verdict.NOT_EVALUATED:
             return
         spec = profile.gate.carry_over
         if spec and entry["id"] in spec.criteria:
             carry_over.apply(entry, evidence, spec.max_age_days, cluster, now, policy["fingerprint"], version)
-        if entry["verdict"] == "not_evaluated" and active_waivers:
+        if entry["verdict"] == Verdict.NOT_EVALUATED and active_waivers:
             decision = waivers.decide(active_waivers, entry["id"], "")
             if decision and decision.waived:
-                entry["verdict"], entry["reasons"] = "waived", [f"{decision.note} | {entry['reasons'][0]}"]
+                entry["verdict"], entry["reasons"] = Verdict.WAIVED, [f"{decision.note} | {entry['reasons'][0]}"]
 
     summary = summary_mod.build(results, catalog, profile_name=profile.name,
                                 severity_of=lambda m: severity_of(m, profile),

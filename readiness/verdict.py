@@ -7,7 +7,23 @@ raised as :class:`CouldNotLook`.
 """
 from __future__ import annotations
 
+import enum
+
 import pytest
+
+
+class Verdict(enum.StrEnum):
+    """A criterion's verdict, spelled as the summary writes it; members compare equal to those strings, so a
+    verdict read back from JSON is one too. In the summary's counting order."""
+    PASSED = "passed"
+    FAILED = "failed"                    # not met
+    BROKEN = "broken"                    # the suite could not look
+    WAIVED = "waived"                    # not met, accepted by a waiver until a date
+    NOT_EVALUATED = "not_evaluated"      # not run here (not permitted, not collected)
+    NOT_APPLICABLE = "not_applicable"    # the profile says it does not apply
+
+
+FAILED_OR_BROKEN = (Verdict.FAILED, Verdict.BROKEN)
 
 
 class CouldNotLook(Exception):
@@ -50,3 +66,13 @@ def fail_first(problems: list[str], could_not_look: CouldNotLook) -> None:
     if problems:
         fail(problems + [str(could_not_look)])
     raise could_not_look
+
+
+def verdict_of(exc: BaseException) -> tuple[Verdict, str]:
+    """The verdict of a check that raised ``exc``, with its message: an assertion or ``fail()`` is *failed*;
+    :class:`CouldNotLook`, and any other error, is *broken* (a check that errs never passes)."""
+    if isinstance(exc, CouldNotLook):
+        return Verdict.BROKEN, str(exc)
+    if isinstance(exc, (AssertionError, pytest.fail.Exception)):
+        return Verdict.FAILED, str(exc).strip()
+    return Verdict.BROKEN, f"{exc.__class__.__name__}: {exc}"

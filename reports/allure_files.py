@@ -7,6 +7,8 @@ import time
 import uuid
 from pathlib import Path
 
+from readiness.verdict import Verdict
+
 CATEGORIES = [
     {"name": "Waived (accepted until a date)", "matchedStatuses": ["skipped"], "messageRegex": ".*WAIVED until.*"},
     {"name": "Not evaluated (not permitted in this run)", "matchedStatuses": ["skipped"],
@@ -79,7 +81,9 @@ def write_summary_result(results: Path, summary: dict, markdown: str) -> None:
     (results / f"{result['uuid']}-result.json").write_text(json.dumps(result))
 
 
-ALLURE_STATUS = {"passed": "passed", "failed": "failed", "broken": "broken", "not_evaluated": "skipped"}
+# A verdict -> the Allure status its result shows.
+ALLURE_STATUS = {Verdict.PASSED: "passed", Verdict.FAILED: "failed", Verdict.BROKEN: "broken",
+                 Verdict.NOT_EVALUATED: "skipped"}
 
 
 def amend_derived(results: Path, summary: dict, derived: set[str]) -> int:

@@ -17,8 +17,10 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from readiness.verdict import FAILED_OR_BROKEN, Verdict
+
 FILE = "evidence.jsonl"
-EVALUATED = ("passed", "failed", "broken")
+EVALUATED = (Verdict.PASSED, *FAILED_OR_BROKEN)
 CLOCK_SKEW_S = 300       # a record this far ahead of our clock is another host's clock, not the future
 
 
@@ -122,9 +124,9 @@ def apply(entry: dict, records: list[dict], max_age_days: float, cluster: dict, 
     latest = max(usable, key=_newest_failure_first)
     # A failure on this cluster no older than that record outweighs it, whatever server URL, CA, policy or suite
     # version recorded it: evidence may stand in for a run, never hide what a run saw.
-    failures = [r for r in mine if r["verdict"] != "passed" and _this_cluster_until_now(r, cluster, now)
+    failures = [r for r in mine if r["verdict"] != Verdict.PASSED and _this_cluster_until_now(r, cluster, now)
                 and _parse(r["at"]) >= _parse(latest["at"])]
-    if latest["verdict"] == "passed" and failures:
+    if latest["verdict"] == Verdict.PASSED and failures:
         latest = max(failures, key=_newest_failure_first)
     age_s = (now - _parse(latest["at"])).total_seconds()
     if age_s > max_age_days * 86400:
@@ -141,7 +143,7 @@ def apply(entry: dict, records: list[dict], max_age_days: float, cluster: dict, 
 
 def _newest_failure_first(r: dict) -> tuple:
     """Newest first; of two records of the same second, the failure."""
-    return _parse(r["at"]), r["verdict"] != "passed"
+    return _parse(r["at"]), r["verdict"] != Verdict.PASSED
 
 
 def _this_cluster_until_now(r: dict, cluster: dict, now: dt.datetime) -> bool:

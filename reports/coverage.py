@@ -23,6 +23,7 @@ import pytest
 
 from readiness import criteria
 from readiness.criteria import Criterion
+from readiness.verdict import Verdict
 from reports.results import CaseResult
 
 NO_VERDICT = "produced no verdict (the run was interrupted, or the process running it died)"
@@ -86,16 +87,16 @@ class CollectionWatcher:
         uncollected = {}
         for cid in sorted(scope - seen):
             error = self.errors.get(criteria.DEFINED_IN[cid][0])
-            uncollected[cid] = ["broken", f"its module could not be collected: {error}"] if error else \
-                ["not_evaluated", f"none of its cases was collected ({how or 'its module was not collected'})"]
+            uncollected[cid] = [Verdict.BROKEN, f"its module could not be collected: {error}"] if error else \
+                [Verdict.NOT_EVALUATED, f"none of its cases was collected ({how or 'its module was not collected'})"]
         for cid in sorted(picked & scope & seen):
-            uncollected[cid] = ["not_evaluated", "only some of its cases were named by node ID: run the whole "
+            uncollected[cid] = [Verdict.NOT_EVALUATED, "only some of its cases were named by node ID: run the whole "
                                                  "test function (a criterion is evaluated on all of its cases)"]
         if _last_failed_only(self.config):
             # pytest's --lf leaves passing cases out of collection without deselecting them: nothing here can
             # say a criterion ran whole.
             for cid in sorted(scope & seen):
-                uncollected[cid] = ["not_evaluated", "--lf ran only the cases that failed last time; run without "
+                uncollected[cid] = [Verdict.NOT_EVALUATED, "--lf ran only the cases that failed last time; run without "
                                                      "it to evaluate the criterion on all of its cases"]
         return CollectionRecord(sorted(scope), {n: c for n, c in cases.items() if c in scope},
                                 {n: c for n, c in dropped.items() if c in scope and n not in cases},
@@ -163,7 +164,7 @@ def missing_cases(record: CollectionRecord, reported: list[CaseResult], orphans:
         # A crash report breaks its case even after a passing call (the worker died in the teardown).
         if (nodeid not in seen or nodeid in orphans) and cid in catalog:
             why = orphans.get(nodeid, NO_VERDICT)
-            extra.append(CaseResult(nodeid, cid, "broken", f"case {case_name(nodeid)} {why}", 0.0, catalog[cid]))
+            extra.append(CaseResult(nodeid, cid, Verdict.BROKEN, f"case {case_name(nodeid)} {why}", 0.0, catalog[cid]))
     by_criterion: dict[str, list[str]] = {}
     for nodeid, cid in record.deselected.items():
         by_criterion.setdefault(cid, []).append(nodeid)
@@ -174,7 +175,7 @@ def missing_cases(record: CollectionRecord, reported: list[CaseResult], orphans:
         names = ", ".join(case_name(n) for n in sorted(nodeids)[:5]) + (", ..." if len(nodeids) > 5 else "")
         message = (f"{len(nodeids)} of {total} case(s) deselected by {record.selection or 'the selection'} "
                    f"({names}): a criterion is evaluated on all of its cases or not at all")
-        extra += [CaseResult(n, cid, "not_evaluated", message, 0.0, catalog[cid]) for n in nodeids]
+        extra += [CaseResult(n, cid, Verdict.NOT_EVALUATED, message, 0.0, catalog[cid]) for n in nodeids]
     for cid, (verdict, why) in record.uncollected.items():
         if cid in catalog:
             extra.append(CaseResult(f"{cid} (not collected)", cid, verdict, why, 0.0, catalog[cid]))

@@ -17,6 +17,7 @@ tests collected.
 """
 from __future__ import annotations
 
+from readiness.verdict import FAILED_OR_BROKEN, Verdict
 from reports.policy import effects
 
 GATING = ("blocker", "critical")
@@ -42,9 +43,9 @@ def decide(summary: dict, gating: tuple[str, ...] = GATING, interrupted: str = "
     """``interrupted``: why the run did not complete (Ctrl-C, SIGTERM, an internal error); such a run never
     passes, whatever the severities of the cases it did not reach."""
     gating_entries = [c for c in summary["criteria"] if c["severity"] in gating]
-    blocking = [c for c in gating_entries if c["verdict"] in ("failed", "broken")]
-    unseen = [c for c in gating_entries if c["verdict"] == "not_evaluated"]
-    waived = [c["id"] for c in summary["criteria"] if c["verdict"] == "waived"]
+    blocking = [c for c in gating_entries if c["verdict"] in FAILED_OR_BROKEN]
+    unseen = [c for c in gating_entries if c["verdict"] == Verdict.NOT_EVALUATED]
+    waived = [c["id"] for c in summary["criteria"] if c["verdict"] == Verdict.WAIVED]
     scope = summary["scope"]
     partial = partial_label(scope)
     where = f" (scope: {scope['label']} only; production readiness needs the whole suite)" if partial else ""

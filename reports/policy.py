@@ -12,6 +12,7 @@ import json
 
 from readiness.criteria import Criterion
 from readiness.profile import SEVERITIES, Profile
+from readiness.verdict import FAILED_OR_BROKEN, Verdict
 
 
 class PolicyError(Exception):
@@ -88,14 +89,14 @@ def effects(entries: list[dict], gating: tuple[str, ...]) -> list[str]:
     notes = []
     for e in entries:
         override = e.get("severity_override")
-        if override and e["verdict"] in ("failed", "broken", "not_evaluated") \
+        if override and e["verdict"] in (*FAILED_OR_BROKEN, Verdict.NOT_EVALUATED) \
                 and override["catalog"] in gating and e["severity"] not in gating:
             why = f": {override['reason']}" if override.get("reason") else ""
             notes.append(f"{e['id']} {e['verdict'].replace('_', ' ')} but gates as {e['severity']} "
                          f"(profile severity override{why})")
-        elif e["verdict"] == "not_applicable" and (override or {}).get("catalog", e["severity"]) in gating:
+        elif e["verdict"] == Verdict.NOT_APPLICABLE and (override or {}).get("catalog", e["severity"]) in gating:
             notes.append(f"{e['id']} does not apply (profile skip: {e['reasons'][0] if e['reasons'] else ''})")
-        elif e["verdict"] == "waived":
+        elif e["verdict"] == Verdict.WAIVED:
             notes.append(f"{e['id']} waived ({(e['reasons'] or [''])[0].split(' | ')[0]})")
         elif e.get("carried_over"):
             carried = e["carried_over"]

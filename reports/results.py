@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from readiness.criteria import Criterion
+from readiness.verdict import FAILED_OR_BROKEN, Verdict
 
 # When a criterion's cases disagree, the worst verdict is the criterion's: one case not evaluated leaves the
 # criterion not evaluated, however many others passed.
-PRECEDENCE = ["failed", "broken", "not_evaluated", "waived", "passed", "not_applicable"]
-VERDICTS = tuple(PRECEDENCE)
+PRECEDENCE = [Verdict.FAILED, Verdict.BROKEN, Verdict.NOT_EVALUATED, Verdict.WAIVED, Verdict.PASSED,
+              Verdict.NOT_APPLICABLE]
 MAX_REASONS = 30
 
 
@@ -32,7 +33,7 @@ class CriterionResult:
     @property
     def reasons(self) -> list[str]:
         """Every line of every failed or broken case (each line names one object), at most MAX_REASONS."""
-        lines = [line for c in self.cases if c.verdict in ("failed", "broken")
+        lines = [line for c in self.cases if c.verdict in FAILED_OR_BROKEN
                  for line in c.message.splitlines() if line.strip()]
         return lines[:MAX_REASONS] + ([f"... and {len(lines) - MAX_REASONS} more"] if len(lines) > MAX_REASONS else [])
 
@@ -68,7 +69,7 @@ def by_criterion(cases: list[CaseResult]) -> dict[str, CriterionResult]:
             per_case[case.nodeid] = case
     grouped: dict[str, CriterionResult] = {}
     for case in per_case.values():
-        entry = grouped.setdefault(case.criterion, CriterionResult(case.criterion, "not_applicable"))
+        entry = grouped.setdefault(case.criterion, CriterionResult(case.criterion, Verdict.NOT_APPLICABLE))
         entry.cases.append(case)
         entry.verdict = worse(case.verdict, entry.verdict)
     return grouped

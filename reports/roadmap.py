@@ -9,7 +9,9 @@ sign-off.
 """
 from __future__ import annotations
 
-DONE_VERDICTS = ("passed", "waived", "not_applicable")
+from readiness.verdict import Verdict
+
+DONE_VERDICTS = (Verdict.PASSED, Verdict.WAIVED, Verdict.NOT_APPLICABLE)
 MARKS = {"done": "[x]", "open": "[ ]", "not in this run": "[-]", "not checked": "[?]", "not applicable": "[n/a]"}
 
 
@@ -24,7 +26,7 @@ def line_state(criteria: list[str], verdicts: dict[str, dict]) -> tuple[str, lis
         return "open", pending + absent
     if absent:
         return "not in this run", absent
-    if all(verdicts[c]["verdict"] == "not_applicable" for c in criteria):
+    if all(verdicts[c]["verdict"] == Verdict.NOT_APPLICABLE for c in criteria):
         return "not applicable", [f"{c} does not apply" for c in criteria]
     return "done", []
 

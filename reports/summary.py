@@ -12,12 +12,13 @@ import json
 from pathlib import Path
 
 from readiness.criteria import PHASES, Criterion
+from readiness.verdict import FAILED_OR_BROKEN, Verdict
 from reports.coverage import selection_summary
 from reports.results import CriterionResult
 from reports.roadmap import checklist, checklist_lines, outside, progress_lines
 
 SCHEMA_VERSION = 3
-COUNTED = ("passed", "failed", "broken", "waived", "not_evaluated", "not_applicable")
+COUNTED = tuple(Verdict)
 
 
 def scope_of(selected: set[str], catalog: dict[str, Criterion]) -> dict:
@@ -38,12 +39,12 @@ def scope_of(selected: set[str], catalog: dict[str, Criterion]) -> dict:
 
 def _count(entries: list[dict]) -> dict:
     counts = {v: sum(e["verdict"] == v for e in entries) for v in COUNTED}
-    counts["applicable"] = len(entries) - counts["not_applicable"]
+    counts["applicable"] = len(entries) - counts[Verdict.NOT_APPLICABLE]
     return counts
 
 
 def _percent(counts: dict) -> float | None:
-    return round(100.0 * counts["passed"] / counts["applicable"], 1) if counts["applicable"] else None
+    return round(100.0 * counts[Verdict.PASSED] / counts["applicable"], 1) if counts["applicable"] else None
 
 
 def _phase_rows(entries: list[dict], catalog: dict[str, Criterion]) -> list[dict]:
@@ -75,7 +76,7 @@ def build(results: dict[str, CriterionResult], catalog: dict[str, Criterion], *,
         if entry["severity"] != meta.severity:
             entry["severity_override"] = {"catalog": meta.severity,
                                           "reason": (overrides.get(cid) or {}).get("reason")}
-        if res.verdict in ("failed", "broken"):
+        if res.verdict in FAILED_OR_BROKEN:
             entry["reasons"] = res.reasons
         else:
             entry["reasons"] = sorted({c.message for c in res.cases if c.message and c.verdict == res.verdict})
@@ -83,9 +84,9 @@ def build(results: dict[str, CriterionResult], catalog: dict[str, Criterion], *,
             entry["notes"] = res.notes
         if adjust:
             adjust(entry)
-        if meta.derived_from and entry["verdict"] == "passed":
+        if meta.derived_from and entry["verdict"] == Verdict.PASSED:
             _derive(entry, meta, entries, catalog)
-        if entry["verdict"] in ("failed", "broken", "not_evaluated"):
+        if entry["verdict"] in (*FAILED_OR_BROKEN, Verdict.NOT_EVALUATED):
             entry.update(next_step=meta.next_step, runbook=runbook_of(meta))
         entries.append(entry)
     counts = _count(entries)
@@ -107,14 +108,14 @@ def _derive(entry: dict, meta: Criterion, earlier: list[dict], catalog: dict[str
     seen = {e["id"]: e for e in earlier}
     wanted = sorted(c for c, m in catalog.items() if m.phase in meta.derived_from)
     missing = [c for c in wanted if c not in seen]
-    unmet = [seen[c] for c in wanted if c in seen and seen[c]["verdict"] in ("failed", "broken")]
-    unseen = [c for c in wanted if c in seen and seen[c]["verdict"] == "not_evaluated"]
+    unmet = [seen[c] for c in wanted if c in seen and seen[c]["verdict"] in FAILED_OR_BROKEN]
+    unseen = [c for c in wanted if c in seen and seen[c]["verdict"] == Verdict.NOT_EVALUATED]
     if unmet:
-        entry["verdict"] = "failed"
+        entry["verdict"] = Verdict.FAILED
         entry["reasons"] = [f"{e['id']} {e['verdict']}"
                             + (f": {e['reasons'][0].splitlines()[0]}" if e.get("reasons") else "") for e in unmet]
     elif missing or unseen:
-        entry["verdict"] = "not_evaluated"
+        entry["verdict"] = Verdict.NOT_EVALUATED
         entry["reasons"] = [f"evaluate {', '.join(missing + unseen)} first (its verdict is made of theirs)"]
 
 
@@ -124,20 +125,20 @@ def _ids(entries: list[dict]) -> str:
 
 def headline(summary: dict) -> str:
     counts, scope = summary["counts"], summary["scope"]
-    text = f"{scope['label']}: {counts['passed']} of {counts['applicable']} applicable criteria pass"
+    text = f"{scope['label']}: {counts[Verdict.PASSED]} of {counts['applicable']} applicable criteria pass"
     if summary["overall_percent"] is not None:
         text += f" ({summary['overall_percent']:g}%)"
-    bad = [e for e in summary["criteria"] if e["verdict"] in ("failed", "broken")]
+    bad = [e for e in summary["criteria"] if e["verdict"] in FAILED_OR_BROKEN]
     if bad:
         text += f"; {len(bad)} failed or broken ({_ids(bad)})"
-    unseen = [e for e in summary["criteria"] if e["verdict"] == "not_evaluated"]
+    unseen = [e for e in summary["criteria"] if e["verdict"] == Verdict.NOT_EVALUATED]
     if unseen:
         text += f"; {len(unseen)} not evaluated ({_ids(unseen)})"
     selection = summary.get("selection") or {}
     if selection.get("deselected_cases"):
         text += (f"; {selection['deselected_cases']} case(s) deselected by {selection['how']} "
                  f"({', '.join(sorted(selection['deselected']))})")
-    waived = [e for e in summary["criteria"] if e["verdict"] == "waived"]
+    waived = [e for e in summary["criteria"] if e["verdict"] == Verdict.WAIVED]
     if waived:
         text += f"; {len(waived)} waived"
     carried = [e for e in summary["criteria"] if e.get("carried_over")]
@@ -173,10 +174,10 @@ def phase_line(row: dict) -> str:
     name = f"Phase {row['phase']} {row['title'].split(': ', 1)[1]}"
     if row["status"] != "evaluated":
         return f"{name}: {row['status']}"
-    extra = ", ".join(f"{row[k]} {k.replace('_', ' ')}" for k in ("failed", "broken", "not_evaluated", "waived",
-                                                                   "not_applicable") if row[k])
+    extra = ", ".join(f"{row[k]} {k.replace('_', ' ')}" for k in (Verdict.FAILED, Verdict.BROKEN, Verdict.NOT_EVALUATED,
+                                                                   Verdict.WAIVED, Verdict.NOT_APPLICABLE) if row[k])
     partial = f" (of {row['catalog_criteria']} in the catalog)" if row["criteria"] < row["catalog_criteria"] else ""
-    return (f"{name}: {row['passed']}/{row['applicable']} applicable passed ({_pct(row['percent'])}){partial}"
+    return (f"{name}: {row[Verdict.PASSED]}/{row['applicable']} applicable passed ({_pct(row['percent'])}){partial}"
             + (f"; {extra}" if extra else ""))
 
 
@@ -190,17 +191,17 @@ def _verdict_lines(c: dict) -> list[str]:
     if carried:
         return [f"CARRIED {c['id']}: {carried['verdict']} {carried['age']} (run at {carried['at']}, "
                 f"same cluster)"]
-    if c["verdict"] in ("failed", "broken"):
+    if c["verdict"] in FAILED_OR_BROKEN:
         return [f"{c['verdict'].upper():7} {c['id']} [{c['severity']}] {c['reasons'][0] if c['reasons'] else ''}",
                 f"        next: {c['next_step']} ({c['runbook']})"]
-    if c["verdict"] == "not_evaluated":
+    if c["verdict"] == Verdict.NOT_EVALUATED:
         lines = [f"NOT EVALUATED {c['id']} [{c['severity']}] {c['reasons'][0] if c['reasons'] else ''}"]
         if c.get("carry_over_refused"):
             lines.append(f"        earlier evidence not used: {c['carry_over_refused']}")
         return lines
-    if c["verdict"] == "waived":
+    if c["verdict"] == Verdict.WAIVED:
         return [f"WAIVED  {c['id']} [{c['severity']}] {c['reasons'][0] if c['reasons'] else ''}"]
-    if c["verdict"] == "not_applicable":
+    if c["verdict"] == Verdict.NOT_APPLICABLE:
         return [f"N/A     {c['id']} {c['reasons'][0] if c['reasons'] else ''}"]
     return []
 
@@ -259,8 +260,9 @@ def to_markdown(summary: dict) -> str:
         if row["status"] != "evaluated":
             out.append(f"| {row['title']} | {row['status']} | | | | | | | |")
             continue
-        out.append(f"| {row['title']} | evaluated | {row['passed']} | {row['failed']} | {row['broken']} | "
-                   f"{row['not_evaluated']} | {row['waived']} | {row['not_applicable']} | {_pct(row['percent'])} |")
+        out.append(f"| {row['title']} | evaluated | {row[Verdict.PASSED]} | {row[Verdict.FAILED]} | "
+                   f"{row[Verdict.BROKEN]} | {row[Verdict.NOT_EVALUATED]} | {row[Verdict.WAIVED]} | "
+                   f"{row[Verdict.NOT_APPLICABLE]} | {_pct(row['percent'])} |")
     out += ["", "## Completion roadmap", "", "```", *progress_lines(summary["phases"]), "```"]
     if summary.get("roadmap"):
         out += ["", "## Roadmap checklist", ""]
@@ -279,14 +281,14 @@ def to_markdown(summary: dict) -> str:
         out += ["", "## Since the previous run", ""]
         out += [f"- {'Overall' if c['phase'] == 'overall' else 'Phase ' + str(c['phase'])}: "
                 f"{_pct(c['from'])} -> {_pct(c['to'])}" for c in summary["changes"]]
-    problems = [c for c in summary["criteria"] if c["verdict"] in ("failed", "broken")]
+    problems = [c for c in summary["criteria"] if c["verdict"] in FAILED_OR_BROKEN]
     if problems:
         out += ["", "## Failed and broken criteria", ""]
         for c in problems:
             out.append(f"- **{c['id']}** ({c['verdict']}, {c['severity']}): {c['title']}")
             out += [f"  - {r}" for r in c["reasons"][:10]]
             out.append(f"  - Next step: {c['next_step']} ([runbook]({c['runbook']}))")
-    unseen = [c for c in summary["criteria"] if c["verdict"] == "not_evaluated"]
+    unseen = [c for c in summary["criteria"] if c["verdict"] == Verdict.NOT_EVALUATED]
     if unseen:
         out += ["", "## Not evaluated", ""]
         for c in unseen:
@@ -304,7 +306,7 @@ def to_markdown(summary: dict) -> str:
         for c in noted:
             out.append(f"- **{c['id']}** ({c['verdict'].replace('_', ' ')}):")
             out += [f"  - {n}" for n in c["notes"]]
-    for verdict, title in (("waived", "Waived"), ("not_applicable", "Not applicable (profile)")):
+    for verdict, title in ((Verdict.WAIVED, "Waived"), (Verdict.NOT_APPLICABLE, "Not applicable (profile)")):
         rows = [c for c in summary["criteria"] if c["verdict"] == verdict]
         if rows:
             out += ["", f"## {title}", ""] + [f"- **{c['id']}**: {c['reasons'][0] if c['reasons'] else ''}"

@@ -23,6 +23,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from readiness.verdict import FAILED_OR_BROKEN, Verdict
+
 
 class Waiver(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -109,7 +111,7 @@ def baseline(summary: dict, owner: str = "unassigned", days: int = 30, today: dt
     entries = [{"criterion": c["id"], "owner": owner, "expires": expires.isoformat(),
                 "reason": f"baseline: {c['verdict']} when the gate was adopted: "
                           f"{(c.get('reasons') or ['no reason recorded'])[0][:160]}"}
-               for c in summary["criteria"] if c["verdict"] in ("failed", "broken", "not_evaluated")]
+               for c in summary["criteria"] if c["verdict"] in (*FAILED_OR_BROKEN, Verdict.NOT_EVALUATED)]
     header = ("# Waivers written by --write-baseline: today's failures, accepted until the date below.\n"
               "# Give each an owner and a reason, and shrink this list; an expired waiver fails the gate again.\n")
     return header + yaml.safe_dump({"waivers": entries}, sort_keys=False)
