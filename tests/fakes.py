@@ -20,7 +20,7 @@ from fixtures.cache import SharedCache
 from fixtures.kube import KINDS, Snapshot, _path
 from fixtures.monitoring import Alertmanager, Grafana, Loki, Prometheus, SecretsStore
 from fixtures.tls import TlsProbe
-from readiness.verdict import CouldNotLook
+from readiness.verdict import CouldNotLook, Verdict, verdict_of
 
 EMPTY_ALERTMANAGER_CONFIG = "route:\n  receiver: 'null'\nreceivers:\n- name: 'null'\n"
 
@@ -251,7 +251,8 @@ def empty_world(profile) -> dict:
 
 
 def run_check(fn, fixtures: dict, param=None) -> tuple[str, str]:
-    """Call a check as pytest would; (verdict, message) with verdict passed, failed or broken."""
+    """Call a check as pytest would; (verdict, message) with verdict passed, failed or broken as the gate's
+    plugin classifies it (readiness.verdict.verdict_of), or skipped."""
     spec = getattr(fn, "per_profile", None)
     kwargs = {}
     for name in inspect.signature(fn).parameters:
@@ -262,17 +263,11 @@ def run_check(fn, fixtures: dict, param=None) -> tuple[str, str]:
             kwargs[name] = fixtures[name]
     try:
         fn(**kwargs)
-    except pytest.fail.Exception as exc:
-        return "failed", str(exc)
-    except AssertionError as exc:
-        return "failed", str(exc)
-    except CouldNotLook as exc:
-        return "broken", str(exc)
     except pytest.skip.Exception as exc:
         return "skipped", str(exc)
-    except Exception as exc:  # an error is a check that could not look: broken, never passed
-        return "broken", f"{exc.__class__.__name__}: {exc}"
-    return "passed", ""
+    except (Exception, pytest.fail.Exception) as exc:  # an error is a check that could not look: never passed
+        return verdict_of(exc)
+    return Verdict.PASSED, ""
 
 
 def checks() -> dict[str, list]:
@@ -308,7 +303,7 @@ def judged(cid: str, fn, world: dict, param) -> tuple[str, str]:
                 spec = getattr(check, "per_profile", None)
                 for p in (list(world["profile"].at(spec.path) or []) if spec else [None]):
                     v, m = run_check(check, world, p)
-                    cases.append(CaseResult(f"{other}::{p}", other, "not_evaluated" if v == "skipped" else v, m,
+                    cases.append(CaseResult(f"{other}::{p}", other, Verdict.NOT_EVALUATED if v == "skipped" else v, m,
                                             0.0, meta))
     summary = build(by_criterion(cases), catalog, profile_name="x", severity_of=lambda m: m.severity,
                     runbook_of=lambda m: m.runbook, target="fake", previous=None)
