@@ -99,9 +99,7 @@ def _outage(layout: Layout) -> None:
     deadline, failed = time.monotonic() + 60, 0
     while time.monotonic() < deadline and failed < 2:    # two failed probes recorded: the outage is on record
         time.sleep(5)
-        result = requests.get(layout.url("prometheus") + "/api/v1/query",
-                              params={"query": query}, timeout=5).json()["data"]["result"]
-        failed += bool(result) and float(result[0]["value"][1]) == 0
+        failed += configs.prometheus_value(layout, query) == 0
     scale(namespace, name, replicas)(layout)
     wait_rollout(layout, namespace, f"deployment/{name}")
 
@@ -119,14 +117,8 @@ def _apiserver_histogram(dropped: bool):
             job = next(j for j in config["scrape_configs"] if j["job_name"] == "kube-apiserver")
             job["metric_relabel_configs"] = [HISTOGRAM_DROP]
         configs.dump(layout.config / "prometheus.yml", config)
-        requests.post(layout.url("prometheus") + "/-/reload", timeout=10).raise_for_status()
+        configs.reload_prometheus(layout)
     return act
-
-
-def _probes_up(layout: Layout) -> float:
-    result = requests.get(layout.url("prometheus") + "/api/v1/query",
-                          params={"query": 'max(up{job="service-probes"})'}, timeout=5).json()["data"]["result"]
-    return float(result[0]["value"][1]) if result else 0.0
 
 
 def _probe_gap(layout: Layout) -> None:
@@ -134,7 +126,8 @@ def _probe_gap(layout: Layout) -> None:
     Supervisor(layout.root).stop(PROBER)
     try:
         deadline = time.monotonic() + 30
-        while _probes_up(layout) > 0 and time.monotonic() < deadline:
+        while (configs.prometheus_value(layout, 'max(up{job="service-probes"})') or 0) > 0 \
+                and time.monotonic() < deadline:
             time.sleep(1)
         time.sleep(PROBE_GAP_S)          # the gap itself
     finally:

@@ -184,11 +184,7 @@ def _monitoring_ready(layout: Layout) -> tuple[bool, str]:
     up = sum(t["health"] == "up" for t in targets)
     platform_down = [t["labels"].get("pod") for t in targets if t["labels"].get("tier") == "platform"
                      and t["health"] != "up"]
-    def value(promql: str) -> float | None:
-        result = requests.get(layout.url("prometheus") + "/api/v1/query", params={"query": promql},
-                              timeout=5).json()["data"]["result"]
-        return float(result[0]["value"][1]) if result else None
-
+    value = lambda promql: configs.prometheus_value(layout, promql)     # noqa: E731
     has_slo = value("count(slo:service_availability:ratio_rate5m)") is not None
     benchmark = value('count(push_time_seconds{job="loadtest"})') is not None
     # P8-AVAILABILITY needs probe data spanning the sandbox profile's minimum coverage (30 s).

@@ -11,6 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
+import requests
 import yaml
 
 from sandbox import dashboards, data_services
@@ -248,6 +249,17 @@ def dump(path: Path, data: dict) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(yaml.safe_dump(data, sort_keys=False))
     tmp.replace(path)
+
+
+def reload_prometheus(layout: Layout) -> None:
+    requests.post(layout.url("prometheus") + "/-/reload", timeout=10).raise_for_status()
+
+
+def prometheus_value(layout: Layout, promql: str) -> float | None:
+    """The first value an instant query answers, or None when it answers no series."""
+    result = requests.get(layout.url("prometheus") + "/api/v1/query", params={"query": promql},
+                          timeout=5).json()["data"]["result"]
+    return float(result[0]["value"][1]) if result else None
 
 
 def write_prometheus(layout: Layout, monitors: list[tuple[str, str]]) -> None:

@@ -64,17 +64,13 @@ def _spread_heal(layout: Layout) -> None:
     wait_rollout(layout, "data-platform", f"deployment/{SPREAD_APP}", 60)
 
 
-def _reload_prometheus(layout: Layout) -> None:
-    requests.post(layout.url("prometheus") + "/-/reload", timeout=10).raise_for_status()
-
-
 def _reload_alertmanager(layout: Layout) -> None:
     requests.post(layout.url("alertmanager") + "/-/reload", timeout=10).raise_for_status()
 
 
 def _write_prometheus(layout: Layout, monitors: list[tuple[str, str]]) -> None:
     configs.write_prometheus(layout, monitors)
-    _reload_prometheus(layout)
+    configs.reload_prometheus(layout)
 
 
 def _unmonitor(layout: Layout) -> None:
@@ -112,7 +108,7 @@ def _rules(layout: Layout, name: str, content: dict | None) -> None:
         path.unlink(missing_ok=True)
     else:
         configs.dump(path, content)
-    _reload_prometheus(layout)
+    configs.reload_prometheus(layout)
 
     def loaded() -> tuple[bool, str]:
         seen = {g["name"] for g in requests.get(layout.url("prometheus") + "/api/v1/rules", timeout=5)
