@@ -7,8 +7,9 @@ lower-case words joined by dashes):
     - unvalidated: a Schedule with no status, which Velero never validated, counts as Enabled
     - ...
 
-Every row is a recorded-input test in ``tests/adversarial/`` marked ``@pytest.mark.row("CID", "row-id")`` that
-must fail the check; the catalog test requires the rows and the tests to match.
+Every row is a recorded-input test under ``tests/`` (``tests/offline/adversarial/``, ``tests/tools/promql/``)
+marked ``@pytest.mark.row("CID", "row-id")`` that must fail the check; the catalog test requires the rows and
+the tests to match.
 """
 from __future__ import annotations
 

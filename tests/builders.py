@@ -72,3 +72,52 @@ def profile_with(changes: dict):
     from readiness.profile import load_profile
     from tests.suite_runner import ROOT
     return tuned(load_profile(ROOT / "profiles" / "sandbox.yaml"), **changes)
+
+
+def deployment(name: str, namespace: str = "data-platform", replicas: int = 2, **status) -> dict:
+    obj = workload("Deployment", namespace, name, {"app": name}, replicas=replicas)
+    obj["metadata"]["generation"] = 1
+    obj["spec"].update(progressDeadlineSeconds=600, strategy={
+        "type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}})
+    obj["status"] = {
+        "observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas, "readyReplicas": replicas,
+        "availableReplicas": replicas,
+        "conditions": [{**cond("Available", True, "MinimumReplicasAvailable"), "lastUpdateTime": stamp(3600)},
+                       {**cond("Progressing", True, "NewReplicaSetAvailable"), "lastUpdateTime": stamp(3600),
+                        "message": f'ReplicaSet "{name}-5c96cbff57" has successfully progressed.'}],
+        **status}
+    return obj
+
+
+def stuck(obj: dict) -> dict:
+    """The Deployment after a template change whose new pods cannot be scheduled (maxSurge 1, maxUnavailable 0),
+    once kube-controller-manager passed its deadline: the old ReplicaSet's pods are all still ready."""
+    name, replicas = obj["metadata"]["name"], obj["spec"]["replicas"]
+    obj["metadata"]["generation"] = 2
+    obj["spec"]["strategy"]["rollingUpdate"] = {"maxSurge": 1, "maxUnavailable": 0}
+    obj["status"].update(observedGeneration=2, replicas=replicas + 1, updatedReplicas=1, unavailableReplicas=1)
+    obj["status"]["conditions"][1] = {**cond("Progressing", False, "ProgressDeadlineExceeded"),
+                                      "lastUpdateTime": stamp(60),
+                                      "message": f'ReplicaSet "{name}-7856cb65c9" has timed out progressing.'}
+    return obj
+
+
+def endpoint_slice(namespace: str, service: str, *conditions: dict, ports=(("http", 8080),)) -> dict:
+    """As the EndpointSlice controller writes it: each of the Service's ports by its name, with the port number
+    the pods resolved its targetPort to."""
+    return {"kind": "EndpointSlice", "addressType": "IPv4",
+            "metadata": {"namespace": namespace, "name": f"{service}-abcde",
+                         "labels": {"kubernetes.io/service-name": service}},
+            "ports": [{"name": n, "port": p, "protocol": "TCP"} for n, p in ports],
+            "endpoints": [{"addresses": [f"10.0.0.{i + 10}"], "conditions": c,
+                           "targetRef": {"kind": "Pod", "name": f"{service}-{i}", "namespace": namespace}}
+                          for i, c in enumerate(conditions)]}
+
+
+def service(namespace: str, name: str, *ports: tuple[str, int]) -> dict:
+    return {"kind": "Service", "metadata": {"namespace": namespace, "name": name},
+            "spec": {"selector": {"app": name}, "ports": [{"name": n, "port": p, "targetPort": p}
+                                                          for n, p in ports or [("http", 8080)]]}}
+
+
+TERMINATING = {"ready": False, "serving": True, "terminating": True}

@@ -1,12 +1,18 @@
-"""Fixtures of the project's own tests: the running sandbox, brought up once if it is not."""
+"""The project's tests in three tiers, by folder: tests/offline (no tool, no sandbox), tests/tools (Debian's
+promtool, amtool and Alertmanager, no sandbox) and tests/live (the running sandbox, brought up once if it is not).
+A test's tier is its folder: it is marked from it, and a test outside tests/live that asks for the sandbox fails
+collection."""
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.suite_runner import ROOT
+
+TIERS = {"live": "sandbox", "tools": "tools"}  # folder under tests/ -> the marker its tests carry
 
 
 @pytest.fixture(scope="session")
@@ -30,19 +36,21 @@ def _sandbox_only_when_marked(request, monkeypatch, tmp_path_factory):
         monkeypatch.setenv("READINESS_SANDBOX_HOME", str(tmp_path_factory.mktemp("no-sandbox")))
 
 
-def sandbox_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "sandbox", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
-    assert proc.returncode == 0, f"python -m sandbox {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc
+def _tier(item) -> str | None:
+    relative = Path(item.path).resolve().relative_to(ROOT / "tests")
+    return relative.parts[0] if len(relative.parts) > 1 else None
 
 
 def pytest_collection_modifyitems(items):
-    # Every test that needs the running sandbox (its fixture, directly or through another fixture) is marked,
-    # so `pytest tests -m "not sandbox"` is the fast tier and the mark cannot be forgotten.
+    misplaced = [item.nodeid for item in items if "sandbox" in getattr(item, "fixturenames", ())
+                 and _tier(item) != "live"]
+    if misplaced:
+        raise pytest.UsageError(f"tests that need the running sandbox must live under tests/live/: "
+                                f"{', '.join(misplaced)}")
     for item in items:
-        if "sandbox" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.sandbox)
+        marker = TIERS.get(_tier(item))
+        if marker:
+            item.add_marker(marker)
     # Tests that stop the whole sandbox run last, so the others share one running instance.
     items.sort(key=lambda item: item.get_closest_marker("lifecycle") is not None)
 

@@ -76,3 +76,23 @@ def wait_for_healthy(tmp: Path, timeout: float, *args: str) -> SuiteRun:
 def unhealthy(run: SuiteRun) -> dict[str, list[str]]:
     return {c["id"]: c.get("reasons", []) for c in (run.summary or {}).get("criteria", [])
             if c["verdict"] in ("failed", "broken")}
+
+
+USAGE_ERROR = 4  # pytest's exit code for a usage error
+
+
+def one_line_error(run) -> str:
+    """The run's single ERROR: line, after checking it is a usage error without a traceback."""
+    assert run.exit_code == USAGE_ERROR, run.output[-2000:]
+    assert "Traceback" not in run.output
+    errors = [line for line in run.output.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1, run.output
+    return errors[0]
+
+
+def sandbox_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python -m sandbox ARGS``, which must succeed."""
+    proc = subprocess.run([sys.executable, "-m", "sandbox", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, f"python -m sandbox {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
