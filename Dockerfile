@@ -13,7 +13,8 @@ COPY conftest.py ./
 COPY readiness/ readiness/
 COPY fixtures/ fixtures/
 COPY suites/ suites/
-COPY reports/*.py reports/
+COPY reporting/ reporting/
+COPY plugin/ plugin/
 COPY chaos/ chaos/
 COPY profiles/ profiles/
 COPY docs/ docs/

@@ -1,2 +1,4 @@
-"""Wiring only: the readiness plugin (options, profile, target, verdicts) and the session fixtures."""
-pytest_plugins = ["readiness.plugin", "fixtures.plugin", "chaos.plugin"]
+"""Wiring only: the gate's plugin (reporting, collection, verdicts, options: plugin.PARTS), the session fixtures
+and chaos."""
+pytest_plugins = ["reporting.plugin", "plugin.collection", "plugin.verdicts", "plugin.options",
+                  "fixtures.plugin", "chaos.plugin"]

@@ -8,6 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from chaos.nodes import RestoreError
+from chaos.plugin import node_chaos_for
+from fixtures.target import TargetError, resolve
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__.splitlines()[0])
@@ -17,9 +21,6 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("--kubeconfig", metavar="PATH")
     restore.add_argument("--context", metavar="NAME")
     args = parser.parse_args(argv)
-    from chaos.nodes import RestoreError
-    from chaos.plugin import node_chaos_for
-    from fixtures.target import TargetError, resolve
     try:
         target = resolve(args.kubeconfig, args.context, {}, {})
     except TargetError as exc:

@@ -9,7 +9,7 @@ import pytest
 from chaos.ledger import Ledger
 from chaos.nodes import NodeChaos, RestoreError
 from fixtures.live import LiveCluster
-from readiness.plugin import TARGET_KEY
+from fixtures.stash import TARGET_KEY
 
 
 def _live(target) -> LiveCluster:

@@ -15,6 +15,7 @@ import yaml
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator,
                       model_validator)
 
+from readiness.pod_security import CONTROLS
 from readiness.timing import prom_duration_s
 
 Severity = Literal["blocker", "critical", "normal", "minor"]
@@ -360,7 +361,6 @@ class PsaExemption(Strict):
     @field_validator("control")
     @classmethod
     def _known(cls, value: str) -> str:
-        from readiness.pod_security import CONTROLS
         if value not in CONTROLS:
             raise ValueError(f"unknown Pod Security control {value!r}; expected one of {', '.join(sorted(CONTROLS))}")
         return value
@@ -671,6 +671,15 @@ class Profile(Strict):
         if value is None or isinstance(value, SeverityOverride):
             return value
         return SeverityOverride.model_construct(severity=value, reason="")
+
+    def severity_of(self, meta) -> str:
+        """A criterion's severity on this platform: the profile's override, else the criterion's own."""
+        override = self.severity_override(meta.id)
+        return override.severity if override else meta.severity
+
+    def runbook_of(self, meta) -> str:
+        """A criterion's runbook on this platform: the profile's link, else the generated page."""
+        return self.runbooks.get(meta.id, meta.runbook)
 
     @property
     def backup_namespaces(self) -> list[str]:

@@ -130,7 +130,7 @@ def suite_times(repeat: int) -> dict:
     out = {}
     tmp = Path(tempfile.mkdtemp(prefix="readiness-bench-"))
     pytest_args = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "--summary-dir",
-                   str(tmp), f"--alluredir={tmp / 'allure'}"]
+                   str(tmp), "--state-dir", str(tmp / "state"), f"--alluredir={tmp / 'allure'}"]
     for label, extra in (("serial", []), ("-n auto", ["-n", "auto"])):
         runs = [measured_run(*pytest_args, *extra) for _ in range(repeat)]
         out[f"suite {label} (s)"] = round(min(r[0] for r in runs), 2)

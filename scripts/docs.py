@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from readiness.catalog import load_all, markdown, runbook  # noqa: E402
+from plugin.catalog import load_all, markdown, runbook  # noqa: E402
 from sandbox.faults import FAULTS  # noqa: E402
 
 

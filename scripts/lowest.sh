@@ -11,6 +11,6 @@ echo "lowest: installing $(tr '\n' ' ' < .venv-lowest/pins.txt)"
 .venv-lowest/bin/python -m pytest -p no:cacheprovider -q -n 2 tests/offline tests/tools || exit 1
 out=$(mktemp -d)
 .venv-lowest/bin/python -m pytest -p no:cacheprovider -q suites --criteria P1-NODES-READY \
-  --summary-dir "$out" --alluredir "$out/allure" || exit 1
+  --summary-dir "$out" --state-dir "$out/state" --alluredir "$out/allure" || exit 1
 grep -q '"verdict": "passed"' "$out/summary.json" || { echo "lowest: P1-NODES-READY did not pass"; exit 1; }
 echo "lowest: the oldest allowed versions pass"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Turn reports/allure-results into the HTML report (Allure 3 from npm), keeping run history for trends.
+# Turn reports/allure-results into the HTML report (Allure 3 from npm), keeping run history for trends in
+# state/allure-history.jsonl (reporting/allurerc.json).
 # The page loads its data over HTTP: view it with
 #   python3 -m http.server --bind 127.0.0.1 --directory reports/allure-report 8000
 set -euo pipefail
@@ -12,5 +13,5 @@ if [ ! -x "$ALLURE" ]; then
   npm install --prefix "$ALLURE_HOME" --no-audit --no-fund --loglevel=error "allure@$ALLURE_VERSION" >/dev/null
 fi
 rm -rf reports/allure-report
-"$ALLURE" generate reports/allure-results --config reports/allurerc.json -o reports/allure-report >/dev/null
+"$ALLURE" generate reports/allure-results --config reporting/allurerc.json -o reports/allure-report >/dev/null
 echo "report: reports/allure-report/index.html (serve it over HTTP; opened as a file it stays on a spinner)"

@@ -20,7 +20,10 @@ from fixtures.cache import SharedCache
 from fixtures.kube import KINDS, Snapshot, _path
 from fixtures.monitoring import Alertmanager, Grafana, Loki, Prometheus, SecretsStore
 from fixtures.tls import TlsProbe
+from plugin.catalog import ROOT, load_all
 from readiness.verdict import CouldNotLook, Verdict, verdict_of
+from reporting.results import CaseResult, by_criterion
+from reporting.summary import build
 
 EMPTY_ALERTMANAGER_CONFIG = "route:\n  receiver: 'null'\nreceivers:\n- name: 'null'\n"
 
@@ -233,7 +236,6 @@ class FakeRequest:
     ``plugins`` says otherwise)."""
     def __init__(self, criteria: list[str] | None = None,
                  plugins: tuple[str, ...] = ("readiness-results", "readiness-collection")):
-        from readiness.catalog import load_all
         catalog = load_all()
         self.session = SimpleNamespace(items=[
             SimpleNamespace(get_closest_marker=lambda name, meta=catalog[c]: SimpleNamespace(args=(meta,)))
@@ -272,7 +274,6 @@ def run_check(fn, fixtures: dict, param=None) -> tuple[str, str]:
 
 def checks() -> dict[str, list]:
     """criterion ID -> the test functions that check it, found in the suites' modules."""
-    from readiness.catalog import ROOT, load_all
     import importlib
     load_all()
     found: dict[str, list] = {}
@@ -290,9 +291,6 @@ def judged(cid: str, fn, world: dict, param) -> tuple[str, str]:
     """The verdict the run reports: a criterion made of other phases' verdicts (``derived_from``) is completed
     by the status summary from those criteria, each judged on the same world."""
     verdict, message = run_check(fn, world, param)
-    from readiness.catalog import load_all
-    from reports.results import CaseResult, by_criterion
-    from reports.summary import build
     catalog = load_all()
     if not catalog[cid].derived_from or verdict != "passed":
         return verdict, message

@@ -20,14 +20,15 @@ import pytest
 
 import yaml
 
-from readiness.catalog import load_all
+from plugin import PARTS
+from plugin.catalog import load_all
 from tests.http_stub import JsonHandler, serving
 from tests.suite_runner import ROOT, SuiteRun
 
 STUB_MODULE = '''
 import json, os, signal
 import pytest
-from readiness.catalog import load_all
+from plugin.catalog import load_all
 from readiness.criteria import marks_for
 from readiness.evidence import note
 from readiness.verdict import CouldNotLook
@@ -108,7 +109,7 @@ def run_stub_suite(tmp: Path, outcomes: dict[str, dict[str, str]], *args: str, p
     suite = tmp / "suite"
     suite.mkdir(parents=True, exist_ok=True)
     (suite / "pytest.ini").write_text("[pytest]\nreadiness_suites = .\n")
-    (suite / "conftest.py").write_text('pytest_plugins = ["readiness.plugin", "chaos.plugin"]\n')
+    (suite / "conftest.py").write_text(f"pytest_plugins = {[*PARTS, 'chaos.plugin']!r}\n")
     (suite / "test_stubs.py").write_text(STUB_MODULE)
     profile = yaml.safe_load((ROOT / "profiles/sandbox.yaml").read_text())
     profile["chaos"] = {**profile.get("chaos", {}), "allowed_contexts": ["stub"]}
@@ -125,7 +126,8 @@ def run_stub_suite(tmp: Path, outcomes: dict[str, dict[str, str]], *args: str, p
         any(o in ("crash", "sigterm") or k.endswith("-teardown-crashes") for c in outcomes.values()
             for k, o in c.items())
     reporting = [f"--alluredir={tmp / 'allure'}"] if allure else ["-p", "no:allure_pytest"]
-    pytest_args = [*caching, "-q", *(node_ids or [str(suite)]), "--summary-dir", str(out), *reporting,
+    pytest_args = [*caching, "-q", *(node_ids or [str(suite)]), "--summary-dir", str(out), "--state-dir", str(out),
+                   *reporting,
                    "--kubeconfig", str(tmp / "kubeconfig"),
                    "--profile", str(tmp / "profile.yaml"),
                    *(["--allow-chaos", "--allow-alert-delivery"] if allow_opt_in else []), *args]

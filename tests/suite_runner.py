@@ -36,7 +36,7 @@ def run_suite(tmp: Path, *args: str, env: dict | None = None, timeout: float = 3
     summary_file = tmp / "summary.json"
     before = summary_file.stat().st_mtime_ns if summary_file.exists() else None   # kept: it is the "previous run"
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--summary-dir", str(tmp),
-           f"--alluredir={tmp / 'allure'}", *args]
+           "--state-dir", str(tmp), f"--alluredir={tmp / 'allure'}", *args]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
     written = summary_file.exists() and summary_file.stat().st_mtime_ns != before
     summary = json.loads(summary_file.read_text()) if written else None
@@ -47,7 +47,7 @@ def wait_for_verdict(tmp: Path, cid: str, wanted: str, timeout: float, *args: st
     """Re-run one criterion until it reaches ``wanted`` (with ``needle`` among its reasons, if given) or
     ``timeout`` passes; returns the last run. A fault can take a scrape or two to show, and a transient
     problem elsewhere must not be mistaken for it."""
-    from readiness.catalog import load_all
+    from plugin.catalog import load_all     # not at the top: tests/offline/test_tiers.py copies this module alone
     catalog = load_all()
     # A criterion made of other phases' verdicts runs with them.
     selected = [cid] + [c for c, m in catalog.items() if m.phase in catalog[cid].derived_from]

@@ -6,7 +6,7 @@ import datetime as dt
 import random
 import time
 
-from chaos.steady import (disruptable_workers, nodes_of_workloads, ready_pods_off, require_steady_state,
+from suites.phase3.steady import (disruptable_workers, nodes_of_workloads, ready_pods_off, require_steady_state,
                           steady_state, stuck_pods)
 from fixtures.kube import is_true
 from fixtures.live import poll

@@ -19,7 +19,7 @@ Adversarial table P8-SECURITY-AUDIT:
 - phase-2-finding: the record is current, but P2-RBAC failed in this run
 - phase-2-broken: the record is current, but P2-NETPOL could not look in this run
 - phase-2-not-run: phase 2 is not in the run (--criteria P8-SECURITY-AUDIT): the record alone never passes
-- summary-absent: the gate's plugin is switched off (-p no:readiness.plugin): no status summary completes the
+- summary-absent: the gate's plugin is switched off (-p no:reporting.plugin): no status summary completes the
   verdict from phase 2's
 
 Adversarial table P8-TEAM-TRAINED:
@@ -43,7 +43,7 @@ Adversarial table P8-ALL-PHASES:
 - xfail-not-waived: P3-PDB has no cases and empty_parameter_set_mark=xfail turns that into an expected failure
   that no waiver stands for
 - waiver-expired: P2-IMAGES failed and its waiver expired yesterday
-- summary-absent: the gate's plugin is switched off (-p no:readiness.plugin): no status summary completes the
+- summary-absent: the gate's plugin is switched off (-p no:reporting.plugin): no status summary completes the
   verdict from phases 1 to 7
 """
 import datetime as dt
@@ -77,7 +77,7 @@ def require_in_run(request, phases: tuple[int, ...], criterion_id: str) -> None:
     if not request.config.pluginmanager.has_plugin("readiness-results"):
         raise CouldNotLook("gate", f"{criterion_id} is completed from the verdicts of phase(s) "
                                    f"{', '.join(map(str, phases))} by the status summary, and the plugin that writes "
-                                   "it (readiness.plugin) is not loaded (-p no:readiness.plugin?)", "unconfigured")
+                                   "it (reporting.plugin) is not loaded (-p no:reporting.plugin?)", "unconfigured")
     missing = missing_from_run(request, phases)
     if missing:
         shown = ", ".join(missing) if len(missing) <= 5 else f"{len(missing)} criteria of phase(s) " + \

@@ -48,7 +48,7 @@ def test_wrong_service_at_the_url_is_broken(sandbox, tmp_path):
 
 
 def _needs(cid: str) -> tuple[str, ...]:
-    from readiness.catalog import load_all
+    from plugin.catalog import load_all
     return load_all()[cid].needs
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from chaos.ledger import ANNOTATION, Ledger
 from chaos.plugin import node_chaos_for
-from chaos.steady import steady_state
+from suites.phase3.steady import steady_state
 from fixtures.live import poll
 from readiness.profile import load_profile
 from fixtures.target import resolve
@@ -82,7 +82,7 @@ def _victim(tmp_path, step: str, ledger_file) -> tuple[subprocess.Popen, dict]:
            "READINESS_CHAOS_LEDGER": str(ledger_file)}
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "suites/phase3",
                              "--allow-chaos", "--criteria", "P3-DRAIN", "--summary-dir", str(tmp_path),
-                             f"--alluredir={tmp_path / 'allure'}"], cwd=ROOT, env=env,
+                             "--state-dir", str(tmp_path), f"--alluredir={tmp_path / 'allure'}"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             preexec_fn=_ctrl_c_as_at_a_terminal)
     deadline = time.monotonic() + 120

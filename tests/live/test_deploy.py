@@ -7,7 +7,7 @@ import json
 
 import yaml
 
-from readiness import deploy
+from plugin import deploy
 from sandbox import kube
 from tests.suite_runner import ROOT, run_suite, sandbox_cli, unhealthy, wait_for_healthy
 

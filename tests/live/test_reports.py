@@ -161,7 +161,7 @@ def _page_text(url: str, profile_dir) -> str:
 def test_html_report_shows_phases_trend_and_failed_evidence(sandbox, tmp_path):
     for name in ("reports/allure-results", "reports/allure-report"):
         shutil.rmtree(ROOT / name, ignore_errors=True)
-    (ROOT / "reports/allure-history.jsonl").unlink(missing_ok=True)
+    (ROOT / "state/allure-history.jsonl").unlink(missing_ok=True)
     sandbox_cli("heal")
     wait_for_healthy(tmp_path / "wait", 180)
     env = {**os.environ}
@@ -171,13 +171,14 @@ def test_html_report_shows_phases_trend_and_failed_evidence(sandbox, tmp_path):
             sandbox_cli("fault", "pdb-deleted")
         try:
             subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "suites",
-                            "--summary-dir", str(tmp_path), "--alluredir=reports/allure-results", "--clean-alluredir"],
+                            "--summary-dir", str(tmp_path), "--state-dir", str(tmp_path),
+                            "--alluredir=reports/allure-results", "--clean-alluredir"],
                            cwd=ROOT, capture_output=True, timeout=300, env=env)
         finally:
             sandbox_cli("heal")
         report = subprocess.run(["bash", "scripts/report.sh"], cwd=ROOT, capture_output=True, text=True, timeout=600)
         assert report.returncode == 0, report.stdout + report.stderr
-    assert len((ROOT / "reports/allure-history.jsonl").read_text().splitlines()) == 2
+    assert len((ROOT / "state/allure-history.jsonl").read_text().splitlines()) == 2
     site = ROOT / "reports/allure-report"
     failed = [json.loads(p.read_text()) for p in (site / "data/test-results").glob("*.json")]
     skipped = {r["name"]: r for r in failed if r["status"] == "skipped"}

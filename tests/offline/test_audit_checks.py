@@ -6,10 +6,10 @@ import datetime as dt
 
 import yaml
 
-from readiness.catalog import load_all
+from plugin.catalog import load_all
 from readiness.profile import load_profile
-from reports.results import CaseResult, by_criterion
-from reports.summary import build
+from reporting.results import CaseResult, by_criterion
+from reporting.summary import build
 from suites.phase6 import test_saturation as saturation
 from suites.phase8 import test_alerts as alerts, test_signoff as signoff
 from suites.prometheus_data import Source, coverage_queries

@@ -3,7 +3,7 @@ current."""
 import subprocess
 import sys
 
-from readiness.catalog import load_all
+from plugin.catalog import load_all
 from tests.suite_runner import ROOT
 
 

@@ -8,7 +8,7 @@ import re
 
 import yaml
 
-from readiness import deploy
+from plugin import deploy
 from tests.suite_runner import ROOT
 
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection", "escalate", "bind", "impersonate"}
@@ -21,7 +21,7 @@ def _docs(name: str) -> list[dict]:
 def test_manifests_are_generated_from_the_current_code():
     for name, make in deploy.FILES.items():
         assert (ROOT / "deploy" / name).read_text() == deploy.render(make()), \
-            f"deploy/{name} is stale: run python -m readiness.deploy"
+            f"deploy/{name} is stale: run python -m plugin.deploy"
 
 
 def test_read_only_role_lists_every_kind_the_snapshot_reads_and_writes_nothing():
@@ -56,13 +56,14 @@ def test_job_command_and_paths_match_the_dockerfile():
     assert container["workingDir"] == image["workdir"]
     assert container["command"][0] == image["entrypoint"][0] == "pytest"
     assert container["command"][1] in image["copied"]                           # suites/
-    assert {"readiness", "fixtures", "chaos", "conftest.py", "profiles"} <= image["copied"]
+    assert {"plugin", "reporting", "readiness", "fixtures", "chaos", "conftest.py", "profiles"} <= image["copied"]
     assert str(pod["securityContext"]["runAsUser"]) == image["user"]
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
     args = container["command"]
     profile = args[args.index("--profile") + 1]
     assert any(profile.startswith(m + "/") for m in mounts), f"{profile} is on no mounted volume"
     assert args[args.index("--summary-dir") + 1] in mounts
+    assert args[args.index("--state-dir") + 1] in mounts       # kept between runs, apart from the output
     cron = next(d for d in _docs("gate.yaml") if d["kind"] == "CronJob")
     assert cron["spec"]["jobTemplate"]["spec"]["template"] == job["spec"]["template"]
 

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from readiness.profile import Profile, load_profile
-from reports.waivers import Waiver, decide
+from reporting.waivers import Waiver, decide
 from suites.phase2 import test_certificates as certificates
 from suites.phase3 import test_hpa as hpa_checks
 from suites.phase3 import test_metrics_api as metrics_api

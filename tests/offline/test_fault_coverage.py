@@ -2,7 +2,7 @@
 (tests/live/test_faults.py)."""
 from __future__ import annotations
 
-from readiness.catalog import load_all
+from plugin.catalog import load_all
 from sandbox.faults import FAULTS
 from tests.live.test_faults import EXPECTED, NOT_HERE, PROVEN_ELSEWHERE
 

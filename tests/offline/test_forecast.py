@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 
-from reports.forecast import forecast
+from reporting.forecast import forecast
 from tests.suite_runner import ROOT
 
 SCHEMA = json.loads((ROOT / "docs/summary.schema.json").read_text())

@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from readiness.plugin import exit_code
-from reports import carry_over, roadmap
+from reporting.gate import exit_code
+from reporting import carry_over, roadmap
 from tests.stub_suite import CLUSTER_UID, everything, run_stub_suite
 from tests.offline.test_summary import CLUSTER, NOW, POLICY, UNSEEN, VERSION, _build, _record
 

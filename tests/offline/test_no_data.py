@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from readiness.catalog import load_all
+from plugin.catalog import load_all
 from readiness.profile import load_profile
 from tests.fakes import (FakeAlertmanager, FakeGrafana, FakeLoki, FakeNodeChaos, FakeLive, FakePrometheus,
                          FakeSnapshot, checks, empty_world, judged)

@@ -67,11 +67,11 @@ def test_repeated_short_strings_are_held_once():
 READ_ELSEWHERE = {
     "tolerations": "P4-LOG-AGENT reads the DaemonSet template's",
     "affinity": "P3-SPREAD reads workload templates'",
-    "command": "readiness/deploy.py writes a Job's",
+    "command": "plugin/deploy.py writes a Job's",
     "args": "option names of the plugin",
     "env": "environment variables of the plugin, not a pod's",
-    "volumeMounts": "readiness/deploy.py writes a Job's",
-    "envFrom": "readiness/deploy.py writes a Job's",
+    "volumeMounts": "plugin/deploy.py writes a Job's",
+    "envFrom": "plugin/deploy.py writes a Job's",
     "user": "Pod Security reads securityContext.seLinuxOptions.user; the status' containerStatuses[].user is dropped",
 }
 
@@ -87,7 +87,7 @@ def _string_constants(paths) -> dict[str, list[str]]:
 
 def test_no_check_reads_a_dropped_pod_field():
     """A check that starts reading a field the snapshot drops would read nothing: fail here instead."""
-    code = [p for d in ("suites", "readiness", "chaos", "reports") for p in (ROOT / d).rglob("*.py")]
+    code = [p for d in ("suites", "readiness", "chaos", "reporting", "plugin") for p in (ROOT / d).rglob("*.py")]
     constants = _string_constants(code)
     dropped = {key for keys in UNREAD_POD_FIELDS.values() for key in keys}
     read = {key: sorted(set(constants[key])) for key in dropped if key in constants and key not in READ_ELSEWHERE}

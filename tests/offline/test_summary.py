@@ -7,10 +7,10 @@ import json
 
 import jsonschema
 
-from readiness.catalog import load_all
+from plugin.catalog import load_all
 from readiness.profile import load_profile
-from reports import carry_over, gate, policy, summary
-from reports.results import CaseResult, by_criterion
+from reporting import carry_over, gate, policy, summary
+from reporting.results import CaseResult, by_criterion
 from tests.suite_runner import ROOT
 
 CATALOG = load_all()

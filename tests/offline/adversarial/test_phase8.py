@@ -11,11 +11,11 @@ import hashlib
 import pytest
 import yaml
 
-from readiness.catalog import load_all
+from plugin.catalog import load_all
 from readiness.evidence import noting
 from readiness.profile import load_profile
-from reports.results import CaseResult, by_criterion
-from reports.summary import build
+from reporting.results import CaseResult, by_criterion
+from reporting.summary import build
 from suites.phase8.test_alerts import test_no_critical_alert_firing as alerts_check
 from suites.phase8.test_signoff import test_all_phases_complete as all_phases_check
 from suites.phase8.test_signoff import test_on_call_rotation_trained as training_check
@@ -312,7 +312,7 @@ def test_a_current_audit_without_phase_2_in_the_run_is_not_evaluated():
 def test_a_current_audit_without_the_gates_plugin_is_broken():
     broken_with(audit_check, {**audit_world(), "request": FakeRequest(plugins=())},
                 "P8-SECURITY-AUDIT is completed from the verdicts of phase(s) 2 by the status summary",
-                "(readiness.plugin) is not loaded")
+                "(reporting.plugin) is not loaded")
 
 
 # --- P8-TEAM-TRAINED ------------------------------------------------------------------------------------------
@@ -471,4 +471,4 @@ def test_all_phases_fails_when_a_phase_2_failure_is_waived_by_an_expired_waiver(
 def test_all_phases_is_broken_without_the_gates_plugin():
     broken_with(all_phases_check, {**empty_world(PROFILE), "request": FakeRequest(plugins=())},
                 "P8-ALL-PHASES is completed from the verdicts of phase(s) 1, 2, 3, 4, 5, 6, 7 by the status summary",
-                "(readiness.plugin) is not loaded")
+                "(reporting.plugin) is not loaded")

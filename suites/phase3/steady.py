@@ -1,4 +1,4 @@
-"""Steady state and safety guards: chaos only disrupts a healthy cluster, and never too much of it."""
+"""Steady state and safety guards of P3-NODE-FAILURE: chaos disrupts only a healthy cluster, never too much."""
 from __future__ import annotations
 
 from fixtures.kube import is_true

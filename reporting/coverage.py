@@ -24,7 +24,7 @@ import pytest
 from readiness import criteria
 from readiness.criteria import Criterion
 from readiness.verdict import Verdict
-from reports.results import CaseResult
+from reporting.results import CaseResult
 
 NO_VERDICT = "produced no verdict (the run was interrupted, or the process running it died)"
 

@@ -44,8 +44,21 @@ def forecast(history: list[dict]) -> dict:
             "text": f"at this pace ({slope * 86400:.1f} points a day), production ready by {day.isoformat()}"}
 
 
+FILE = "history.jsonl"
+
+
 def read_history(directory: Path) -> list[dict]:
+    """The run history kept in the state directory (``--state-dir``), one line per completed run."""
     try:
-        return [json.loads(line) for line in (directory / "history.jsonl").read_text().splitlines() if line.strip()]
+        return [json.loads(line) for line in (directory / FILE).read_text().splitlines() if line.strip()]
     except (OSError, json.JSONDecodeError):
         return []
+
+
+def record_history(directory: Path, summary: dict) -> None:
+    """Append this run's progress to the run history (what the forecast extrapolates)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / FILE).open("a") as f:
+        f.write(json.dumps({"generated_at": summary["generated_at"], "profile": summary["profile"],
+                            "scope": summary["scope"]["label"], "overall_percent": summary["overall_percent"],
+                            "phases": summary["phases"]}) + "\n")

@@ -17,8 +17,10 @@ tests collected.
 """
 from __future__ import annotations
 
+import pytest
+
 from readiness.verdict import FAILED_OR_BROKEN, Verdict
-from reports.policy import effects
+from reporting.policy import effects
 
 GATING = ("blocker", "critical")
 
@@ -78,3 +80,15 @@ def decide(summary: dict, gating: tuple[str, ...] = GATING, interrupted: str = "
         reason += f"; phases {', '.join(unchecked)} have no checks yet, so they are not part of this verdict"
     decision = f"PASS (partial: {partial})" if partial else "PASS"
     return {"decision": decision, "outcome": "PASS", "reason": reason + by_policy, **result}
+
+
+def exit_code(pytest_status: int, outcome: str, *, report_only: bool, gated: bool) -> int:
+    """Test failures become the gate's answer (or 0 with --report-only); an interrupted run, an internal
+    error, a usage error or a run with no tests keeps pytest's own code: it was not a completed evaluation."""
+    if pytest_status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return pytest_status
+    if report_only:
+        return pytest.ExitCode.OK
+    if gated:
+        return pytest.ExitCode.OK if outcome == "PASS" else pytest.ExitCode.TESTS_FAILED
+    return pytest_status

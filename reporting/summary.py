@@ -13,9 +13,9 @@ from pathlib import Path
 
 from readiness.criteria import PHASES, Criterion
 from readiness.verdict import FAILED_OR_BROKEN, Verdict
-from reports.coverage import selection_summary
-from reports.results import CriterionResult
-from reports.roadmap import checklist, checklist_lines, outside, progress_lines
+from reporting.coverage import selection_summary
+from reporting.results import CriterionResult
+from reporting.roadmap import checklist, checklist_lines, outside, progress_lines
 
 SCHEMA_VERSION = 3
 COUNTED = tuple(Verdict)
@@ -65,7 +65,7 @@ def build(results: dict[str, CriterionResult], catalog: dict[str, Criterion], *,
           selection: dict | None = None, policy: dict | None = None, suite_version: str = "") -> dict:
     """``adjust(entry)`` may change an entry before it is counted (waivers and carried-over evidence for
     criteria that were not evaluated). ``scope``: the criteria the run set out to check (its collection
-    record), by default those with results; every one of them has results by then (reports.coverage)."""
+    record), by default those with results; every one of them has results by then (reporting.coverage)."""
     now = now or dt.datetime.now(dt.timezone.utc)
     overrides = {o["id"]: o for o in (policy or {}).get("severity_overrides", [])}
     entries = []
@@ -327,10 +327,7 @@ def read_previous(directory: Path) -> dict | None:
 
 
 def write(summary: dict, directory: Path) -> None:
+    """The run's output: summary.json and summary.md (the run history is state: forecast.record_history)."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (directory / "summary.md").write_text(to_markdown(summary))
-    with (directory / "history.jsonl").open("a") as f:
-        f.write(json.dumps({"generated_at": summary["generated_at"], "profile": summary["profile"],
-                            "scope": summary["scope"]["label"], "overall_percent": summary["overall_percent"],
-                            "phases": summary["phases"]}) + "\n")
