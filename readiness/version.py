@@ -8,7 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VERDICT_CODE = ("readiness", "fixtures", "suites", "chaos", "reports")
+VERDICT_CODE = ("plugin", "readiness", "fixtures", "suites", "chaos", "reporting")
 
 
 @functools.cache

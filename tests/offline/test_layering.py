@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from readiness.version import VERDICT_CODE
 from tests.suite_runner import ROOT
 
 PRODUCT = ("plugin", "suites", "chaos", "reporting", "fixtures", "readiness")
@@ -33,3 +34,9 @@ def test_no_product_module_imports_the_project_inside_a_function():
                     if any(n.split(".")[0] in (*PRODUCT, "sandbox") for n in names):
                         hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno} imports {', '.join(names)}")
     assert not hidden, "\n".join(sorted(set(hidden)))
+
+
+def test_the_suite_version_digests_every_package_of_the_product():
+    """Carried-over evidence is keyed by the suite's version, a digest of the product's code: a package left out
+    (as reports/ once was, after its code moved) would let another code's verdict stand."""
+    assert sorted(VERDICT_CODE) == sorted(PRODUCT)
