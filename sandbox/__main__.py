@@ -16,7 +16,7 @@ import json
 import shlex
 import sys
 
-from sandbox.layout import Layout
+from sandbox.run.layout import Layout
 
 
 def _progress(message: str) -> None:
@@ -24,7 +24,7 @@ def _progress(message: str) -> None:
 
 
 def cmd_up(layout: Layout, args) -> int:
-    from sandbox import cluster
+    from sandbox.run import cluster
     rows = cluster.status(layout)
     if all(state == "running" for _, state, _ in rows):
         print("sandbox: already running")
@@ -34,7 +34,7 @@ def cmd_up(layout: Layout, args) -> int:
 
 
 def cmd_down(layout: Layout, args) -> int:
-    from sandbox import cluster
+    from sandbox.run import cluster
     left = cluster.down(layout, progress=_progress)
     if left:
         print(f"sandbox: ports still bound after down: {', '.join(left)}", file=sys.stderr)
@@ -44,11 +44,12 @@ def cmd_down(layout: Layout, args) -> int:
 
 
 def cmd_status(layout: Layout, args) -> int:
-    from sandbox import cluster, faults
+    from sandbox.faults import registry
+    from sandbox.run import cluster
     rows = cluster.status(layout)
     for name, state, detail in rows:
         print(f"{name:24} {state:8} {detail}")
-    active = faults.active(layout)
+    active = registry.active(layout)
     if active:
         print(f"active faults: {', '.join(active)}")
     if any(state == "crashed" for _, state, _ in rows):
@@ -63,22 +64,22 @@ def cmd_env(layout: Layout, args) -> int:
 
 
 def cmd_fault(layout: Layout, args) -> int:
-    from sandbox import faults
+    from sandbox.faults import registry
     if args.list or not args.name:
-        for f in faults.FAULTS.values():
+        for f in registry.FAULTS.values():
             print(f"{f.name:26} {f.criterion:20} {f.description}")
         return 0
-    if args.name not in faults.FAULTS:
+    if args.name not in registry.FAULTS:
         print(f"sandbox: unknown fault {args.name!r}; run 'python -m sandbox fault --list'", file=sys.stderr)
         return 2
-    fault = faults.inject(layout, args.name)
+    fault = registry.inject(layout, args.name)
     print(f"fault {fault.name} applied: {fault.description} (breaks {fault.criterion})")
     return 0
 
 
 def cmd_heal(layout: Layout, args) -> int:
-    from sandbox import faults
-    errors = faults.heal(layout, progress=_progress)
+    from sandbox.faults import registry
+    errors = registry.heal(layout, progress=_progress)
     for err in errors:
         print(f"sandbox: heal failed: {err}", file=sys.stderr)
     return 1 if errors else 0
@@ -101,7 +102,7 @@ def cmd_load(layout: Layout, args) -> int:
 
 
 def cmd_fill(layout: Layout, args) -> int:
-    from sandbox import filler
+    from sandbox.agent import filler
     if args.off:
         filler.clear(layout)
         print("sandbox fill: filler workloads deleted")
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("env", help="print export lines for the suite")
     p_fault = sub.add_parser("fault", help="apply a named fault")
     p_fault.add_argument("name", nargs="?")
-    p_fault.add_argument("--list", action="store_true")
+    p_fault.add_argument("--list", action="store_true", help="every fault, its criterion and what it does")
     sub.add_parser("heal", help="undo all active faults")
     p_load = sub.add_parser("load", help="simulate CPU use for an app's pods")
     p_load.add_argument("app")

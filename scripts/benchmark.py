@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sandbox.cluster import specs  # noqa: E402
-from sandbox.layout import Layout  # noqa: E402
-from sandbox.processes import Supervisor  # noqa: E402
+from sandbox.run.cluster import specs  # noqa: E402
+from sandbox.run.layout import Layout  # noqa: E402
+from sandbox.run.processes import Supervisor  # noqa: E402
 
 
 def _run(*args: str, env=None, ok=(0, 1)) -> float:

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from plugin.catalog import load_all, markdown, runbook  # noqa: E402
-from sandbox.faults import FAULTS  # noqa: E402
+from sandbox.faults.registry import FAULTS  # noqa: E402
 
 
 def pages() -> dict[Path, str]:

@@ -18,7 +18,7 @@ TIERS = {"live": "sandbox", "tools": "tools"}  # folder under tests/ -> the mark
 @pytest.fixture(scope="session")
 def sandbox():
     """The running sandbox (started when needed); every test leaves it healed."""
-    from sandbox.layout import Layout
+    from sandbox.run.layout import Layout
     proc = subprocess.run([sys.executable, "-m", "sandbox", "up"], cwd=ROOT, capture_output=True, text=True,
                           timeout=900)
     if proc.returncode != 0:

@@ -8,7 +8,7 @@ import json
 import yaml
 
 from plugin import deploy
-from sandbox import kube
+from sandbox.run import kube
 from tests.suite_runner import ROOT, run_suite, sandbox_cli, unhealthy, wait_for_healthy
 
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection", "escalate", "bind", "impersonate"}

@@ -7,7 +7,7 @@ import time
 import pytest
 from kubernetes import client, config
 
-from sandbox.mirror import Gone, Mirror
+from sandbox.agent.mirror import Gone, Mirror
 
 NAMESPACE = "default"
 LABEL = "platform-readiness.io/mirror-test"

@@ -22,7 +22,7 @@ from kubernetes.client import CoreV1Api
 from kubernetes.client.exceptions import ApiException
 
 from readiness.pod_security import evaluate
-from sandbox.kube import wait_for
+from sandbox.run.kube import wait_for
 
 IMAGE = "registry.k8s.io/pause:3.10"
 NAMESPACE_READY_S = 60

@@ -13,7 +13,7 @@ from fixtures.access import AccessReview
 from fixtures.cache import SharedCache
 from fixtures.kube import Snapshot
 from readiness.profile import load_profile
-from sandbox import kube
+from sandbox.run import kube
 from suites.phase2.test_rbac import test_no_subject_holds_powers_the_profile_does_not_allow as rbac_check
 from tests.fakes import empty_world, run_check
 from tests.suite_runner import ROOT

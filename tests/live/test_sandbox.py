@@ -11,9 +11,9 @@ import time
 import pytest
 import requests
 
-from sandbox.cluster import specs, status
-from sandbox.kube import get_json, kubectl
-from sandbox.processes import Supervisor, port_open
+from sandbox.run.cluster import specs, status
+from sandbox.run.kube import get_json, kubectl
+from sandbox.run.processes import Supervisor, port_open
 from tests.suite_runner import ROOT, sandbox_cli
 
 

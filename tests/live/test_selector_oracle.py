@@ -7,7 +7,7 @@ import json
 import pytest
 
 from readiness.ready import selects
-from sandbox import kube
+from sandbox.run import kube
 
 NS = "selector-oracle"
 LABEL_SETS = [{}, {"app": "trino"}, {"app": "superset"}, {"app": "trino", "tier": "web"}, {"tier": "db"},

@@ -136,11 +136,13 @@ def test_rollout_stuck_fault_patches_and_heal_restores_what_the_platform_deploye
     import copy
     import json
 
-    from sandbox import infra_faults, kube, platform
+    from sandbox.faults import phase1
+    from sandbox.manifests import platform
+    from sandbox.run import kube
     from tests.builders import deployment as rolled_out
     deployed = next(o for o in platform.platform_objects() if o["kind"] == "Deployment"
-                    and o["metadata"]["name"] == infra_faults.STUCK_DEPLOYMENT)
-    assert {"namespace": "data-platform", "kind": "Deployment", "name": infra_faults.STUCK_DEPLOYMENT} in [
+                    and o["metadata"]["name"] == phase1.STUCK_DEPLOYMENT)
+    assert {"namespace": "data-platform", "kind": "Deployment", "name": phase1.STUCK_DEPLOYMENT} in [
         w.model_dump(include={"namespace", "kind", "name"}) for w in PROFILE.platform.workloads]
     assert deployed["spec"]["replicas"] >= 2
     live = copy.deepcopy(deployed)
@@ -153,10 +155,10 @@ def test_rollout_stuck_fault_patches_and_heal_restores_what_the_platform_deploye
         calls.append(args)
         live.update(_merge_patch(live, json.loads(args[args.index("-p") + 1])))
     monkeypatch.setattr(kube, "kubectl", kubectl)
-    monkeypatch.setattr(kube, "get_json", lambda layout, *args: rolled_out(infra_faults.STUCK_DEPLOYMENT))
-    infra_faults._stuck_rollout(None)
-    assert live["spec"]["progressDeadlineSeconds"] == infra_faults.STUCK_DEADLINE_S
+    monkeypatch.setattr(kube, "get_json", lambda layout, *args: rolled_out(phase1.STUCK_DEPLOYMENT))
+    phase1._stuck_rollout(None)
+    assert live["spec"]["progressDeadlineSeconds"] == phase1.STUCK_DEADLINE_S
     assert live["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
-    assert live["spec"]["template"]["spec"]["nodeSelector"][infra_faults.NO_SUCH_NODE] == "true"
-    infra_faults._heal_rollout(None)
+    assert live["spec"]["template"]["spec"]["nodeSelector"][phase1.NO_SUCH_NODE] == "true"
+    phase1._heal_rollout(None)
     assert live == original and all("--type=merge" in c for c in calls)

@@ -10,8 +10,9 @@ import pytest
 
 from readiness.profile import load_profile
 from readiness.timing import go_duration_s
-from sandbox import infrastructure, kube, platform
-from sandbox.faults import FAULTS
+from sandbox.manifests import infrastructure, platform
+from sandbox.run import kube
+from sandbox.faults.registry import FAULTS
 from suites.phase5.test_backups import test_backup_storage_locations_available_and_validated as location_check
 from suites.phase5.test_backups import test_latest_backup_of_each_schedule_completed_recently as recent_check
 from suites.phase5.test_backups import test_restore_from_scheduled_backup_completed_recently as restore_check
@@ -23,7 +24,6 @@ from suites.phase7.test_gitops import test_every_platform_workload_is_managed_by
 from tests.builders import stamp
 from tests.fakes import FakeSnapshot, empty_world, run_check
 from tests.suite_runner import ROOT
-from tests.live.test_faults import EXPECTED
 
 PROFILE = load_profile(ROOT / "profiles" / "sandbox.yaml")
 
@@ -215,7 +215,7 @@ def test_velero_fault_fails_only_its_criterion_until_healed(monkeypatch, name):
     fault.apply(None)
     broken = _verdicts(api)
     verdict, message = broken.pop(fault.criterion)
-    assert verdict == "failed" and EXPECTED[name][0] in message, (verdict, message)
+    assert verdict == "failed" and FAULTS[name].expect.line in message, (verdict, message)
     for cid, needle in ALSO_FAILS.get(name, {}).items():
         verdict, message = broken.pop(cid)
         assert verdict == "failed" and needle in message, (cid, verdict, message)
@@ -253,11 +253,11 @@ def test_the_sandbox_applications_pass_as_written():
 def test_a_stopped_controller_fails_and_the_stand_ins_round_heals_it():
     """What argocd-controller-stopped shows: the Applications' last reconciliation ages past the sandbox's 30 s;
     one round of the stand-in (sandbox/gitops.py) makes it current again."""
-    from sandbox import gitops
+    from sandbox.services import gitops
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     stale = [platform.application(app, now - dt.timedelta(minutes=10)) for app in platform.ARGO_APPS]
     verdict, message = run_check(synced_check, _gitops_world(stale))
-    assert verdict == "failed" and EXPECTED["argocd-controller-stopped"][0] in message, message
+    assert verdict == "failed" and FAULTS["argocd-controller-stopped"].expect.line in message, message
     assert "last reconciled 10m ago, expected within 30s (is the application controller running?)" in message
     assert "Synced" not in message and "health" not in message          # the status itself still looks fine
     fresh = [_json_patched(app, gitops.refresh(app, now)) for app in stale]
@@ -265,7 +265,7 @@ def test_a_stopped_controller_fails_and_the_stand_ins_round_heals_it():
 
 
 def test_the_stand_in_records_the_compared_spec_finishes_operations_and_leaves_sync_status_alone():
-    from sandbox import gitops
+    from sandbox.services import gitops
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     app = platform.application("data-platform", now - dt.timedelta(hours=1))
     app["spec"]["source"]["targetRevision"] = "v2"                      # a spec change it has not compared
@@ -290,14 +290,14 @@ def test_the_application_out_of_sync_fault_fails_p7_synced_until_healed(monkeypa
     assert run_check(synced_check, _gitops_world(apps())) == ("passed", "")
     FAULTS["application-out-of-sync"].apply(None)
     verdict, message = run_check(synced_check, _gitops_world(apps()))
-    assert verdict == "failed" and EXPECTED["application-out-of-sync"][0] in message, message
+    assert verdict == "failed" and FAULTS["application-out-of-sync"].expect.line in message, message
     FAULTS["application-out-of-sync"].heal(None)
     assert run_check(synced_check, _gitops_world(apps())) == ("passed", "")
 
 
 def test_the_controller_fault_stops_the_stand_in_and_heal_starts_it_again(monkeypatch, tmp_path):
-    from sandbox import fault as fault_steps
-    from sandbox.layout import Layout
+    from sandbox.faults import fault as fault_steps
+    from sandbox.run.layout import Layout
     calls = []
 
     class Recorder:
@@ -318,5 +318,6 @@ def test_the_controller_fault_stops_the_stand_in_and_heal_starts_it_again(monkey
     assert fault.criterion == "P7-SYNCED"
     fault.apply(Layout(tmp_path))
     fault.heal(Layout(tmp_path))
-    assert calls == [("stop", "argocd-controller"), ("start", "argocd-controller", ["-m", "sandbox.gitops"]),
+    assert calls == [("stop", "argocd-controller"),
+                     ("start", "argocd-controller", ["-m", "sandbox.services.gitops"]),
                      ("ready", "argocd-controller")]

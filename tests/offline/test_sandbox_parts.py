@@ -1,10 +1,15 @@
-"""The sandbox's own parts on recorded objects: log shipping, heal's rebalance and the load test's figures."""
+"""The sandbox's own parts on recorded objects: log shipping, heal's rebalance, the load test's figures, and the
+module paths its own Python processes are started by."""
+import importlib.util
 from pathlib import Path
 
-from sandbox import logs
-from sandbox.loadtest import percentile
-from sandbox.rebalance import piled_up
-from sandbox.layout import Layout
+from sandbox.agent import logs
+from sandbox.agent.rebalance import piled_up
+from sandbox.faults import phase6
+from sandbox.run.components import all_components
+from sandbox.run.layout import Layout
+from sandbox.run.paths import SOURCE_ROOT
+from sandbox.services.loadtest import percentile
 
 
 def _pod(uid: str) -> dict:
@@ -75,3 +80,16 @@ def test_inotify_limit_that_cannot_be_raised_says_what_to_run(tmp_path):
     said = []
     logs.ensure_inotify_instances(1000, said.append, tmp_path / "missing" / "max_user_instances")
     assert "sysctl fs.inotify.max_user_instances=1192" in said[0]
+
+
+def test_every_python_process_the_sandbox_supervises_is_started_by_a_module_that_exists(tmp_path):
+    """A process is started as ``python -m sandbox.<package>.<module>`` from the repository's root: a module moved
+    without its start line would only fail at the next ``sandbox up``."""
+    specs = [*all_components(Layout(tmp_path)), phase6.stall_spec(1)]
+    started = {spec.name: (spec.argv[spec.argv.index("-m") + 1], spec.cwd) for spec in specs if "-m" in spec.argv}
+    assert {"sinks", "grafana", "loadtest", "argocd-controller", "agent", "edge", "etcd-stall"} <= set(started), started
+    for name, (module, cwd) in started.items():
+        spec = importlib.util.find_spec(module)
+        assert spec and spec.origin and Path(spec.origin).is_relative_to(SOURCE_ROOT), f"{name}: no module {module}"
+        assert 'if __name__ == "__main__":' in Path(spec.origin).read_text(), f"{name}: {module} has no main"
+        assert Path(cwd) == SOURCE_ROOT == Path(__file__).resolve().parents[2], f"{name} runs from {cwd}"

@@ -10,8 +10,8 @@ import yaml
 
 from readiness import alert_routing
 from readiness.profile import load_profile
-from sandbox import configs
-from sandbox.layout import Layout
+from sandbox.run import configs
+from sandbox.run.layout import Layout
 from tests.suite_runner import ROOT
 
 AMTOOL = shutil.which("amtool")

@@ -20,12 +20,11 @@ from fixtures.cache import SharedCache
 from fixtures.monitoring import Alertmanager
 from readiness.evidence import noting
 from readiness.profile import load_profile
-from sandbox import audit_faults
+from sandbox.faults import phase8
 from suites.phase8.test_alerts import PROBE_NAMES, Silence
 from suites.phase8.test_alerts import test_no_critical_alert_firing as check
 from tests.fakes import run_check
 from tests.suite_runner import ROOT
-from tests.live.test_faults import EXPECTED
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 PROFILE = load_profile(ROOT / "profiles" / "sandbox.yaml")
@@ -178,16 +177,16 @@ def _layout(url: str):
 
 @pytest.mark.parametrize("fault", ["critical-alert-firing", "critical-alert-silenced"])
 def test_the_alert_faults_fail_the_check_with_their_expected_line_and_heal(alertmanager, fault):
-    from sandbox.faults import FAULTS
+    from sandbox.faults.registry import FAULTS
     post_alert(alertmanager, alertname="Watchdog", severity="none")
     settled(alertmanager, 1)
     assert judged(alertmanager)[:2] == ("passed", "")
     FAULTS[fault].apply(_layout(alertmanager))
     settled(alertmanager, 2)
     verdict, message, notes = judged(alertmanager)
-    assert verdict == "failed" and EXPECTED[fault][0] in message, message
+    assert verdict == "failed" and FAULTS[fault].expect.line in message, message
     if fault == "critical-alert-silenced":
-        assert notes and f"silenced by {audit_faults.SILENCER} until " in notes[0], notes
+        assert notes and f"silenced by {phase8.SILENCER} until " in notes[0], notes
     FAULTS[fault].heal(_layout(alertmanager))
     deadline = time.monotonic() + 10
     while judged(alertmanager)[:2] != ("passed", "") and time.monotonic() < deadline:

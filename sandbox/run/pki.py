@@ -1,0 +1,74 @@
+"""Certificates for the sandbox control plane, made with the openssl command line.
+
+One CA signs the apiserver's serving certificate, the admin client
+certificate (O=system:masters), the aggregation-layer front-proxy client and
+the kwok "kubelet" serving certificate; a separate RSA key signs service
+account tokens.
+"""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+DAYS = "3650"
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    proc = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"openssl {args[0]} failed: {proc.stderr.strip()}")
+
+
+def _signed(pki: Path, name: str, subject: str, ext: str) -> None:
+    (pki / f"{name}.ext").write_text(ext)
+    _openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key",
+             "-subj", subject, "-out", f"{name}.csr", cwd=pki)
+    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+             "-CAcreateserial", "-days", DAYS, "-sha256", "-extfile", f"{name}.ext",
+             "-out", f"{name}.crt", cwd=pki)
+
+
+def ensure_pki(pki: Path) -> Path:
+    """Create the sandbox PKI under ``pki`` once; later calls reuse it."""
+    if (pki / "complete").exists():
+        return pki
+    pki.mkdir(parents=True, exist_ok=True)
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
+             "-days", DAYS, "-subj", "/CN=platform-readiness-sandbox-ca", cwd=pki)
+    serving = ("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+               "extendedKeyUsage=serverAuth\n"
+               "subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
+               "DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.96.0.1\n")
+    client = ("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+              "extendedKeyUsage=clientAuth\n")
+    _signed(pki, "apiserver", "/CN=kube-apiserver", serving)
+    _signed(pki, "kubelet", "/CN=kwok-kubelet", serving)
+    _signed(pki, "admin", "/O=system:masters/CN=sandbox-admin", client)
+    _signed(pki, "front-proxy-client", "/CN=front-proxy-client", client)
+    _openssl("genrsa", "-out", "sa.key", "2048", cwd=pki)
+    _openssl("rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=pki)
+    (pki / "complete").write_text("ok\n")
+    return pki
+
+
+def served_dir(pki: Path) -> Path:
+    return pki / "served"
+
+
+def issue_served(pki: Path, host: str, days: int = 90) -> Path:
+    """A serving certificate for ``host`` from the sandbox CA, valid for ``days`` (90, as an ACME CA issues),
+    for the edge server (sandbox/services/edge.py) to present for that name."""
+    out = served_dir(pki)
+    out.mkdir(parents=True, exist_ok=True)
+    ext = ("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+           f"subjectAltName=DNS:{host}\n")
+    (out / f"{host}.ext").write_text(ext)
+    _openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", f"served/{host}.key.new",
+             "-subj", f"/CN={host}", "-out", f"served/{host}.csr", cwd=pki)
+    _openssl("x509", "-req", "-in", f"served/{host}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+             "-days", str(days), "-sha256", "-extfile", f"served/{host}.ext", "-out", f"served/{host}.crt.new",
+             cwd=pki)
+    # key first, then certificate: the edge server loads the pair when the certificate changes
+    (out / f"{host}.key.new").replace(out / f"{host}.key")
+    (out / f"{host}.crt.new").replace(out / f"{host}.crt")
+    return out / f"{host}.crt"
