@@ -13,5 +13,6 @@ if [ ! -x "$ALLURE" ]; then
   npm install --prefix "$ALLURE_HOME" --no-audit --no-fund --loglevel=error "allure@$ALLURE_VERSION" >/dev/null
 fi
 rm -rf reports/allure-report
+mkdir -p state      # the report's history (docs/state.md)
 "$ALLURE" generate reports/allure-results --config reporting/allurerc.json -o reports/allure-report >/dev/null
 echo "report: reports/allure-report/index.html (serve it over HTTP; opened as a file it stays on a spinner)"
