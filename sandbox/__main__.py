@@ -4,6 +4,7 @@
     python -m sandbox status           every component: running, crashed or stopped
     python -m sandbox env              export lines the suite reads (KUBECONFIG, PROMETHEUS_URL, ...)
     python -m sandbox fault NAME       break exactly one success criterion (--list to see them)
+    python -m sandbox fault --criterion ID   the faults that break criterion ID, and what each must produce
     python -m sandbox heal             undo every active fault
     python -m sandbox load APP CPU     simulate CPU use for data-platform/APP pods (e.g. trino 450m; "off")
     python -m sandbox fill --per-node N  filler Deployments: about N pods per worker (--off deletes them)
@@ -65,6 +66,8 @@ def cmd_env(layout: Layout, args) -> int:
 
 def cmd_fault(layout: Layout, args) -> int:
     from sandbox.faults import registry
+    if args.criterion:
+        return _list_criterion(registry, args.criterion)
     if args.list or not args.name:
         for f in registry.FAULTS.values():
             print(f"{f.name:26} {f.criterion:20} {f.description}")
@@ -74,6 +77,26 @@ def cmd_fault(layout: Layout, args) -> int:
         return 2
     fault = registry.inject(layout, args.name)
     print(f"fault {fault.name} applied: {fault.description} (breaks {fault.criterion})")
+    return 0
+
+
+def _list_criterion(registry, criterion: str) -> int:
+    """The faults that break ``criterion``, each with the verdict and the line the suite must then produce."""
+    from plugin.catalog import load_all
+    if criterion not in load_all():
+        print(f"sandbox: unknown criterion {criterion!r}; see 'python -m plugin.catalog'", file=sys.stderr)
+        return 2
+    faults = registry.of_criterion(criterion)
+    if not faults:
+        print(f"{criterion}: no sandbox fault; proven by {registry.PROVEN_ELSEWHERE.get(criterion, 'nothing')}")
+    width = max((len(f.name) for f in faults), default=0)
+    for f in faults:
+        e = f.expect
+        if e is None:
+            print(f"{f.name:{width}}  proven by another test: {f.description}")
+            continue
+        options = f" with {' '.join(e.options)}" if e.options else ""
+        print(f"{f.name:{width}}  {e.verdict} within {e.within_s}s{options}: {e.line}")
     return 0
 
 
@@ -124,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     p_fault = sub.add_parser("fault", help="apply a named fault")
     p_fault.add_argument("name", nargs="?")
     p_fault.add_argument("--list", action="store_true", help="every fault, its criterion and what it does")
+    p_fault.add_argument("--criterion", metavar="ID", help="the faults that break criterion ID (e.g. "
+                         "P5-BACKUP-RECENT) and the line each must produce")
     sub.add_parser("heal", help="undo all active faults")
     p_load = sub.add_parser("load", help="simulate CPU use for an app's pods")
     p_load.add_argument("app")
