@@ -4,7 +4,7 @@ would judge it today, and the namespaces enforce their level.
 Admission judges a pod once, when it is created; a pod admitted before its namespace was labelled, while the
 label was relaxed, or before a debug container was added, keeps running. So every pod and every template is
 judged here with upstream's own checks (readiness/pod_security.py, proven against the real admission plugin by
-tests/test_psa_oracle.py).
+tests/live/test_psa_oracle.py).
 
 Adversarial table P2-POD-SECURITY:
 - job-pod: a privileged, root pod of a Job (templates of Deployments, StatefulSets, DaemonSets only were read)
