@@ -1,4 +1,5 @@
-"""Wiring only: the gate's plugin (reporting, collection, verdicts, options: plugin.PARTS), the session fixtures
+"""Wiring only: the gate's plugin (plugin.PARTS: reporting, collection, verdicts, options), the session fixtures
 and chaos."""
-pytest_plugins = ["reporting.plugin", "plugin.collection", "plugin.verdicts", "plugin.options",
-                  "fixtures.plugin", "chaos.plugin"]
+from plugin import PARTS
+
+pytest_plugins = [*PARTS, "fixtures.plugin", "chaos.plugin"]
