@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.stash import (CACHE_DIR_KEY, ORPHANS_KEY, POLICY_KEY, PROFILE_KEY, RECORD_FILE, RESULTS_KEY,
-                            TARGET_KEY, WAIVERS_KEY)
+from fixtures.stash import (CACHE_DIR_KEY, CATALOG_KEY, ORPHANS_KEY, POLICY_KEY, PROFILE_KEY, RECORD_FILE,
+                            RESULTS_KEY, TARGET_KEY, WAIVERS_KEY)
 from fixtures.target import TargetError, resolve
 from plugin import PARTS
 from plugin.catalog import load_all
@@ -98,6 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[WAIVERS_KEY] = waivers.load(config.getoption("waivers"))
     except waivers.WaiverError as exc:
         raise pytest.UsageError(str(exc)) from None
+    config.stash[CATALOG_KEY] = catalog
     config.stash[PROFILE_KEY] = profile
     config.stash[TARGET_KEY] = target
     config.stash[RESULTS_KEY] = []

@@ -16,9 +16,8 @@ import pytest
 
 from fixtures.kube import Snapshot
 from fixtures.publish import summary_configmap
-from fixtures.stash import (CACHE_DIR_KEY, ORPHANS_KEY, POLICY_KEY, PROFILE_KEY, PUBLISHED_KEY, RECORD_FILE,
-                            RESULTS_KEY, SUMMARY_KEY, TARGET_KEY, WAIVERS_KEY, shared_cache)
-from readiness import criteria
+from fixtures.stash import (CACHE_DIR_KEY, CATALOG_KEY, ORPHANS_KEY, POLICY_KEY, PROFILE_KEY, PUBLISHED_KEY,
+                            RECORD_FILE, RESULTS_KEY, SUMMARY_KEY, TARGET_KEY, WAIVERS_KEY, shared_cache)
 from readiness.profile import Profile
 from readiness.verdict import Verdict
 from readiness.version import suite_version
@@ -78,7 +77,7 @@ def _summarize(session: pytest.Session, exitstatus: int, previous: dict | None) 
     cases = list(config.stash[RESULTS_KEY])
     if record is None and not cases:
         return None
-    catalog = criteria.registered()       # the whole catalog: plugin.options imported every suite
+    catalog = config.stash[CATALOG_KEY]
     if record is not None:
         cases += coverage.missing_cases(record, cases, config.stash[ORPHANS_KEY], catalog)
     state = Path(config.getoption("state_dir"))
@@ -138,7 +137,7 @@ def _write(config: pytest.Config, summary: dict, output: Path) -> None:
     config.stash[SUMMARY_KEY] = summary
     alluredir = config.getoption("allure_report_dir", None)
     if alluredir:
-        derived = {c for c, m in criteria.registered().items() if m.derived_from}
+        derived = {c for c, m in config.stash[CATALOG_KEY].items() if m.derived_from}
         allure_files.write_environment(Path(alluredir), _environment(config, config.stash[PROFILE_KEY], target))
         allure_files.write_summary_result(Path(alluredir), summary, summary_mod.to_markdown(summary))
         allure_files.amend_derived(Path(alluredir), summary, derived)
