@@ -87,3 +87,8 @@ def restart(layout: Layout, name: str) -> None:
 
 def stop(name: str) -> Step:
     return lambda layout: Supervisor(layout.root).stop(name)
+
+
+def start(name: str) -> Step:
+    """Undo ``stop``: start the component again and wait until it is ready."""
+    return lambda layout: restart(layout, name)

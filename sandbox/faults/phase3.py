@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-from sandbox.faults.fault import Expect, Fault, delete, merge_patch, reapply, restart, scale, stop, wait_rollout
+from sandbox.faults.fault import Expect, Fault, delete, merge_patch, reapply, scale, start, stop, wait_rollout
 from sandbox.run import kube
 from sandbox.run.components import KWOK_MANAGED_LABEL
 from sandbox.run.layout import Layout
@@ -67,7 +67,7 @@ FAULTS = [
           _node_metrics_path(False), _node_metrics_path(True),
           Expect("node sandbox-worker-2: Ready but no metrics", 90)),
     Fault("hpa-no-metrics", "P3-HPA-METRICS", "metrics-server stopped: HPAs have no CPU metric",
-          stop("metrics-server"), lambda layout: restart(layout, "metrics-server"),
+          stop("metrics-server"), start("metrics-server"),
           Expect("data-platform/trino-hpa: no current CPU metric (ScalingActive=False", 90)),
     Fault("hpa-misconfigured", "P3-HPA-CONFIG", "data-platform/trino-hpa: maxReplicas lowered to 3",
           merge_patch("hpa", "data-platform", "trino-hpa", {"spec": {"maxReplicas": 3}}),

@@ -7,7 +7,7 @@ from typing import Callable
 import requests
 import yaml
 
-from sandbox.faults.fault import Expect, Fault, delete, merge_patch, reapply, restart, scale, stop
+from sandbox.faults.fault import Expect, Fault, delete, merge_patch, reapply, scale, start, stop
 from sandbox.manifests import platform
 from sandbox.run import configs, kube
 from sandbox.run.layout import Layout
@@ -107,28 +107,28 @@ FAULTS = [
           _unmonitor, _remonitor,
           Expect("data-platform/superset: no ServiceMonitor or PodMonitor selects it", 60)),
     Fault("scrape-target-down", "P4-TARGETS", "pushgateway stopped: its target is down",
-          stop("pushgateway"), lambda layout: restart(layout, "pushgateway"),
+          stop("pushgateway"), start("pushgateway"),
           Expect("job pushgateway target", 60)),
     Fault("exporter-down", "P4-EXPORTERS", "postgres-exporter stopped: its target is down",
-          stop("postgres-exporter"), lambda layout: restart(layout, "postgres-exporter"),
+          stop("postgres-exporter"), start("postgres-exporter"),
           Expect("exporter PostgreSQL target 127.0.0.1:19187: down", 60)),
     Fault("exporter-backend-down", "P4-EXPORTERS", "PostgreSQL stopped: the exporter reports pg_up 0",
-          stop("postgres"), lambda layout: restart(layout, "postgres"),
+          stop("postgres"), start("postgres"),
           Expect("exporter PostgreSQL (127.0.0.1:19187): pg_up=0", 60)),
     Fault("kafka-broker-down", "P4-EXPORTERS", "the Kafka broker stopped; its exporter keeps answering",
-          stop("kafka"), lambda layout: restart(layout, "kafka"),
+          stop("kafka"), start("kafka"),
           Expect("exporter Kafka target 127.0.0.1:19308: up but has no kafka_brokers series", 60)),
     Fault("kafka-exporter-down", "P4-EXPORTERS", "the Kafka exporter stopped: its target is down",
-          stop("kafka-exporter"), lambda layout: restart(layout, "kafka-exporter"),
+          stop("kafka-exporter"), start("kafka-exporter"),
           Expect("exporter Kafka target 127.0.0.1:19308: down", 60)),
     Fault("opensearch-red", "P4-EXPORTERS", "an OpenSearch index whose primary cannot be allocated: cluster red",
           data_services.make_red, data_services.heal_red,
           Expect("exporter Elasticsearch (127.0.0.1:19114): elasticsearch_cluster_health_status=0", 60)),
     Fault("opensearch-down", "P4-EXPORTERS", "OpenSearch stopped; its exporter keeps answering",
-          stop("opensearch"), lambda layout: restart(layout, "opensearch"),
+          stop("opensearch"), start("opensearch"),
           Expect("exporter Elasticsearch target 127.0.0.1:19114: up but has no", 60)),
     Fault("elasticsearch-exporter-down", "P4-EXPORTERS", "the Elasticsearch exporter stopped: its target is down",
-          stop("elasticsearch-exporter"), lambda layout: restart(layout, "elasticsearch-exporter"),
+          stop("elasticsearch-exporter"), start("elasticsearch-exporter"),
           Expect("exporter Elasticsearch target 127.0.0.1:19114: down", 60)),
     Fault("logs-missing", "P4-LOKI", "Loki's ingestion limit lowered at run time: every push is refused (429)",
           _loki_refuses(True), _loki_refuses(False),

@@ -18,7 +18,7 @@ import sys
 import time
 
 from sandbox.agent.loop import RESPONSE_DELAY
-from sandbox.faults.fault import Expect, Fault, apply, delete, merge_patch, restart, stop, wait_rollout
+from sandbox.faults.fault import Expect, Fault, apply, delete, merge_patch, start, stop, wait_rollout
 from sandbox.manifests import platform
 from sandbox.run import configs
 from sandbox.run.layout import Layout
@@ -104,7 +104,7 @@ FAULTS = [
           _delay(SLOW_MS), _delay(None),
           Expect('objective probe-duration-max {namespace="data-platform", service="portal"}: 0.8', 60)),
     Fault("benchmark-stale", "P6-BENCHMARK", "the load-test job stopped: its last result ages out",
-          stop("loadtest"), lambda layout: restart(layout, "loadtest"),
+          stop("loadtest"), start("loadtest"),
           Expect('benchmark {instance="sandbox", job="loadtest"}: last result', 120)),
 ]
 

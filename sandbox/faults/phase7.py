@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from sandbox.faults.fault import Expect, Fault, delete, merge_patch, restart, stop
+from sandbox.faults.fault import Expect, Fault, delete, merge_patch, start, stop
 from sandbox.manifests import platform
 from sandbox.run import kube
 from sandbox.run.layout import Layout
@@ -48,7 +48,7 @@ FAULTS = [
                  "data-platform/superset out of sync)", 30)),
     Fault("argocd-controller-stopped", "P7-SYNCED", "Argo CD's application controller stopped: every "
           "Application still says Synced and Healthy while its reconciledAt ages",
-          stop(CONTROLLER), lambda layout: restart(layout, CONTROLLER),
+          stop(CONTROLLER), start(CONTROLLER),
           Expect("application argocd/data-platform: last reconciled", 90)),
     Fault("unmanaged-workload", "P7-NO-DRIFT", f"data-platform/{UNMANAGED} deployed by hand, outside any "
           "Application", _unmanaged,

@@ -20,7 +20,7 @@ import time
 import requests
 
 from sandbox.faults import phase1, phase2
-from sandbox.faults.fault import Expect, Fault, apply, restart, scale, wait_rollout
+from sandbox.faults.fault import Expect, Fault, apply, restart, scale, start, wait_rollout
 from sandbox.manifests import infrastructure, platform
 from sandbox.run import configs
 from sandbox.run.layout import Layout
@@ -125,7 +125,7 @@ FAULTS = [
           "window)", _outage, _restore_replicas,
           Expect("service data-platform/portal: availability", 60)),
     Fault("probe-gap", "P8-AVAILABILITY", f"the prober ({PROBER}) was down for {PROBE_GAP_S} s, inside the window",
-          _probe_gap, lambda layout: restart(layout, PROBER),
+          _probe_gap, start(PROBER),
           Expect("hold a probe result, expected at least 99.90%", 30)),
     Fault("critical-alert-firing", "P8-NO-CRITICAL-ALERTS", "a critical alert fired into Alertmanager",
           _alert(True), _alert(False),
