@@ -23,7 +23,7 @@ import time
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from sandbox.run.components import KWOK_MANAGED_LABEL
+from sandbox.manifests.platform import KWOK_MANAGED_LABEL
 from sandbox.agent.rawapi import TIMEOUT_S, get_json, list_metadata
 
 LEASE_NAMESPACE = "kube-node-lease"

@@ -26,6 +26,14 @@ ETCD = "v3.5.35"
 PROMETHEUS_OPERATOR = "v0.85.0"
 CERT_MANAGER = "v1.21.2"
 VELERO = "v1.18.3"
+VELERO_CRDS = {"v1": ("backuprepositories", "backups", "backupstoragelocations", "deletebackuprequests",
+                      "downloadrequests", "podvolumebackups", "podvolumerestores", "restores", "schedules",
+                      "serverstatusrequests", "volumesnapshotlocations"),
+               "v2alpha1": ("datadownloads", "datauploads")}
+VELERO_PLUGIN_FOR_AWS = "v1.14.3"
+# SeaweedFS (Apache-2.0): the object store Velero writes backups to (MinIO is AGPL). The proxy serves this commit of
+# its main module; its S3 gateway is what Velero's AWS plugin talks to.
+SEAWEEDFS = "v0.0.0-20261109003541-7506e5f91cd6"
 ARGO_CD = "v3.5.7"
 # Vault 1.13.0, MPL-2.0 (releases from 1.15 are BUSL, not open source). 1.14.x names an sdk pseudo-version the
 # module proxy refuses, and the nearest tagged sdk (v0.9.2) makes 1.14.0 panic at start; 1.13.0 names tagged
@@ -45,6 +53,7 @@ class Component:
     assets: dict[str, str] = field(default_factory=dict)  # file in the module -> name in the bin dir
     extra_requires: dict[str, str] = field(default_factory=dict)
     dropped_replaces: tuple[str, ...] = ()    # upstream replace directives not carried over (module paths)
+    extra_replaces: dict[str, str] = field(default_factory=dict)   # module -> a served version of it
 
     @property
     def stamp(self) -> Path:
@@ -94,9 +103,20 @@ COMPONENTS = [
                                "prometheuses")}),
     Component("cert-manager-crds", "github.com/cert-manager/cert-manager", CERT_MANAGER, [], [],
               assets={"deploy/crds/cert-manager.io_certificates.yaml": "crds/certificates.yaml"}),
+    # Every CRD the Velero server looks for at start (it refuses to run without one of its kinds).
     Component("velero-crds", "github.com/vmware-tanzu/velero", VELERO, [], [], assets={
-        f"config/crd/v1/bases/velero.io_{kind}.yaml": f"crds/velero-{kind}.yaml"
-        for kind in ("schedules", "backups", "backupstoragelocations", "restores")}),
+        f"config/crd/{version}/bases/velero.io_{kind}.yaml": f"crds/velero-{kind}.yaml"
+        for version, kinds in VELERO_CRDS.items() for kind in kinds}),
+    # Velero's server and CLI in one binary. It names k8s.io/cli-runtime v0.33.12, which the proxy refuses;
+    # v0.33.13 is the next patch release of the same minor.
+    Component("velero", "github.com/vmware-tanzu/velero", VELERO, ["github.com/vmware-tanzu/velero/cmd/velero"],
+              ["velero"], ldflags=f"-s -w -X github.com/vmware-tanzu/velero/pkg/buildinfo.Version={VELERO}",
+              extra_replaces={"k8s.io/cli-runtime": "v0.33.13"}),
+    Component("velero-plugin-for-aws", "github.com/vmware-tanzu/velero-plugin-for-aws", VELERO_PLUGIN_FOR_AWS,
+              ["github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws"], ["velero-plugin-for-aws"],
+              ldflags="-s -w"),
+    Component("seaweedfs", "github.com/seaweedfs/seaweedfs", SEAWEEDFS, ["github.com/seaweedfs/seaweedfs/weed"],
+              ["weed"], ldflags="-s -w"),
     Component("argocd-crds", "github.com/argoproj/argo-cd/v3", ARGO_CD, [], [],
               assets={"manifests/crds/application-crd.yaml": "crds/argocd-applications.yaml"}),
     Component("loki", "github.com/grafana/loki", LOKI,
@@ -179,6 +199,7 @@ def build(component: Component, log) -> None:
     gomod, module_dir = _module_gomod(component.module, component.version, src, log)
     go_version = re.search(r"^go (\S+)", gomod.read_text(), re.M).group(1)
     directives = _replace_directives(component, gomod, module_dir)
+    directives += [f"replace {module} => {module} {version}" for module, version in component.extra_replaces.items()]
     requires = {component.module: component.version, **component.extra_requires}
     (src / "go.mod").write_text(
         f"module sandbox.local/{component.name}\n\ngo {go_version}\n\n"

@@ -10,7 +10,7 @@ from typing import Callable
 
 from sandbox.faults.fault import Expect, Fault, delete, merge_patch, reapply, scale, start, stop, wait_rollout
 from sandbox.run import kube
-from sandbox.run.components import KWOK_MANAGED_LABEL
+from sandbox.manifests.platform import KWOK_MANAGED_LABEL
 from sandbox.run.layout import Layout
 
 FAILED_WORKER = "sandbox-worker-3"

@@ -1,70 +1,82 @@
-"""Faults of phase 5 (backup and restore).
+"""Faults of phase 5 (backup and restore), through the real components.
 
-There is no Velero controller in the sandbox: its objects carry the status Velero writes
-(sandbox/manifests/platform.py). A fault therefore writes what Velero would write when the thing breaks (a bucket
-that stops answering, a backup that partly fails), or does what an operator does (pause a schedule). Velero's CRDs
-have no status subresource (``subresources: {}``), so a merge patch of the object writes its status too. The
+Velero, its AWS plugin and SeaweedFS's S3 gateway run in the sandbox (sandbox/services/backups.py): a fault stops
+one of them, rotates a key, pauses a schedule or adds a hook that fails, and Velero writes what follows. The
 database's own backup is a real CronJob whose Jobs kwok runs.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Callable
 
-from sandbox.faults.fault import Expect, Fault, delete, merge_patch
+from sandbox.faults.fault import Expect, Fault, Step, delete, merge_patch, start, stop
 from sandbox.manifests import infrastructure, platform
 from sandbox.run import kube
 from sandbox.run.layout import Layout
+from sandbox.services import backups
 
 VELERO = platform.BACKUP_NS
-FAILED_BACKUP, UNVALIDATED, GONE_NAMESPACE = "daily-platform-failed", "platform-all", "data-platform-old"
+UNVALIDATED = "platform-all"
 NARROWED = {"matchLabels": {"backup-tier": "legacy"}}
+HOOKED = ("data-platform", "app=postgresql")        # the pods a pre-backup hook is added to
+HOOK = {"pre.hook.backup.velero.io/container": "postgresql",
+        "pre.hook.backup.velero.io/command": '["/bin/sh", "-c", "psql -c CHECKPOINT"]',
+        "pre.hook.backup.velero.io/on-error": "Fail"}
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+def _velero(*args: str) -> Step:
+    return lambda layout: backups.velero(layout, *args)
 
 
-def _location(available: bool) -> Callable[[Layout], None]:
+def _store_back(layout: Layout) -> None:
+    """Start the object store again and wait for Velero to find the location Available."""
+    start("seaweedfs")(layout)
+    kube.wait_for("Velero validated the location again", lambda: backups.location_phase(layout, "Available"),
+                  backups.WAIT_S, 1)
+
+
+def _key(access_key: str, secret_key: str) -> Step:
     def act(layout: Layout) -> None:
-        status = {"phase": "Available", "lastValidationTime": platform.stamp(_now()), "message": None} if available \
-            else {"phase": "Unavailable", "message": "BackupStorageLocation \"default\" is unavailable: rpc error: "
-                                                     "NoSuchBucket: The specified bucket does not exist"}
-        merge_patch("backupstoragelocation", VELERO, "default", {"status": status})(layout)
+        backups.set_key(layout, access_key, secret_key)
     return act
 
 
-def _failed_backup(layout: Layout) -> None:
-    started = _now() - dt.timedelta(minutes=12)       # it has just finished, as the daily schedule's newest backup
-    kube.apply(layout, [platform.backup("daily-platform", started, phase="PartiallyFailed", errors=3, warnings=1,
-                                        name=FAILED_BACKUP)])
+def _hook(on: bool) -> Step:
+    """A pre-backup hook on the database's pods whose command cannot run (kwok's pods run no process), then the
+    daily schedule's next backup, which runs it."""
+    def act(layout: Layout) -> None:
+        namespace, selector = HOOKED
+        values = [f"{key}={value}" for key, value in HOOK.items()] if on else [f"{key}-" for key in HOOK]
+        kube.kubectl(layout, "-n", namespace, "annotate", "pods", "-l", selector, "--overwrite", *values)
+        backups.back_up(layout, "daily-platform")
+    return act
 
 
-def _restore_age(days: float) -> Callable[[Layout], None]:
-    return lambda layout: kube.apply(layout, [platform.restore(_now(), days_ago=days)])
-
-
-def _empty_restore(layout: Layout) -> None:
-    """The restore test still points at a namespace that was renamed: Velero completes it, restoring nothing
-    (``progress: {}``). Each restore test is a new Restore; applied over the old one, the API server would turn
-    the emptied progress into null."""
-    delete("restore", VELERO, platform.RESTORE_TEST)(layout)
-    kube.apply(layout, [platform.restore(_now(), namespace=GONE_NAMESPACE, items=0)])
-
-
-def _unvalidated(on: bool) -> Callable[[Layout], None]:
-    """The platform's backups moved to a new Schedule Velero never validated (it has no status), the old
-    schedules narrowed to objects labelled for a tier nothing carries any more."""
+def _unvalidated(on: bool) -> Step:
+    """Velero's server is down while the platform's backups move to a new Schedule (which it cannot validate) and
+    the old schedules are narrowed to objects labelled for a tier nothing carries any more."""
     def act(layout: Layout) -> None:
         if on:
-            kube.apply(layout, [platform.schedule(UNVALIDATED, _now(), validated=False)])
+            stop("velero")(layout)
+            kube.apply(layout, [{**platform.schedule("daily-platform"), "metadata": {"name": UNVALIDATED,
+                                                                                   "namespace": VELERO}}])
         for name in platform.SCHEDULES:
             merge_patch("schedule", VELERO, name, {"spec": {"template": {
                 "labelSelector": NARROWED if on else None}}})(layout)
         if not on:
             delete("schedule", VELERO, UNVALIDATED)(layout)
+            start("velero")(layout)
     return act
+
+
+def _restore_with_store_stopped(layout: Layout) -> None:
+    stop("seaweedfs")(layout)
+    backups.restore_drill(layout)
+
+
+def _restore_again(layout: Layout) -> None:
+    _store_back(layout)
+    backups.restore_drill(layout)
 
 
 BACKUP_POOL = "sandbox.platform-readiness.io/backup-pool"
@@ -78,29 +90,27 @@ def _backup_pool(present: bool) -> Callable[[Layout], None]:
                                        "--type=json", "-p", json.dumps(ops), check=not present)
 
 
+LOCATION_DOWN = Expect("backupstoragelocation velero/default: phase Unavailable", 60)
+
 FAULTS = [
-    Fault("backup-location-unavailable", "P5-BACKUP-LOCATION", "velero/default: the bucket stopped answering",
-          _location(False), _location(True),
-          Expect("backupstoragelocation velero/default: phase Unavailable", 30)),
-    Fault("schedule-paused", "P5-BACKUP-SCHEDULE", "velero/daily-platform paused (velero schedule pause)",
-          merge_patch("schedule", VELERO, "daily-platform", {"spec": {"paused": True}}),
-          merge_patch("schedule", VELERO, "daily-platform", {"spec": {"paused": False}}),
+    Fault("backup-store-stopped", "P5-BACKUP-LOCATION", "SeaweedFS, the object store behind velero/default, stopped",
+          stop("seaweedfs"), _store_back, LOCATION_DOWN),
+    Fault("backup-key-rotated", "P5-BACKUP-LOCATION", "the bucket's key rotated in SeaweedFS, Velero's "
+          f"credentials (Secret velero/{platform.CLOUD_CREDENTIALS}) not updated",
+          _key(backups.ROTATED_KEY, backups.ROTATED_SECRET), _key(backups.ACCESS_KEY, backups.SECRET_KEY),
+          LOCATION_DOWN),
+    Fault("schedule-paused", "P5-BACKUP-SCHEDULE", "velero schedule pause daily-platform",
+          _velero("schedule", "pause", "daily-platform"), _velero("schedule", "unpause", "daily-platform"),
           Expect("schedule velero/daily-platform: paused", 30)),
-    Fault("schedule-unvalidated", "P5-BACKUP-SCHEDULE", f"the platform's backups moved to velero/{UNVALIDATED}, "
-          "which Velero never validated (no status); the old schedules narrowed by a label selector",
+    Fault("schedule-unvalidated", "P5-BACKUP-SCHEDULE", f"Velero's server down while the platform's backups move "
+          f"to velero/{UNVALIDATED}; the old schedules narrowed by a label selector",
           _unvalidated(True), _unvalidated(False),
-          Expect("schedule velero/platform-all: never validated by Velero (no status.phase)", 30)),
-    Fault("backup-failed", "P5-BACKUP-RECENT", "the daily schedule's newest backup PartiallyFailed with 3 errors",
-          _failed_backup,
-          delete("backup", VELERO, FAILED_BACKUP),
-          Expect("backup velero/daily-platform-failed (schedule daily-platform): PartiallyFailed, 3 errors", 30)),
-    Fault("restore-stale", "P5-RESTORE-TEST", "the last restore test was 45 days ago",
-          _restore_age(45), _restore_age(platform.RESTORE_DAYS_AGO),
-          Expect("the last completed restore from a scheduled backup was 45.0d ago", 30)),
-    Fault("restore-empty", "P5-RESTORE-TEST", f"the only recent restore test Completed with 0 items, from "
-          f"namespace {GONE_NAMESPACE}, which does not exist",
-          _empty_restore, _restore_age(platform.RESTORE_DAYS_AGO),
-          Expect("restore velero/restore-test-daily-platform: Completed with 0 items restored", 30)),
+          Expect(f"schedule velero/{UNVALIDATED}: never validated by Velero (no status.phase)", 30)),
+    Fault("backup-hook-failing", "P5-BACKUP-RECENT", "a pre-backup hook on data-platform's postgresql pods fails, "
+          "and the daily schedule's next backup runs it", _hook(True), _hook(False),
+          Expect("(schedule daily-platform): PartiallyFailed", 30)),
+    Fault("restore-store-stopped", "P5-RESTORE-TEST", "the object store stopped, then the restore drill ran",
+          _restore_with_store_stopped, _restore_again, Expect("restores fail now", 30)),
     Fault("db-backup-failing", "P5-DB-BACKUP", f"data-platform/{infrastructure.DB_BACKUP}: its Jobs pinned to a "
           "node pool that is gone, so each fails its deadline", _backup_pool(False), _backup_pool(True),
           Expect("failed (DeadlineExceeded", 150)),

@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sandbox.build.go import KUBERNETES
-from sandbox.run.components import KWOK_MANAGED_LABEL
+from sandbox.build.go import KUBERNETES, VELERO as VELERO_RELEASE
+
+# The nodes kwok keeps alive; a failed node loses the label (sandbox/faults/phase3.py).
+KWOK_MANAGED_LABEL = "sandbox.platform-readiness.io/kwok-managed"
 
 
 @dataclass(frozen=True)
@@ -232,74 +234,54 @@ def stamp(when: dt.datetime) -> str:
 
 
 VELERO = "velero.io/v1"
-# What Velero v1.18's controllers write (pkg/apis/velero/v1, pkg/controller): counts are omitempty, so a healthy
-# object carries no errors, warnings or validationErrors; a finished backup or restore carries its progress with
-# both counts equal, a validated schedule its phase and skipImmediately, a location its validation and sync times.
-BACKUP_FORMAT = {"version": 1, "formatVersion": "1.1.0"}            # pkg/backup/backup.go
-SCHEDULES = {"daily-platform": ("0 2 * * *", 412), "weekly-full": ("0 3 * * 0", 418)}     # cron, items backed up
-AUTO_EXCLUDED = {"excludedNamespaceScopedResources": ["volumesnapshots.snapshot.storage.k8s.io"],
-                 "excludedClusterScopedResources": ["volumesnapshotcontents.snapshot.storage.k8s.io"]}
-NON_RESTORABLE = ["nodes", "events", "events.events.k8s.io", "backups.velero.io", "restores.velero.io",
-                  "resticrepositories.velero.io", "csinodes.storage.k8s.io", "volumeattachments.storage.k8s.io",
-                  "backuprepositories.velero.io"]
-RESTORE_TEST, RESTORE_DAYS_AGO, RESTORED_ITEMS = "restore-test-daily-platform", 1, 163
+# The platform's backups are taken by a real Velero (sandbox/services/backups.py), which writes every status:
+# the sandbox applies only what an operator does, the location, its credentials and the schedules.
+SCHEDULES = {"daily-platform": "0 2 * * *", "weekly-full": "0 3 * * 0"}
+BACKUP_BUCKET, BACKUP_REGION = "254carbon-backups", "us-east-1"
+CLOUD_CREDENTIALS = "cloud-credentials"       # the Secret (key ``cloud``) Velero's AWS plugin signs requests with
+LOCATION_VALIDATION = "10s"                   # Velero validates the location this often (its default: 1m)
 
 
-def _counts(**counts: int) -> dict:
-    return {key: value for key, value in counts.items() if value}
-
-
-def backup_storage_location(now: dt.datetime) -> dict:
+def backup_storage_location(s3_url: str) -> dict:
     return {"apiVersion": VELERO, "kind": "BackupStorageLocation", "metadata": _meta("default", BACKUP_NS),
             "spec": {"provider": "aws", "default": True, "accessMode": "ReadWrite",
-                     "objectStorage": {"bucket": "254carbon-backups"}, "config": {"region": "us-east-1"}},
-            "status": {"phase": "Available", "lastValidationTime": stamp(now), "lastSyncedTime": stamp(now)}}
+                     "objectStorage": {"bucket": BACKUP_BUCKET},
+                     "config": {"region": BACKUP_REGION, "s3ForcePathStyle": "true", "s3Url": s3_url},
+                     "credential": {"name": CLOUD_CREDENTIALS, "key": "cloud"},
+                     "validationFrequency": LOCATION_VALIDATION}}
+
+
+def cloud_credentials(access_key: str, secret_key: str) -> dict:
+    """The AWS shared-credentials file Velero's AWS plugin reads, as ``velero install --secret-file`` stores it."""
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": _meta(CLOUD_CREDENTIALS, BACKUP_NS),
+            "type": "Opaque", "stringData": {"cloud": f"[default]\naws_access_key_id={access_key}\n"
+                                                      f"aws_secret_access_key={secret_key}\n"}}
 
 
 def schedule_template() -> dict:
     return {"includedNamespaces": list(PLATFORM_NAMESPACES), "ttl": "720h0m0s"}
 
 
-def schedule(name: str, now: dt.datetime, validated: bool = True) -> dict:
-    """A Schedule; one Velero validated carries its phase, last backup and the skipImmediately it defaults."""
-    obj = {"apiVersion": VELERO, "kind": "Schedule", "metadata": _meta(name, BACKUP_NS),
-           "spec": {"schedule": SCHEDULES.get(name, ("0 1 * * *", 0))[0], "template": schedule_template()}}
-    if validated:
-        obj["spec"]["skipImmediately"] = False
-        obj["status"] = {"phase": "Enabled", "lastBackup": stamp(now - dt.timedelta(hours=6))}
-    return obj
+def schedule(name: str) -> dict:
+    return {"apiVersion": VELERO, "kind": "Schedule", "metadata": _meta(name, BACKUP_NS),
+            "spec": {"schedule": SCHEDULES[name], "template": schedule_template()}}
 
 
-def backup(schedule_name: str, started: dt.datetime, phase: str = "Completed", errors: int = 0, warnings: int = 0,
-           name: str | None = None) -> dict:
-    """A Backup the schedule made, with the spec and status Velero's backup controller writes. The sandbox's
-    volumes are hostPath ones, which no snapshotter takes: Velero runs with --default-volumes-to-fs-backup, and
-    writes that default into each backup's spec (defaultVolumesToFsBackup)."""
-    items = SCHEDULES[schedule_name][1]
-    major, minor = KUBERNETES.lstrip("v").split(".")[:2]
-    meta = _meta(name or f"{schedule_name}-{started:%Y%m%d%H%M%S}", BACKUP_NS,
-                 **{"velero.io/schedule-name": schedule_name, "velero.io/storage-location": "default"})
-    meta["annotations"] = {"velero.io/source-cluster-k8s-gitversion": KUBERNETES,
-                           "velero.io/source-cluster-k8s-major-version": major,
-                           "velero.io/source-cluster-k8s-minor-version": minor, "velero.io/resource-timeout": "10m0s"}
-    return {"apiVersion": VELERO, "kind": "Backup", "metadata": meta,
-            "spec": {**schedule_template(), **AUTO_EXCLUDED, "metadata": {}, "hooks": {}, "storageLocation": "default",
-                     "defaultVolumesToFsBackup": True, "snapshotMoveData": False, "csiSnapshotTimeout": "10m0s",
-                     "itemOperationTimeout": "4h0m0s", "volumeGroupSnapshotLabelKey": "velero.io/volume-group"},
-            "status": {**BACKUP_FORMAT, "phase": phase, "expiration": stamp(started + dt.timedelta(days=30)),
-                       "startTimestamp": stamp(started),
-                       "completionTimestamp": stamp(started + dt.timedelta(minutes=12)),
-                       "progress": _counts(totalItems=items, itemsBackedUp=items), "hookStatus": {},
-                       **_counts(errors=errors, warnings=warnings)}}
+def velero_server() -> dict:
+    """The Deployment ``velero install`` creates. The server itself runs outside the cluster, as a sandbox process
+    (kwok runs no containers); Velero reads this Deployment for its image when it restores."""
+    labels = {"component": "velero", "deploy": "velero"}
+    spec = pod_spec(container("velero", f"velero/velero:{VELERO_RELEASE}", "500m", "128Mi", 8085))
+    spec["containers"][0]["args"] = ["server", "--uploader-type=kopia", "--default-volumes-to-fs-backup"]
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta("velero", BACKUP_NS, **labels),
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"deploy": "velero"}},
+                     "template": {"metadata": {"labels": labels}, "spec": spec}}}
 
 
-def velero_objects(now: dt.datetime) -> list[dict]:
-    """The location, the two schedules with their last two daily backups each, and the last restore test."""
-    objs = [backup_storage_location(now)]
-    for name in SCHEDULES:
-        objs.append(schedule(name, now))
-        objs += [backup(name, now - dt.timedelta(days=days, hours=6)) for days in (0, 1)]
-    return objs + [restore(now)]
+def velero_objects(s3_url: str, access_key: str, secret_key: str) -> list[dict]:
+    """What an operator applies after ``velero install``: the credentials, the location and the schedules."""
+    return [cloud_credentials(access_key, secret_key), backup_storage_location(s3_url), velero_server(),
+            *(schedule(name) for name in SCHEDULES)]
 
 
 def compared_to(spec: dict) -> dict:
@@ -340,29 +322,14 @@ def application(app: str, now: dt.datetime) -> dict:
                                           "finishedAt": stamp(now)}}}
 
 
-def backups_and_gitops(now: dt.datetime) -> list[dict]:
-    """Velero and Argo CD objects with the status their controllers write (their CRDs have no status
-    subresource, so the status is part of the object)."""
-    return velero_objects(now) + [application(app, now) for app in ARGO_APPS]
+def gitops(now: dt.datetime) -> list[dict]:
+    """Argo CD's Applications with the status its controller writes (Argo CD cannot be built here: a stand-in,
+    sandbox/services/gitops.py, keeps it current; the CRD has no status subresource)."""
+    return [application(app, now) for app in ARGO_APPS]
 
 
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
 PSA_LEVELS = {MONITORING_NS: "privileged"}      # the log agent's hostPath needs it; the profile exempts it
-
-
-def restore(now: dt.datetime, days_ago: float = RESTORE_DAYS_AGO, namespace: str = "data-platform",
-            items: int = RESTORED_ITEMS) -> dict:
-    """The last restore test: ``namespace`` of the daily schedule's backup of that day restored into a scratch
-    namespace; the spec as Velero completes it (backupName, non-restorable exclusions), the status it writes."""
-    started = now - dt.timedelta(days=days_ago)
-    source = f"daily-platform-{started - dt.timedelta(hours=6):%Y%m%d%H%M%S}"
-    return {"apiVersion": VELERO, "kind": "Restore", "metadata": _meta(RESTORE_TEST, BACKUP_NS),
-            "spec": {"backupName": source, "scheduleName": "daily-platform", "includedNamespaces": [namespace],
-                     "namespaceMapping": {namespace: "restore-test"}, "excludedResources": NON_RESTORABLE,
-                     "itemOperationTimeout": "4h0m0s", "hooks": {}},
-            "status": {"phase": "Completed", "startTimestamp": stamp(started),
-                       "completionTimestamp": stamp(started + dt.timedelta(minutes=9)),
-                       "progress": _counts(totalItems=items, itemsRestored=items), "hookStatus": {}}}
 
 
 def namespaces() -> list[dict]:

@@ -18,7 +18,7 @@ from readiness import ready
 from sandbox.agent import logs
 from sandbox.manifests import infrastructure, platform
 from sandbox.run import components, configs, kube
-from sandbox.services import data_services
+from sandbox.services import backups, data_services
 from sandbox.build import maven
 from sandbox.build.go import COMPONENTS, build_all
 from sandbox.run.layout import Layout
@@ -74,9 +74,10 @@ def _prepare(layout: Layout, progress) -> None:
     _init_postgres(layout)
     configs.write_all(layout)
     data_services.prepare(layout)
+    backups.prepare(layout)
     # How the suite finds this sandbox without importing it (fixtures/target.py reads this file).
     (layout.root / "env.json").write_text(json.dumps({**layout.env(), "context": kube.CONTEXT,
-                                                      "heartbeat_label": components.KWOK_MANAGED_LABEL}, indent=1))
+                                                      "heartbeat_label": platform.KWOK_MANAGED_LABEL}, indent=1))
 
 
 def _start(sup: Supervisor, spec: ProcessSpec) -> None:
@@ -129,7 +130,7 @@ def _bootstrap_api(layout: Layout, workers: int, progress) -> None:
                  f"{infrastructure.DB_BACKUP}-initial")
     for host in platform.SERVED_HOSTS:
         issue_served(layout.pki, host)
-    extra = platform.backups_and_gitops(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+    extra = platform.gitops(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
     kube.apply(layout, extra)
     progress(f"  {len(objects) + len(extra) + len(platform.CERTIFICATES)} platform objects applied")
 
@@ -239,11 +240,22 @@ def up(layout: Layout, workers: int = 3, progress=print) -> None:
     for spec in slow:
         sup.wait_ready(spec, started + START_TIMEOUT_S)
         progress(f"  {spec.name:24} ready at {time.monotonic() - started:4.1f}s")
+    if not (layout.root / "backed-up").exists():
+        _install_backups(layout, progress)
     progress("sandbox: waiting for scrape targets, SLO rules, log streams, the load test and 35 s of probes")
     seen = kube.wait_for("monitoring ready", lambda: _monitoring_ready(layout), READY_TIMEOUT_S, 2)
     # The HPA controller's first syncs can miss metrics of pods that just started: ready means ready twice.
     kube.wait_for("nodes, workloads and HPAs still ready", lambda: _cluster_ready(layout), READY_TIMEOUT_S, 2)
     progress(f"sandbox: ready in {time.monotonic() - started:.0f}s ({seen})")
+
+
+def _install_backups(layout: Layout, progress) -> None:
+    """Velero's location, schedules, the first backup of each and a restore drill, once per sandbox."""
+    progress("sandbox: installing Velero's location and schedules, first backups and a restore drill")
+    backups.install(layout, progress)
+    backups.first_backups(layout, progress)
+    backups.restore_drill(layout, progress)
+    (layout.root / "backed-up").touch()
 
 
 SPAWNERS = ["agent"]
@@ -264,7 +276,8 @@ def down(layout: Layout, progress=print) -> list[str]:
     for pid in sup.strays(layout.bin):
         progress(f"  stopping stray process {pid} (a sandbox process without a pid file)")
         sup.kill(pid)
-    for sub in ("data", "config", "sinks", "bootstrapped", "workers", "faults.json", "load.json", "logs", "env.json"):
+    for sub in ("data", "config", "sinks", "bootstrapped", "backed-up", "workers", "faults.json", "load.json", "logs",
+                "env.json"):
         path = layout.root / sub
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)

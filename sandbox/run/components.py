@@ -8,12 +8,12 @@ import urllib3
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the sandbox CA is self-made
 
-from sandbox.services import data_services, secrets_store
+from sandbox.manifests.platform import KWOK_MANAGED_LABEL
+from sandbox.services import backups, data_services, secrets_store
 from sandbox.run.layout import Layout
 from sandbox.run.paths import SOURCE_ROOT
 from sandbox.run.processes import ProcessSpec
 
-KWOK_MANAGED_LABEL = "sandbox.platform-readiness.io/kwok-managed"
 # The apiserver gives pods a short default toleration for unreachable/not-ready
 # nodes, so a failed simulated node's pods are evicted within the chaos deadline.
 POD_EVICTION_TOLERATION_SECONDS = 20
@@ -172,6 +172,7 @@ def monitoring(layout: Layout) -> list[ProcessSpec]:
         ProcessSpec("vault", secrets_store.argv(layout), port=p.vault,
                     ready=lambda: _get_ok(f"http://127.0.0.1:{p.vault}/v1/sys/health", layout),
                     cwd=SOURCE_ROOT),
+        *backups.specs(layout),
         ProcessSpec("prometheus", ["/usr/bin/prometheus", f"--config.file={cfg / 'prometheus.yml'}",
                                    f"--storage.tsdb.path={data / 'prometheus'}",
                                    f"--web.listen-address=127.0.0.1:{p.prometheus}", "--web.enable-lifecycle",

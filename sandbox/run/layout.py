@@ -38,6 +38,12 @@ class Ports:
     elasticsearch_exporter: int = 19114
     edge: int = 18443
     vault: int = 18200
+    seaweedfs_master: int = 18333      # each SeaweedFS server's gRPC port is its HTTP port + 10000
+    seaweedfs_volume: int = 18334
+    seaweedfs_filer: int = 18335
+    seaweedfs_s3: int = 18336
+    velero_metrics: int = 18085
+    velero_profiler: int = 18086
 
 
 @dataclass(frozen=True)

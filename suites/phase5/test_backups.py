@@ -88,6 +88,8 @@ Adversarial table P5-RESTORE-TEST:
   backup)
 - persistent-volumes-excluded: includeClusterResources false: the claims' PersistentVolumes, and with them the
   volume data, are not restored
+- failed-since: a good restore test a day ago, but the newest restore of a platform namespace, started after it,
+  Failed (its backup could not be read from the object store): restores fail now
 """
 from fixtures.kube import ref
 from readiness.criteria import criterion
@@ -97,9 +99,10 @@ from readiness.verdict import fail, require_data
 from suites.phase5.velero import (SCHEDULE_LABEL, Cluster, backups_of, default_location,
                                   effective_template, includes_namespace, latest_finished, location_refusal,
                                   locations_by_ref, not_validated, restore_faults, retention,
-                                  runs, snapshot_locations_unproven, spec_errors, stamp_problem, storage_location,
-                                  template, unusable)
+                                  runs, snapshot_locations_unproven, spec_errors, stamp_problem, started,
+                                  storage_location, template, unusable)
 
+FAILED = ("Failed", "PartiallyFailed", "FailedValidation")     # a restore Velero gave up on or ran with errors
 NO_SCHEDULE = "velero: no Schedule backs up anything (the schedules API answered with none)"
 
 
@@ -371,7 +374,7 @@ def test_restore_from_scheduled_backup_completed_recently(snapshot, profile):
     backups = {ref(b): b for b in snapshot.items("backups")}
     cluster, platform = Cluster.read(snapshot, profile), profile.backup_namespaces
     window = profile.phase5.restore_max_age_days * 86400
-    rows, newest, rejected = [], None, []
+    rows, newest, rejected, failed = [], None, [], []
     for restore in snapshot.items("restores"):
         status, spec = restore.get("status") or {}, restore.get("spec") or {}
         faults = restore_test_faults(restore, backups, cluster, platform)
@@ -381,13 +384,23 @@ def test_restore_from_scheduled_backup_completed_recently(snapshot, profile):
                      "; ".join(faults) or "counts"])
         if faults:
             rejected.append(f"restore {ref(restore)}: {'; '.join(faults)}")
+            if status.get("phase") in FAILED and any(includes_namespace(spec, ns) for ns in platform):
+                failed.append(restore)
             continue
         age = age_s(status["completionTimestamp"])
-        newest = age if newest is None else min(newest, age)
+        if newest is None or age < newest[0]:
+            newest = (age, restore)
     attach_table("restores", ["restore", "from", "namespaces", "phase", "items", "completed", "verdict"], rows)
     if newest is None:
         fail([f"velero: no restore of a scheduled backup into the platform's namespaces Completed with items "
               f"({len(rows)} restores seen)"] + rejected)
-    if newest > window:
-        fail(f"velero: the last completed restore from a scheduled backup was {shown(newest)} ago, expected within "
+    age, good = newest
+    since = [r for r in failed if started(r) > started(good)]
+    if since:
+        last = max(since, key=started)
+        taken = ",".join((last.get("spec") or {}).get("includedNamespaces") or ["*"])
+        fail(f"restore {ref(last)} of {taken}, started {started(last)}: {'; '.join(restore_faults(last))}, after the "
+             f"last good restore test {ref(good)}: restores fail now")
+    if age > window:
+        fail(f"velero: the last completed restore from a scheduled backup was {shown(age)} ago, expected within "
              f"{profile.phase5.restore_max_age_days:g} days")

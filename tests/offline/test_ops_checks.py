@@ -6,15 +6,12 @@ import copy
 import datetime as dt
 import json
 
-import pytest
-
 from readiness.profile import load_profile
 from readiness.timing import go_duration_s
-from sandbox.manifests import infrastructure, platform
+from sandbox.manifests import platform
 from sandbox.run import kube
 from sandbox.faults.registry import FAULTS
 from suites.phase5.test_backups import test_backup_storage_locations_available_and_validated as location_check
-from suites.phase5.test_backups import test_latest_backup_of_each_schedule_completed_recently as recent_check
 from suites.phase5.test_backups import test_restore_from_scheduled_backup_completed_recently as restore_check
 from suites.phase5.test_backups import test_enabled_schedules_cover_every_namespace_with_retention as schedule_check
 from suites.phase5.velero import includes_namespace, latest_finished
@@ -128,17 +125,7 @@ def test_a_schedule_without_location_needs_a_default_one():
     assert verdict == "failed" and "schedule velero/daily: names no storage location and none is the default" in message
 
 
-# Phase 5's Velero faults, proven on recorded inputs: each fault's own code runs against an in-memory API holding
-# the sandbox's healthy objects, and must fail its criterion, with the text tests/test_faults.py expects of it on
-# the live sandbox, and no other criterion but those Velero's semantics make it fail too (ALSO_FAILS), until its
-# heal.
-VELERO_CHECKS = {"P5-BACKUP-LOCATION": location_check, "P5-BACKUP-SCHEDULE": schedule_check,
-                 "P5-BACKUP-RECENT": recent_check, "P5-RESTORE-TEST": restore_check}
-# Velero refuses every backup to a location that is not Available (prepareBackupRequest), so while the default
-# location is Unavailable no schedule writing to it backs anything up.
-ALSO_FAILS = {"backup-location-unavailable": {
-    "P5-BACKUP-SCHEDULE": "schedule velero/daily-platform: Velero fails every backup of it: its storage location "
-                          "velero/default (the default location) is Unavailable"}}
+# The API as the faults of phase 7 use it (sandbox/faults/phase7.py).
 PLURAL = {"backupstoragelocation": "backupstoragelocations", "schedule": "schedules", "backup": "backups",
           "restore": "restores", "namespace": "namespaces", "persistentvolumeclaim": "persistentvolumeclaims"}
 
@@ -197,33 +184,6 @@ class MemoryApi:
         return {**empty_world(PROFILE), "snapshot": FakeSnapshot(found)}
 
 
-def _verdicts(api: MemoryApi) -> dict[str, tuple[str, str]]:
-    fixtures = api.fixtures()
-    return {cid: run_check(check, fixtures) for cid, check in VELERO_CHECKS.items()}
-
-
-@pytest.mark.parametrize("name", sorted(n for n, f in FAULTS.items() if f.criterion in VELERO_CHECKS))
-def test_velero_fault_fails_only_its_criterion_until_healed(monkeypatch, name):
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    cluster = [o for o in platform.platform_objects() + infrastructure.objects()
-               if o["kind"] in ("Namespace", "PersistentVolumeClaim")]
-    api = MemoryApi(platform.velero_objects(now) + cluster)
-    monkeypatch.setattr(kube, "apply", api.apply)
-    monkeypatch.setattr(kube, "kubectl", api.kubectl)
-    assert _verdicts(api) == {cid: ("passed", "") for cid in VELERO_CHECKS}, "the healthy sandbox objects fail"
-    fault = FAULTS[name]
-    fault.apply(None)
-    broken = _verdicts(api)
-    verdict, message = broken.pop(fault.criterion)
-    assert verdict == "failed" and FAULTS[name].expect.line in message, (verdict, message)
-    for cid, needle in ALSO_FAILS.get(name, {}).items():
-        verdict, message = broken.pop(cid)
-        assert verdict == "failed" and needle in message, (cid, verdict, message)
-    assert broken == {cid: ("passed", "") for cid in broken}, f"{name} broke other criteria too: {broken}"
-    fault.heal(None)
-    assert _verdicts(api) == {cid: ("passed", "") for cid in VELERO_CHECKS}, f"{name} did not heal"
-
-
 # Phase 7's GitOps faults and the sandbox's stand-in for Argo CD's application controller, on recorded inputs.
 
 def _json_patched(obj: dict, patch: list[dict]) -> dict:
@@ -245,7 +205,7 @@ def _gitops_world(apps: list[dict]) -> dict:
 
 def test_the_sandbox_applications_pass_as_written():
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    apps = [app for app in platform.backups_and_gitops(now) if app["kind"] == "Application"]
+    apps = platform.gitops(now)
     assert len(apps) == len(platform.ARGO_APPS)
     assert run_check(synced_check, _gitops_world(apps)) == ("passed", "")
 
@@ -283,7 +243,7 @@ def test_the_stand_in_records_the_compared_spec_finishes_operations_and_leaves_s
 
 def test_the_application_out_of_sync_fault_fails_p7_synced_until_healed(monkeypatch):
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    api = MemoryApi([app for app in platform.backups_and_gitops(now) if app["kind"] == "Application"])
+    api = MemoryApi(platform.gitops(now))
     monkeypatch.setattr(kube, "apply", api.apply)
     monkeypatch.setattr(kube, "kubectl", api.kubectl)
     apps = lambda: [o for (kind, _, _), o in api.objects.items() if kind == "application"]  # noqa: E731

@@ -99,7 +99,7 @@ def test_healthy_location_passes():
 @pytest.mark.row("P5-BACKUP-LOCATION", "stale-validation")
 def test_a_location_validated_days_ago_fails():
     failed_with(location_check, world(locations=[bsl(validated_s_ago=3 * DAY)]),
-                "backupstoragelocation velero/default: last validated 3.0d ago, expected within 24.0h")
+                "backupstoragelocation velero/default: last validated 3.0d ago, expected within 2m")
 
 
 @pytest.mark.row("P5-BACKUP-LOCATION", "never-validated")
@@ -729,6 +729,27 @@ def test_a_restore_leaving_out_persistent_volumes_is_not_a_restore_test():
                 "restore velero/restore-test: restores data-platform only in part: includeClusterResources false "
                 "leaves out every PersistentVolume: the volumes of its 2 PersistentVolumeClaims in data-platform are "
                 "not restored with them")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "failed-since")
+def test_a_restore_that_failed_after_the_last_good_test_fails():
+    broken = restore("restore-test-2", completed_s_ago=HOUR, phase="Failed", items=0,
+                     failureReason="error downloading backup: connection refused")
+    failed_with(restore_check, world(restores=[restore(), broken]),
+                "restore velero/restore-test-2 of data-platform, started ", "Failed, 0 errors, 0 warnings (error "
+                "downloading backup: connection refused), after the last good restore test velero/restore-test: "
+                "restores fail now")
+
+
+def test_a_restore_that_failed_before_the_last_good_test_does_not_count_against_it():
+    earlier = restore("restore-test-0", completed_s_ago=2 * DAY, phase="Failed", items=0)
+    assert run_check(restore_check, world(restores=[earlier, restore()])) == ("passed", "")
+
+
+def test_a_failed_restore_outside_the_platform_does_not_count_against_the_test():
+    elsewhere = restore("kube-system-1", completed_s_ago=HOUR, phase="Failed", items=0,
+                        spec={"includedNamespaces": ["kube-system"]})
+    assert run_check(restore_check, world(restores=[restore(), elsewhere])) == ("passed", "")
 
 
 def test_an_enabled_schedule_without_cron_does_not_count():
