@@ -254,7 +254,9 @@ def _install_backups(layout: Layout, progress) -> None:
     progress("sandbox: installing Velero's location and schedules, first backups and a restore drill")
     backups.install(layout, progress)
     backups.first_backups(layout, progress)
-    backups.restore_drill(layout, progress)
+    phase, found = backups.restore_drill(layout, progress)
+    if phase != "Completed" or not found:
+        raise ComponentError("velero", f"the restore drill ended {phase} with {found} objects restored")
     (layout.root / "backed-up").touch()
 
 

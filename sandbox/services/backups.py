@@ -19,7 +19,7 @@ import requests
 from sandbox.manifests import platform
 from sandbox.run import kube
 from sandbox.run.layout import Layout
-from sandbox.run.processes import ProcessSpec
+from sandbox.run.processes import ComponentError, ProcessSpec
 
 VELERO_NS = platform.BACKUP_NS
 S3_USER = "velero"
@@ -40,7 +40,8 @@ def specs(layout: Layout) -> list[ProcessSpec]:
         "seaweedfs", [str(layout.bin / "weed"), "server", f"-dir={data / 'seaweedfs'}", "-ip=127.0.0.1",
                       "-ip.bind=127.0.0.1", f"-master.port={p.seaweedfs_master}",
                       f"-volume.port={p.seaweedfs_volume}", "-filer", f"-filer.port={p.seaweedfs_filer}", "-s3",
-                      f"-s3.port={p.seaweedfs_s3}", "-master.volumeSizeLimitMB=64", "-volume.max=16"],
+                      f"-s3.port={p.seaweedfs_s3}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+                      "-master.telemetry=false", "-master.volumeSizeLimitMB=64", "-volume.max=16"],
         port=p.seaweedfs_s3, ready=lambda: _s3_answers(layout))
     velero = ProcessSpec(
         "velero", [str(layout.bin / "velero"), "server", f"--kubeconfig={layout.kubeconfig}",
@@ -89,9 +90,11 @@ def weed_shell(layout: Layout, *commands: str) -> str:
 
 
 def set_key(layout: Layout, access_key: str, secret_key: str) -> None:
-    """Give the bucket's user this key pair, in place of any other it had: rotating the key."""
+    """Give the bucket's user this key pair and delete its other keys: rotating the key, as an operator does."""
+    others = [key for key in (ACCESS_KEY, ROTATED_KEY) if key != access_key]
     weed_shell(layout, f"s3.configure -user={S3_USER} -access_key={access_key} -secret_key={secret_key} "
-                       f"-actions={S3_ACTIONS} -apply")
+                       f"-actions={S3_ACTIONS} -apply",
+               *(f"s3.configure -user={S3_USER} -access_key={key} -delete -apply" for key in others))
 
 
 def install(layout: Layout, progress=print) -> None:
@@ -129,24 +132,28 @@ def first_backups(layout: Layout, progress=print) -> None:
         name = back_up(layout, schedule)
         phase = backup_phase(layout, name)
         progress(f"  velero: backup {name} {phase}")
+        if phase != "Completed":
+            raise ComponentError("velero", f"backup {name} ended {phase} (velero backup logs {name})")
 
 
 def backup_phase(layout: Layout, name: str) -> str:
     return (kube.get_json(layout, "-n", VELERO_NS, "backup", name).get("status") or {}).get("phase", "none")
 
 
-def restore_drill(layout: Layout, progress=print) -> str:
-    """Restore the daily schedule's newest backup of ``data-platform`` into a scratch namespace, check that its
-    objects are there, then delete the namespace (the drill the restore test criterion asks for)."""
-    kube.kubectl(layout, "delete", "namespace", RESTORE_SCRATCH, "--ignore-not-found", "--wait=true",
-                 "--timeout=60s")
+def restore_drill(layout: Layout, progress=print) -> tuple[str, int]:
+    """Restore the daily schedule's newest backup of ``data-platform`` into a scratch namespace, count the objects
+    that arrived there, then delete the namespace (the drill the restore test criterion asks for). Returns the
+    restore's phase and the objects found."""
+    delete_scratch = ("delete", "namespace", RESTORE_SCRATCH, "--ignore-not-found", "--wait=true", "--timeout=90s")
+    kube.kubectl(layout, *delete_scratch)
     name = f"restore-test-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
     velero(layout, "restore", "create", name, "--from-schedule", "daily-platform", "--include-namespaces",
            RESTORE_NAMESPACE, "--namespace-mappings", f"{RESTORE_NAMESPACE}:{RESTORE_SCRATCH}", "--wait")
     status = kube.get_json(layout, "-n", VELERO_NS, "restore", name).get("status") or {}
-    restored = kube.get_json(layout, "-n", RESTORE_SCRATCH, "deployments,statefulsets,services,configmaps")["items"]
+    found = kube.kubectl(layout, "-n", RESTORE_SCRATCH, "get", "deployments,statefulsets,services,configmaps",
+                         "-o", "name", check=False).stdout.split()
     progress(f"  velero: restore {name} {status.get('phase')}, "
-             f"{(status.get('progress') or {}).get('itemsRestored', 0)} items, {len(restored)} of them checked")
-    kube.kubectl(layout, "delete", "namespace", RESTORE_SCRATCH, "--ignore-not-found", "--wait=true",
-                 "--timeout=60s")
-    return name
+             f"{(status.get('progress') or {}).get('itemsRestored', 0)} items restored, {len(found)} workloads, "
+             f"services and config maps found in {RESTORE_SCRATCH}")
+    kube.kubectl(layout, *delete_scratch)
+    return status.get("phase", "none"), len(found)
