@@ -9,6 +9,7 @@ import pwd
 import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -240,10 +241,13 @@ def up(layout: Layout, workers: int = 3, progress=print) -> None:
     for spec in slow:
         sup.wait_ready(spec, started + START_TIMEOUT_S)
         progress(f"  {spec.name:24} ready at {time.monotonic() - started:4.1f}s")
-    if not (layout.root / "backed-up").exists():
-        _install_backups(layout, progress)
-    progress("sandbox: waiting for scrape targets, SLO rules, log streams, the load test and 35 s of probes")
-    seen = kube.wait_for("monitoring ready", lambda: _monitoring_ready(layout), READY_TIMEOUT_S, 2)
+    # Velero's install, first backups and restore drill run while the monitoring data accumulates.
+    with ThreadPoolExecutor(1) as pool:
+        installing = None if (layout.root / "backed-up").exists() else pool.submit(_install_backups, layout, progress)
+        progress("sandbox: waiting for scrape targets, SLO rules, log streams, the load test and 35 s of probes")
+        seen = kube.wait_for("monitoring ready", lambda: _monitoring_ready(layout), READY_TIMEOUT_S, 2)
+        if installing:
+            installing.result()
     # The HPA controller's first syncs can miss metrics of pods that just started: ready means ready twice.
     kube.wait_for("nodes, workloads and HPAs still ready", lambda: _cluster_ready(layout), READY_TIMEOUT_S, 2)
     progress(f"sandbox: ready in {time.monotonic() - started:.0f}s ({seen})")
