@@ -58,7 +58,9 @@ def plugin_dir(layout: Layout):
 
 
 def prepare(layout: Layout) -> None:
-    """The plugin directory Velero scans for plugin binaries (its install puts them in /plugins)."""
+    """SeaweedFS's data directory, and the plugin directory Velero scans for plugin binaries (its install puts them
+    in /plugins)."""
+    (layout.data / "seaweedfs").mkdir(parents=True, exist_ok=True)
     plugins = plugin_dir(layout)
     plugins.mkdir(parents=True, exist_ok=True)
     link = plugins / "velero-plugin-for-aws"
