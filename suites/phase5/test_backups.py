@@ -88,8 +88,15 @@ Adversarial table P5-RESTORE-TEST:
   backup)
 - persistent-volumes-excluded: includeClusterResources false: the claims' PersistentVolumes, and with them the
   volume data, are not restored
-- failed-since: a good restore test a day ago, but the newest restore of a platform namespace, started after it,
-  Failed (its backup could not be read from the object store): restores fail now
+- failed-since: a good restore test a day ago, but the newest restore of a platform namespace, requested after
+  it, Failed (its backup could not be read from the object store): restores fail now
+- failed-validation-since: the same with a restore Velero refused (FailedValidation), which has no start time
+- refused-while-the-test-was-queued: a restore requested while the good test waited its turn (Velero runs one at
+  a time) was refused after the test started: by start times it comes first
+- failing-in-flight: the newest restore sits in WaitingForPluginOperationsPartiallyFailed or
+  FinalizingPartiallyFailed, which end only PartiallyFailed, for hours
+- failed-glob-alternatives: the failed restore names its namespaces {data-platform,vault-prod}, a gobwas glob
+  Velero matches and fnmatch does not
 """
 from fixtures.kube import ref
 from readiness.criteria import criterion
@@ -99,10 +106,13 @@ from readiness.verdict import fail, require_data
 from suites.phase5.velero import (SCHEDULE_LABEL, Cluster, backups_of, default_location,
                                   effective_template, includes_namespace, latest_finished, location_refusal,
                                   locations_by_ref, not_validated, restore_faults, retention,
-                                  runs, snapshot_locations_unproven, spec_errors, stamp_problem, started,
+                                  runs, snapshot_locations_unproven, spec_errors, stamp_problem,
                                   storage_location, template, unusable)
 
-FAILED = ("Failed", "PartiallyFailed", "FailedValidation")     # a restore Velero gave up on or ran with errors
+# A restore Velero gave up on or ran with errors; the two in-flight phases are entered only with errors and end
+# PartiallyFailed (restore_operations_controller.go, restore_finalizer_controller.go).
+FAILED = ("Failed", "PartiallyFailed", "FailedValidation", "WaitingForPluginOperationsPartiallyFailed",
+          "FinalizingPartiallyFailed")
 NO_SCHEDULE = "velero: no Schedule backs up anything (the schedules API answered with none)"
 
 
@@ -335,6 +345,28 @@ def restore_gaps(restore: dict, source: dict | None, cluster: Cluster, namespace
     return gaps
 
 
+def requested(obj: dict) -> str:
+    return obj["metadata"].get("creationTimestamp") or ""
+
+
+def source_spec(restore: dict, backups: dict[str, dict], schedules: dict[str, dict]) -> dict | None:
+    """What a restore restores from: its backup's spec, else (a restore that failed before Velero chose a backup)
+    its schedule's template; None when neither is known."""
+    spec, namespace = restore.get("spec") or {}, restore["metadata"]["namespace"]
+    source = backups.get(f"{namespace}/{spec.get('backupName')}")
+    if source is not None:
+        return source.get("spec") or {}
+    schedule = schedules.get(f"{namespace}/{spec.get('scheduleName')}")
+    return template(schedule) if schedule is not None else None
+
+
+def platform_taken(restore: dict, source: dict | None, platform: list[str]) -> list[str]:
+    """The platform namespaces a restore takes: its namespace filter's, of those its source holds (when known)."""
+    spec = restore.get("spec") or {}
+    return [ns for ns in platform
+            if includes_namespace(spec, ns) and (source is None or includes_namespace(source, ns))]
+
+
 def restore_test_faults(restore: dict, backups: dict[str, dict], cluster: Cluster, platform: list[str]) -> list[str]:
     """Why a Restore is not a restore test of the platform (empty: it is one)."""
     spec = restore.get("spec") or {}
@@ -346,7 +378,7 @@ def restore_test_faults(restore: dict, backups: dict[str, dict], cluster: Cluste
     elif not ((source["metadata"].get("labels") or {}).get(SCHEDULE_LABEL) if source else spec.get("scheduleName")):
         faults.append(f"restores backup {name}, which no schedule made")
     asked = [ns for ns in platform if includes_namespace(spec, ns)]
-    taken = [ns for ns in asked if source is None or includes_namespace(source.get("spec") or {}, ns)]
+    taken = platform_taken(restore, None if source is None else source.get("spec") or {}, platform)
     if not asked:
         faults.append(f"its namespaces ({','.join(spec.get('includedNamespaces') or ['*'])}) match none of the "
                       "platform's")
@@ -374,7 +406,8 @@ def test_restore_from_scheduled_backup_completed_recently(snapshot, profile):
     backups = {ref(b): b for b in snapshot.items("backups")}
     cluster, platform = Cluster.read(snapshot, profile), profile.backup_namespaces
     window = profile.phase5.restore_max_age_days * 86400
-    rows, newest, rejected, failed = [], None, [], []
+    schedules = {ref(s): s for s in snapshot.items("schedules")}
+    rows, newest, rejected, failed, good = [], None, [], [], []
     for restore in snapshot.items("restores"):
         status, spec = restore.get("status") or {}, restore.get("spec") or {}
         faults = restore_test_faults(restore, backups, cluster, platform)
@@ -384,23 +417,29 @@ def test_restore_from_scheduled_backup_completed_recently(snapshot, profile):
                      "; ".join(faults) or "counts"])
         if faults:
             rejected.append(f"restore {ref(restore)}: {'; '.join(faults)}")
-            if status.get("phase") in FAILED and any(includes_namespace(spec, ns) for ns in platform):
+            if status.get("phase") in FAILED and platform_taken(restore, source_spec(restore, backups, schedules),
+                                                                platform):
                 failed.append(restore)
             continue
+        good.append(restore)
         age = age_s(status["completionTimestamp"])
-        if newest is None or age < newest[0]:
-            newest = (age, restore)
+        newest = age if newest is None else min(newest, age)
     attach_table("restores", ["restore", "from", "namespaces", "phase", "items", "completed", "verdict"], rows)
     if newest is None:
         fail([f"velero: no restore of a scheduled backup into the platform's namespaces Completed with items "
               f"({len(rows)} restores seen)"] + rejected)
-    age, good = newest
-    since = [r for r in failed if started(r) > started(good)]
+    problems = []
+    # Ordered as they were requested (one clock, the API server's; a FailedValidation restore has no start time),
+    # a tie counting as later: Velero runs restores one at a time, in that order.
+    last_good = max(good, key=requested)
+    since = [r for r in failed if not requested(r) or requested(r) >= requested(last_good)]
     if since:
-        last = max(since, key=started)
+        last = max(since, key=requested)
         taken = ",".join((last.get("spec") or {}).get("includedNamespaces") or ["*"])
-        fail(f"restore {ref(last)} of {taken}, started {started(last)}: {'; '.join(restore_faults(last))}, after the "
-             f"last good restore test {ref(good)}: restores fail now")
-    if age > window:
-        fail(f"velero: the last completed restore from a scheduled backup was {shown(age)} ago, expected within "
-             f"{profile.phase5.restore_max_age_days:g} days")
+        problems.append(f"restore {ref(last)} of {taken}, requested {requested(last) or 'at no recorded time'}: "
+                        f"{'; '.join(restore_faults(last))}, after the last good restore test {ref(last_good)} "
+                        f"(requested {requested(last_good)}): restores fail now")
+    if newest > window:
+        problems.append(f"velero: the last completed restore from a scheduled backup was {shown(newest)} ago, "
+                        f"expected within {profile.phase5.restore_max_age_days:g} days")
+    fail(problems)

@@ -81,6 +81,7 @@ FINISHED_BACKUP = ("Completed", "PartiallyFailed", "Failed", "FailedValidation")
 SCHEDULE_PHASES = ("New", "Enabled", "FailedValidation")
 # The API server, Velero and the suite read different clocks; a timestamp later than this ahead is impossible.
 CLOCK_SKEW_S = 300
+BRACES = re.compile(r"\{([^{}]*)\}")      # an innermost {a,b} group of a glob
 UNSUPPORTED_IN_GLOB = set("|(){},!")
 NAMESPACE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
@@ -116,8 +117,17 @@ def runs(schedule: dict) -> bool:
     return not not_validated(schedule) and not (schedule.get("spec") or {}).get("paused")
 
 
+def _alternatives(pattern: str) -> list[str]:
+    """A glob's ``{a,b}`` alternatives written out, as gobwas/glob (Velero's matcher) reads them; fnmatch has none."""
+    group = BRACES.search(pattern)
+    if group is None:
+        return [pattern]
+    head, tail = pattern[:group.start()], pattern[group.end():]
+    return [expanded for choice in group.group(1).split(",") for expanded in _alternatives(head + choice + tail)]
+
+
 def _matches(patterns: list[str], name: str) -> bool:
-    return any(fnmatch.fnmatchcase(name, p) for p in patterns if p)
+    return any(fnmatch.fnmatchcase(name, alternative) for p in patterns if p for alternative in _alternatives(p))
 
 
 def includes_namespace(spec: dict, namespace: str) -> bool:

@@ -52,7 +52,8 @@ def backup(name: str = "daily-1", of: str | None = "daily", started_s_ago: float
 
 def restore(name: str = "restore-test", source: str = "daily-1", completed_s_ago: float = DAY, phase: str = "Completed",
             items: int = 120, spec: dict | None = None, **status) -> dict:
-    return {"kind": "Restore", "metadata": {"namespace": V, "name": name},
+    return {"kind": "Restore",
+            "metadata": {"namespace": V, "name": name, "creationTimestamp": stamp(completed_s_ago + 540)},
             "spec": {"backupName": source, "scheduleName": "daily", "includedNamespaces": ["data-platform"],
                      "namespaceMapping": {"data-platform": "restore-test"}, "excludedResources": ["nodes", "events"],
                      **(spec or {})},
@@ -736,9 +737,48 @@ def test_a_restore_that_failed_after_the_last_good_test_fails():
     broken = restore("restore-test-2", completed_s_ago=HOUR, phase="Failed", items=0,
                      failureReason="error downloading backup: connection refused")
     failed_with(restore_check, world(restores=[restore(), broken]),
-                "restore velero/restore-test-2 of data-platform, started ", "Failed, 0 errors, 0 warnings (error "
-                "downloading backup: connection refused), after the last good restore test velero/restore-test: "
+                "restore velero/restore-test-2 of data-platform, requested ", "Failed, 0 errors, 0 warnings (error "
+                "downloading backup: connection refused), after the last good restore test velero/restore-test "
+                "(requested ", "restores fail now")
+
+
+def _failed_validation(name: str, created_s_ago: float, **spec) -> dict:
+    """A restore Velero refused: no start or completion time, only the API server's creation time."""
+    refused = restore(name, phase="FailedValidation", items=0, spec=spec)
+    refused["metadata"]["creationTimestamp"] = stamp(created_s_ago)
+    refused["status"] = {"phase": "FailedValidation",
+                         "validationErrors": ["The BSL default is unavailable, cannot retrieve the backup"]}
+    return refused
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "failed-validation-since")
+def test_a_restore_refused_after_the_last_good_test_fails_though_it_has_no_start_time():
+    failed_with(restore_check, world(restores=[restore(), _failed_validation("restore-test-2", HOUR)]),
+                "restore velero/restore-test-2 of data-platform", "FailedValidation", "restores fail now")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "refused-while-the-test-was-queued")
+def test_a_restore_requested_while_the_good_test_waited_its_turn_still_counts_after_it():
+    """Velero runs one restore at a time: the good test was requested a day ago and started an hour later; a
+    restore requested in between was refused after it started. Requested order, not start times, decides."""
+    queued = restore()
+    queued["metadata"]["creationTimestamp"] = stamp(DAY + 540 + HOUR)
+    failed_with(restore_check, world(restores=[queued, _failed_validation("restore-test-2", DAY + 540 + 600)]),
                 "restores fail now")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "failing-in-flight")
+@pytest.mark.parametrize("phase", ["WaitingForPluginOperationsPartiallyFailed", "FinalizingPartiallyFailed"])
+def test_a_restore_that_can_only_end_partially_failed_fails_now(phase):
+    stuck = restore("restore-test-2", completed_s_ago=HOUR, phase=phase, errors=3)
+    failed_with(restore_check, world(restores=[restore(), stuck]), f"{phase}, 3 errors", "restores fail now")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "failed-glob-alternatives")
+def test_a_failed_restore_naming_platform_namespaces_as_glob_alternatives_fails():
+    braces = restore("restore-test-2", completed_s_ago=HOUR, phase="PartiallyFailed", errors=1,
+                     spec={"includedNamespaces": ["{data-platform,vault-prod}"]})
+    failed_with(restore_check, world(restores=[restore(), braces]), "restores fail now")
 
 
 def test_a_restore_that_failed_before_the_last_good_test_does_not_count_against_it():
@@ -750,6 +790,32 @@ def test_a_failed_restore_outside_the_platform_does_not_count_against_the_test()
     elsewhere = restore("kube-system-1", completed_s_ago=HOUR, phase="Failed", items=0,
                         spec={"includedNamespaces": ["kube-system"]})
     assert run_check(restore_check, world(restores=[restore(), elsewhere])) == ("passed", "")
+
+
+def test_a_failed_restore_of_every_namespace_of_a_kube_system_backup_does_not_count_against_the_test():
+    kube_system = backup("kube-1", spec={"includedNamespaces": ["kube-system"]})
+    everything = restore("kube-system-1", source="kube-1", completed_s_ago=HOUR, phase="Failed", items=0,
+                         spec={"includedNamespaces": ["*"]})
+    assert run_check(restore_check, world(backups=[backup(), kube_system],
+                                          restores=[restore(), everything])) == ("passed", "")
+
+
+def test_a_good_test_requested_after_a_failure_clears_it_though_an_earlier_test_finished_later():
+    """A long test requested first and finished last, a failure, then a quick good test requested after it."""
+    long_one = restore("restore-test-1", completed_s_ago=HOUR)
+    long_one["metadata"]["creationTimestamp"] = stamp(6 * HOUR)
+    failure = restore("restore-test-2", completed_s_ago=4 * HOUR, phase="Failed", items=0)
+    failure["metadata"]["creationTimestamp"] = stamp(5 * HOUR)
+    quick = restore("restore-test-3", completed_s_ago=2 * HOUR)
+    quick["metadata"]["creationTimestamp"] = stamp(3 * HOUR)
+    assert run_check(restore_check, world(restores=[long_one, failure, quick])) == ("passed", "")
+
+
+def test_a_stale_test_and_a_failure_since_are_both_named():
+    failed_with(restore_check, world(restores=[restore(completed_s_ago=45 * DAY),
+                                               restore("restore-test-2", completed_s_ago=40 * DAY, phase="Failed",
+                                                       items=0)]),
+                "restores fail now", "was 45.0d ago, expected within 30 days")
 
 
 def test_an_enabled_schedule_without_cron_does_not_count():
