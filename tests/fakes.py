@@ -78,7 +78,7 @@ class FakePrometheus(Prometheus):
             targets = self.targets.pop(0) if len(self.targets) > 1 else self.targets[0]
         return {"/api/v1/targets": {"activeTargets": targets}, "/api/v1/rules": {"groups": self.rules}}[path]
 
-    def query(self, promql: str) -> list[dict]:
+    def query(self, promql: str, at: float | None = None) -> list[dict]:
         return self.series.get(promql, [])
 
 

@@ -115,10 +115,10 @@ class PromtoolPrometheus(Prometheus):
         self.series, self.at_s, self.interval = _pairs(series), at_s, interval
         self.asked: list[str] = []
 
-    def query(self, promql: str) -> list[dict]:
+    def query(self, promql: str, at: float | None = None) -> list[dict]:
         self.asked.append(promql)
         try:
-            return evaluate(self.series, promql, self.at_s, self.interval)
+            return evaluate(self.series, promql, self.at_s if at is None else at, self.interval)
         except PromQLError as exc:
             raise CouldNotLook("prometheus", f"query {promql!r} failed: {exc.message}", "invalid") from None
 

@@ -6,7 +6,8 @@ import pytest
 
 from suites.phase6.test_api_latency import test_api_server_latency_within_slo as check
 from tests.builders import tuned
-from tests.tools.promql.promtool import metric
+from tests.fakes import empty_world, run_check
+from tests.tools.promql.promtool import PromtoolPrometheus, metric
 from tests.tools.promql.shapes import HOUR, SANDBOX, assert_shape, params, verdict
 
 PROFILE = tuned(SANDBOX, **{"phase6.api_latency.window": "1h", "prometheus.max_sample_age_s": 120})
@@ -117,3 +118,24 @@ def test_an_api_server_unscraped_for_longer_than_the_window_is_still_broken():
 def test_deletecollection_is_bound_by_its_scope_not_as_one_object():
     collection = {"0.1": 0, "0.5": 0, "2": 10, "+Inf": 10}               # about 2 s, within 5 s for a namespace
     assert run(healthy(**call("DELETECOLLECTION", "events", "namespace", collection))) == ("passed", "")
+
+
+class MovingClock(PromtoolPrometheus):
+    """Prometheus answering a query without a time at its own now, which is ten seconds later once it answered the
+    quantile: the next query of the check reaches it after a scrape."""
+
+    def query(self, promql: str, at: float | None = None) -> list[dict]:
+        answer = super().query(promql, at)
+        if at is None and promql.startswith("histogram_quantile"):
+            self.at_s += 10
+        return answer
+
+
+def test_the_request_counter_is_read_at_the_quantiles_own_time():
+    """A DELETE of a job, scraped between the two queries: at the quantile's time the minute's window holds no
+    request (idle, NaN), ten seconds later the counter's holds one. Read at one time, the call is idle."""
+    one_request = call("DELETE", "jobs", "resource", {"0.1": 1, "0.5": 1, "2": 1, "+Inf": 1},
+                       values=lambda rate: f"0x99 {rate}x20")
+    minute = tuned(SANDBOX, **{"phase6.api_latency.window": "1m", "prometheus.max_sample_age_s": 120})
+    world = {**empty_world(minute), "prometheus": MovingClock(healthy(**one_request), 2990, "30s")}
+    assert run_check(check, world) == ("passed", "")
