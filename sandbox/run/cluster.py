@@ -232,29 +232,34 @@ def up(layout: Layout, workers: int = 3, progress=print) -> None:
     early = {n for g in groups for n in g}
     # The JVMs take seconds to start: they start first and are waited for while the workloads settle.
     slow = [by_name[s.name] for s in data_services.specs(layout)]
+    # The object store and Velero start once the workloads are ready, beside the monitoring wait: they are needed
+    # only for Velero's install, and their start would compete for the cores with the JVMs' and the workloads'.
+    late = [by_name[s.name] for s in backups.specs(layout)]
     started = time.monotonic()
     for spec in slow:
         _start(sup, spec)
-    _start_group(sup, [s for n, s in by_name.items() if n not in early and s not in slow], progress)
+    _start_group(sup, [s for n, s in by_name.items() if n not in early and s not in slow + late], progress)
     progress("sandbox: waiting for nodes and workloads")
     kube.wait_for("nodes Ready and workloads ready", lambda: _cluster_ready(layout), READY_TIMEOUT_S, 2)
     for spec in slow:
         sup.wait_ready(spec, started + START_TIMEOUT_S)
         progress(f"  {spec.name:24} ready at {time.monotonic() - started:4.1f}s")
-    # Velero's install, first backups and restore drill run while the monitoring data accumulates.
     with ThreadPoolExecutor(1) as pool:
-        installing = None if (layout.root / "backed-up").exists() else pool.submit(_install_backups, layout, progress)
+        backing_up = pool.submit(_start_backups, sup, late, layout, progress)
         progress("sandbox: waiting for scrape targets, SLO rules, log streams, the load test and 35 s of probes")
         seen = kube.wait_for("monitoring ready", lambda: _monitoring_ready(layout), READY_TIMEOUT_S, 2)
-        if installing:
-            installing.result()
+        backing_up.result()
     # The HPA controller's first syncs can miss metrics of pods that just started: ready means ready twice.
     kube.wait_for("nodes, workloads and HPAs still ready", lambda: _cluster_ready(layout), READY_TIMEOUT_S, 2)
     progress(f"sandbox: ready in {time.monotonic() - started:.0f}s ({seen})")
 
 
-def _install_backups(layout: Layout, progress) -> None:
-    """Velero's location, schedules, the first backup of each and a restore drill, once per sandbox."""
+def _start_backups(sup: Supervisor, group: list[ProcessSpec], layout: Layout, progress) -> None:
+    """Start the object store and Velero; the first time, install Velero's location and schedules, take the first
+    backup of each and run a restore drill."""
+    _start_group(sup, group, progress)
+    if (layout.root / "backed-up").exists():
+        return
     progress("sandbox: installing Velero's location and schedules, first backups and a restore drill")
     backups.install(layout, progress)
     backups.first_backups(layout, progress)
