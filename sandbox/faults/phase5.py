@@ -79,6 +79,12 @@ def _restore_again(layout: Layout) -> None:
     backups.restore_drill(layout)
 
 
+def _drill_cleaned(layout: Layout) -> None:
+    """A cleanup job deletes the workloads of the newest drill's namespace, leaving its services and claims."""
+    newest = max(backups.scratch_namespaces(layout))
+    kube.kubectl(layout, "-n", newest, "delete", "deployments,statefulsets", "--all", "--wait=false")
+
+
 BACKUP_POOL = "sandbox.platform-readiness.io/backup-pool"
 
 
@@ -111,6 +117,9 @@ FAULTS = [
           Expect("(schedule daily-platform): PartiallyFailed", 30)),
     Fault("restore-store-stopped", "P5-RESTORE-TEST", "the object store stopped, then the restore drill ran",
           _restore_with_store_stopped, _restore_again, Expect("restores fail now", 30)),
+    Fault("restore-copies-deleted", "P5-RESTORE-TEST", "the restore drill's workloads deleted from its namespace "
+          "(a cleanup job), its services left", _drill_cleaned, lambda layout: backups.restore_drill(layout),
+          Expect("as restored by it (label velero.io/restore-name=", 30)),
     Fault("db-backup-failing", "P5-DB-BACKUP", f"data-platform/{infrastructure.DB_BACKUP}: its Jobs pinned to a "
           "node pool that is gone, so each fails its deadline", _backup_pool(False), _backup_pool(True),
           Expect("failed (DeadlineExceeded", 150)),

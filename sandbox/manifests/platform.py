@@ -8,6 +8,7 @@ later phases read, each with the status its controller would write.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from sandbox.build.go import KUBERNETES, VELERO as VELERO_RELEASE
@@ -213,8 +214,8 @@ def alert_rules() -> dict:
                  "labels": {"severity": "critical"}}]}]}}
 
 
-def certificate(name: str, not_after: dt.datetime) -> tuple[dict, dict]:
-    obj = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": _meta(f"{name}-tls", "data-platform"),
+def certificate(name: str, not_after: dt.datetime, namespace: str = "data-platform") -> tuple[dict, dict]:
+    obj = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": _meta(f"{name}-tls", namespace),
            "spec": {"secretName": f"{name}-tls", "dnsNames": [f"{name}.254carbon.com"],
                     "issuerRef": {"name": "letsencrypt-prod", "kind": "ClusterIssuer"}}}
     status = {"status": {"notAfter": not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -278,10 +279,30 @@ def velero_server() -> dict:
                      "template": {"metadata": {"labels": labels}, "spec": spec}}}
 
 
-def velero_objects(s3_url: str, access_key: str, secret_key: str) -> list[dict]:
-    """What an operator applies after ``velero install``: the credentials, the location and the schedules."""
+DRILL_MODIFIERS = "restore-drill-scaled-to-zero"
+
+
+def drill_modifiers(namespace: str) -> dict:
+    """Velero resource modifiers (``velero restore create --resource-modifier-configmap``) the restore drill uses:
+    the restored copies of ``namespace``'s Deployments and StatefulSets get 0 replicas and its CronJobs are
+    suspended, so a drill restores the objects without running a second platform against the live one's data
+    stores. Velero matches a rule's namespaces before it maps them (restore.go applies modifiers, then the
+    namespace mapping)."""
+    patches = {"deployments.apps": ("/spec/replicas", "0"), "statefulsets.apps": ("/spec/replicas", "0"),
+               "cronjobs.batch": ("/spec/suspend", "true")}
+    rules = [{"conditions": {"groupResource": resource, "namespaces": [namespace]},
+              "patches": [{"operation": "add", "path": path, "value": value}]}
+             for resource, (path, value) in patches.items()]
+    modifiers = {"version": "v1", "resourceModifierRules": rules}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(DRILL_MODIFIERS, BACKUP_NS),
+            "data": {"modifiers.yaml": json.dumps(modifiers)}}
+
+
+def velero_objects(s3_url: str, access_key: str, secret_key: str, drilled: str) -> list[dict]:
+    """What an operator applies after ``velero install``: the credentials, the location, the schedules and the
+    restore drill's resource modifiers (for ``drilled``)."""
     return [cloud_credentials(access_key, secret_key), backup_storage_location(s3_url), velero_server(),
-            *(schedule(name) for name in SCHEDULES)]
+            *(schedule(name) for name in SCHEDULES), drill_modifiers(drilled)]
 
 
 def compared_to(spec: dict) -> dict:

@@ -172,7 +172,12 @@ def _cluster_ready(layout: Layout) -> tuple[bool, str]:
     metrics = kube.kubectl(layout, "get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes", check=False)
     if metrics.returncode != 0 or len(json.loads(metrics.stdout or "{}").get("items", [])) < len(nodes) - 1:
         return False, f"metrics API not serving every node yet ({metrics.stderr.strip()[:100]})"
-    hpas = kube.get_json(layout, "hpa", "-A")["items"]
+    # A restore drill's copies are scaled to zero, which disables their HPAs (ScalingDisabled) by design.
+    scaled_to_zero = {(w["metadata"]["namespace"], w["kind"], w["metadata"]["name"]) for w in workloads
+                      if ready.desired_replicas(w) == 0}
+    hpas = [h for h in kube.get_json(layout, "hpa", "-A")["items"] if (
+        h["metadata"]["namespace"], h["spec"]["scaleTargetRef"]["kind"], h["spec"]["scaleTargetRef"]["name"])
+        not in scaled_to_zero]
     waiting = [h["metadata"]["name"] for h in hpas if not h.get("status", {}).get("currentMetrics") or not any(
         c["type"] == "ScalingActive" and c["status"] == "True" for c in h["status"].get("conditions", []))]
     if waiting:
@@ -181,7 +186,10 @@ def _cluster_ready(layout: Layout) -> tuple[bool, str]:
 
 
 PROBES = 'probe_success{job="service-probes"}'
-PROBE_SPAN_S = 35
+# Seconds of data the sandbox profile's windows need before a check can judge them, measured at the check's
+# own step: P8-AVAILABILITY's probe coverage (30 s), and P4-ALERT-ROUTES's failed notifications (a 60 s lookback
+# less the 20 s sample age, at steps of 10 s).
+SPANS_S = {PROBES: (35, 1), "alertmanager_notifications_failed_total": (40, 10)}
 
 
 def _monitoring_ready(layout: Layout) -> tuple[bool, str]:
@@ -192,8 +200,10 @@ def _monitoring_ready(layout: Layout) -> tuple[bool, str]:
     value = lambda promql: configs.prometheus_value(layout, promql)     # noqa: E731
     has_slo = value("count(slo:service_availability:ratio_rate5m)") is not None
     benchmark = value('count(push_time_seconds{job="loadtest"})') is not None
-    # P8-AVAILABILITY needs probe data spanning the sandbox profile's minimum coverage (30 s).
-    probed_s = value(f"min(time() - min_over_time(timestamp({PROBES})[2m:1s]))") or 0.0
+    spans = {series: value(f"min(time() - min_over_time(timestamp({series})[2m:{step}s]))") or 0.0
+             for series, (_, step) in SPANS_S.items()}
+    short = [f"{series.split('{')[0]} spans {spans[series]:.0f}s of {wanted}s"
+             for series, (wanted, _) in SPANS_S.items() if spans[series] < wanted]
     streams = requests.get(layout.url("loki") + "/loki/api/v1/series",
                            params={"match[]": '{namespace=~".+"}', "start": str(int(time.time() - 120) * 10**9)},
                            timeout=5).json().get("data", [])
@@ -201,10 +211,10 @@ def _monitoring_ready(layout: Layout) -> tuple[bool, str]:
     heartbeat = any(a["labels"].get("alertname") == "Watchdog" for a in alerts)
     # a stream per node at least (its log-agent pod's): every node's logs are being shipped
     ok = (up >= 15 and not platform_down and has_slo and len(streams) >= layout.workers and benchmark
-          and probed_s >= PROBE_SPAN_S and heartbeat)
+          and not short and heartbeat)
     return ok, (f"{up}/{len(targets)} targets up, {len(platform_down)} platform targets not up, "
                 f"SLO rules {'evaluated' if has_slo else 'not yet evaluated'}, {len(streams)} log streams, "
-                f"load test {'pushed' if benchmark else 'not pushed yet'}, probes span {probed_s:.0f}s, "
+                f"load test {'pushed' if benchmark else 'not pushed yet'}, {'; '.join(short) or 'data spans the windows'}, "
                 f"Watchdog {'in' if heartbeat else 'not yet in'} Alertmanager")
 
 
@@ -222,7 +232,8 @@ def up(layout: Layout, workers: int = 3, progress=print) -> None:
     logs.ensure_inotify_instances(layout.workers, progress)
     by_name = {spec.name: spec for spec in specs(layout)}
     # metrics-server starts with the control plane: it needs two scrapes per node before the metrics API (and
-    # the HPAs) have anything, and those can happen while the platform's objects are applied.
+    # the HPAs) have anything, and those can happen while the platform's objects are applied. Prometheus does
+    # not: its probes would measure the sandbox's own start as an outage of every service.
     groups = [["etcd"], ["kube-apiserver"], ["kube-controller-manager", "kube-scheduler", "kwok", "metrics-server"]]
     for group in groups:
         _start_group(sup, [by_name[n] for n in group], progress)
@@ -232,21 +243,21 @@ def up(layout: Layout, workers: int = 3, progress=print) -> None:
     early = {n for g in groups for n in g}
     # The JVMs take seconds to start: they start first and are waited for while the workloads settle.
     slow = [by_name[s.name] for s in data_services.specs(layout)]
-    # The object store and Velero start once the workloads are ready, beside the monitoring wait: they are needed
-    # only for Velero's install, and their start would compete for the cores with the JVMs' and the workloads'.
+    # The object store and Velero start once the rest has, and their install (the first backups and the restore
+    # drill, about 20 s) runs beside the waits for the workloads and the monitoring.
     late = [by_name[s.name] for s in backups.specs(layout)]
     started = time.monotonic()
     for spec in slow:
         _start(sup, spec)
     _start_group(sup, [s for n, s in by_name.items() if n not in early and s not in slow + late], progress)
-    progress("sandbox: waiting for nodes and workloads")
-    kube.wait_for("nodes Ready and workloads ready", lambda: _cluster_ready(layout), READY_TIMEOUT_S, 2)
-    for spec in slow:
-        sup.wait_ready(spec, started + START_TIMEOUT_S)
-        progress(f"  {spec.name:24} ready at {time.monotonic() - started:4.1f}s")
     with ThreadPoolExecutor(1) as pool:
         backing_up = pool.submit(_start_backups, sup, late, layout, progress)
-        progress("sandbox: waiting for scrape targets, SLO rules, log streams, the load test and 35 s of probes")
+        progress("sandbox: waiting for nodes and workloads")
+        kube.wait_for("nodes Ready and workloads ready", lambda: _cluster_ready(layout), READY_TIMEOUT_S, 2)
+        for spec in slow:
+            sup.wait_ready(spec, started + START_TIMEOUT_S)
+            progress(f"  {spec.name:24} ready at {time.monotonic() - started:4.1f}s")
+        progress("sandbox: waiting for scrape targets, SLO rules, log streams, the load test and the windows' data")
         seen = kube.wait_for("monitoring ready", lambda: _monitoring_ready(layout), READY_TIMEOUT_S, 2)
         backing_up.result()
     # The HPA controller's first syncs can miss metrics of pods that just started: ready means ready twice.

@@ -11,6 +11,7 @@ pod mounts, which kwok's pods do not.
 """
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import time
 
@@ -26,7 +27,7 @@ S3_USER = "velero"
 ACCESS_KEY, SECRET_KEY = "velero-sandbox", "velero-sandbox-secret-key-0001"
 ROTATED_KEY, ROTATED_SECRET = "velero-sandbox-2", "velero-sandbox-secret-key-0002"
 S3_ACTIONS = "Read,Write,List,Tagging,Admin"
-RESTORE_NAMESPACE, RESTORE_SCRATCH = "data-platform", "restore-test"
+RESTORE_NAMESPACE, SCRATCH_PREFIX = "data-platform", "restore-test-"
 WAIT_S = 120
 
 
@@ -101,7 +102,7 @@ def install(layout: Layout, progress=print) -> None:
     """What an operator does once: the bucket and its key, then Velero's location, credentials and schedules."""
     weed_shell(layout, f"s3.bucket.create -name {platform.BACKUP_BUCKET}", tolerated="already exists")
     set_key(layout, ACCESS_KEY, SECRET_KEY)
-    kube.apply(layout, platform.velero_objects(s3_url(layout), ACCESS_KEY, SECRET_KEY))
+    kube.apply(layout, platform.velero_objects(s3_url(layout), ACCESS_KEY, SECRET_KEY, RESTORE_NAMESPACE))
     kube.wait_for("Velero validated the backup location", lambda: location_phase(layout, "Available"), WAIT_S, 1)
     progress("  velero: location default Available (validated by Velero)")
 
@@ -141,19 +142,39 @@ def backup_phase(layout: Layout, name: str) -> str:
 
 
 def restore_drill(layout: Layout, progress=print) -> tuple[str, int]:
-    """Restore the daily schedule's newest backup of ``data-platform`` into a scratch namespace, count the objects
-    that arrived there, then delete the namespace (the drill the restore test criterion asks for). Returns the
-    restore's phase and the objects found."""
-    delete_scratch = ("delete", "namespace", RESTORE_SCRATCH, "--ignore-not-found", "--wait=true", "--timeout=90s")
-    kube.kubectl(layout, *delete_scratch)
-    name = f"restore-test-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
+    """Restore the daily schedule's newest backup of ``data-platform`` into a scratch namespace of its own (named
+    as the restore), its workloads scaled to zero (platform.drill_modifiers), and keep it: the restore test
+    criterion looks for the restored objects there. Once the restore Completed, earlier drills' namespaces are
+    deleted; a failed drill leaves the last good one's. Returns the restore's phase and the objects found."""
+    name = f"{SCRATCH_PREFIX}{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
     velero(layout, "restore", "create", name, "--from-schedule", "daily-platform", "--include-namespaces",
-           RESTORE_NAMESPACE, "--namespace-mappings", f"{RESTORE_NAMESPACE}:{RESTORE_SCRATCH}", "--wait")
+           RESTORE_NAMESPACE, "--namespace-mappings", f"{RESTORE_NAMESPACE}:{name}",
+           "--resource-modifier-configmap", platform.DRILL_MODIFIERS, "--wait")
     status = kube.get_json(layout, "-n", VELERO_NS, "restore", name).get("status") or {}
-    found = kube.kubectl(layout, "-n", RESTORE_SCRATCH, "get", "deployments,statefulsets,services,configmaps",
-                         "-o", "name", check=False).stdout.split()
+    found = kube.kubectl(layout, "-n", name, "get", "deployments,statefulsets,services",
+                         "-l", f"velero.io/restore-name={name}", "-o", "name", check=False).stdout.split()
     progress(f"  velero: restore {name} {status.get('phase')}, "
-             f"{(status.get('progress') or {}).get('itemsRestored', 0)} items restored, {len(found)} workloads, "
-             f"services and config maps found in {RESTORE_SCRATCH}")
-    kube.kubectl(layout, *delete_scratch)
+             f"{(status.get('progress') or {}).get('itemsRestored', 0)} items restored, {len(found)} workloads "
+             f"and services in namespace {name} labelled as restored by it")
+    if status.get("phase") == "Completed":
+        issue_certificates(layout, name)
+        earlier = [n for n in scratch_namespaces(layout) if n != name]
+        if earlier:
+            kube.kubectl(layout, "delete", "namespace", *earlier, "--wait=false")
     return status.get("phase", "none"), len(found)
+
+
+def issue_certificates(layout: Layout, namespace: str) -> None:
+    """What cert-manager does with the Certificates a restore brings back: it issues them (cert-manager is not
+    built here; the sandbox writes its status, README)."""
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    statuses = []
+    for name in platform.CERTIFICATES:
+        obj, status = platform.certificate(name, now + dt.timedelta(days=90), namespace)
+        statuses.append({"apiVersion": obj["apiVersion"], "kind": obj["kind"], "metadata": obj["metadata"], **status})
+    kube.apply(layout, statuses, subresource="status")
+
+
+def scratch_namespaces(layout: Layout) -> list[str]:
+    names = kube.kubectl(layout, "get", "namespaces", "-o", "name").stdout.split()
+    return [n.removeprefix("namespace/") for n in names if n.startswith(f"namespace/{SCRATCH_PREFIX}")]

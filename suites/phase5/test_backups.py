@@ -97,6 +97,12 @@ Adversarial table P5-RESTORE-TEST:
   FinalizingPartiallyFailed, which end only PartiallyFailed, for hours
 - failed-glob-alternatives: the failed restore names its namespaces {data-platform,vault-prod}, a gobwas glob
   Velero matches and fnmatch does not
+- scratch-namespace-deleted: Completed with items into restore-test, which was deleted since, or is being
+  deleted: nothing shows that the restored objects exist
+- copies-deleted: restore-test is there, but the restored Deployments were deleted since (a cleanup job); its
+  Services are left
+- copies-not-restored: restore-test holds objects of the same names, but a pipeline applied them, or another
+  restore (no velero.io/restore-name label of this restore): the restore skipped them or made nothing
 """
 from fixtures.kube import ref
 from readiness.criteria import criterion
@@ -342,6 +348,9 @@ def restore_gaps(restore: dict, source: dict | None, cluster: Cluster, namespace
     fresh = cluster.restored_fresh(restore, namespace)
     if fresh:
         gaps.append(fresh)
+    if not gaps:
+        missing = cluster.copies_missing(restore, source, namespace)
+        gaps += [missing] if missing else []
     return gaps
 
 
@@ -396,11 +405,14 @@ def restore_test_faults(restore: dict, backups: dict[str, dict], cluster: Cluste
            requirement="A Restore from a scheduled Backup that held the namespace whole Completed within the "
                        "profile's window without errors, restoring items (status.progress) of at least one platform "
                        "namespace whole into a namespace that did not hold them already (a namespaceMapping to a "
-                       "scratch namespace, or one the restore created): a backup never restored is not known to "
-                       "work, and Velero counts the objects it skipped because they existed as restored.",
+                       "scratch namespace, or one the restore created), where the copies it made of the "
+                       "namespace's workloads, services and claims are still to be seen: a backup never restored "
+                       "is not known to work, and Velero counts the objects it skipped because they existed as "
+                       "restored.",
            next_step="Restore the latest scheduled backup into a scratch namespace that does not exist yet "
                      "(velero restore create --from-backup NAME --include-namespaces NS --namespace-mappings "
-                     "NS:restore-test), check the data, then delete the namespace.",
+                     "NS:restore-test-DATE, with a resource modifier scaling its workloads to zero), check the "
+                     "data, and keep the namespace until the next drill Completed; then delete the older one.",
            profile_keys=("phase5.restore_max_age_days", "phase5.namespaces", "phase5.excludable_resources"))
 def test_restore_from_scheduled_backup_completed_recently(snapshot, profile):
     backups = {ref(b): b for b in snapshot.items("backups")}

@@ -42,7 +42,8 @@ really moved items.
 - A restore counts every item it handled as restored (restore.go: ``len(restoredItems)``), those it skipped
   because they already existed too. A restore into a namespace that already held the objects (in place, with
   no ``namespaceMapping`` or one mapping a namespace to itself, or into a scratch namespace left from before)
-  therefore proves nothing; one into a namespace created when the restore ran does.
+  therefore proves nothing; one into a namespace created when the restore ran does, as long as the copies it
+  made are there to be seen (suites/phase5/restored.py).
 """
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ from fixtures.kube import ref
 from readiness.ready import selects, selects_everything
 from readiness.timing import age_s, go_duration_s, parse, shown
 from readiness.verdict import require_data
+from suites.phase5.restored import Lister, missing_copies
 
 SCHEDULE_LABEL = "velero.io/schedule-name"
 LOCATION_LABEL = "velero.io/storage-location"
@@ -233,6 +235,8 @@ class Cluster:
     reviewed_policies: frozenset[str] = frozenset()
     namespace_created: dict[str, str | None] = field(default_factory=dict)
     labelled_out: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)   # ns -> (kind, resource, name)
+    objects: Lister = lambda kind, namespace: []       # noqa: E731  (snapshot kind, namespace) -> its objects
+    terminating: frozenset[str] = frozenset()           # namespaces being deleted
 
     @classmethod
     def read(cls, snapshot, profile) -> "Cluster":
@@ -254,7 +258,9 @@ class Cluster:
         return cls({n["metadata"]["name"]: n["metadata"].get("labels") or {} for n in namespaces}, claims, pods,
                    frozenset(r.lower() for r in profile.phase5.excludable_resources),
                    frozenset(profile.phase5.reviewed_resource_policies),
-                   {n["metadata"]["name"]: n["metadata"].get("creationTimestamp") for n in namespaces}, labelled)
+                   {n["metadata"]["name"]: n["metadata"].get("creationTimestamp") for n in namespaces}, labelled,
+                   lambda kind, namespace: snapshot.items(kind, [namespace]),
+                   frozenset(n["metadata"]["name"] for n in namespaces if n["metadata"].get("deletionTimestamp")))
 
     def label_excluded(self, namespace: str) -> bool:
         return (self.namespace_labels.get(namespace) or {}).get(EXCLUDE_LABEL) == "true"
@@ -346,13 +352,20 @@ class Cluster:
         """Why a finished Backup does not hold ``namespace`` whole: its spec, then the volume data it saved."""
         return self.not_whole(backup.get("spec") or {}, namespace) or self.no_volume_data(backup, namespace)
 
+    def copies_missing(self, restore: dict, source: dict | None, namespace: str) -> str | None:
+        """Why the restore's copies of ``namespace`` are not all in the namespace it restored to (restored.py)."""
+        target = ((restore.get("spec") or {}).get("namespaceMapping") or {}).get(namespace) or namespace
+        started = None if source is None else (source.get("status") or {}).get("startTimestamp")
+        there = target in self.namespace_labels and target not in self.terminating
+        return missing_copies(self.objects, restore, namespace, target, started, there)
+
     def restored_fresh(self, restore: dict, namespace: str) -> str | None:
         """Why a restore of ``namespace`` does not show it created objects (None when it does): it restored into
         a namespace that existed before it started, where Velero skips what already exists yet counts it."""
         spec, status = restore.get("spec") or {}, restore.get("status") or {}
         target = (spec.get("namespaceMapping") or {}).get(namespace) or namespace
         if target not in self.namespace_labels:
-            return None                 # gone since (a scratch namespace deleted after the test)
+            return None                 # gone since: copies_missing says so
         begun, created = parse(status.get("startTimestamp")), parse(self.namespace_created.get(target))
         if begun and created and (begun - created).total_seconds() <= CLOCK_SKEW_S:
             return None                 # created when the restore ran: what is in it, the restore created

@@ -42,6 +42,12 @@ def test_the_restore_drill_restored_the_namespace_into_a_scratch_one(sandbox):
                 if (r["status"] or {}).get("phase") == "Completed"]
     assert restores, "no Completed restore"
     drill = max(restores, key=lambda r: r["status"]["completionTimestamp"])
-    assert drill["spec"]["namespaceMapping"] == {"data-platform": "restore-test"}, drill["spec"]
+    name = drill["metadata"]["name"]
+    assert drill["spec"]["namespaceMapping"] == {"data-platform": name}, drill["spec"]
     assert drill["status"]["progress"]["itemsRestored"] > 50, drill["status"]
     assert not drill["status"].get("errors"), drill["status"]
+    # Velero labels what it creates with the restore's name; the drill's modifiers scaled the copies to zero.
+    live = get_json(sandbox, "-n", "data-platform", "deployments,statefulsets")["items"]
+    copies = get_json(sandbox, "-n", name, "deployments,statefulsets", "-l", f"velero.io/restore-name={name}")["items"]
+    assert {(w["kind"], w["metadata"]["name"]) for w in copies} == {(w["kind"], w["metadata"]["name"]) for w in live}
+    assert all(w["spec"]["replicas"] == 0 for w in copies), [(w["metadata"]["name"], w["spec"]) for w in copies]

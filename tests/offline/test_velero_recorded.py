@@ -1,7 +1,8 @@
 """Phase 5 on Velero's own answers, recorded from the sandbox's real Velero v1.18.3 (extra proof; the same states
 are proven live in tests/live/test_faults.py). ``tests/offline/recorded/velero/``: the location, schedules,
-backups and restores as the API server listed them, healed and under two faults; their timestamps are moved so
-that the newest validation is a minute old."""
+backups and restores as the API server listed them, healed and under two faults, with every namespace and claim
+and the top-level objects of data-platform and of the restore drills' namespaces (scripts/record_velero.py);
+their timestamps are moved so that the newest validation is a minute old."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from readiness.profile import load_profile
-from sandbox.manifests import infrastructure, platform
 from suites.phase5.test_backups import test_backup_storage_locations_available_and_validated as location_check
 from suites.phase5.test_backups import test_enabled_schedules_cover_every_namespace_with_retention as schedule_check
 from suites.phase5.test_backups import test_latest_backup_of_each_schedule_completed_recently as recent_check
@@ -25,7 +25,6 @@ RECORDED = Path(__file__).parent / "recorded" / "velero"
 CHECKS = {"P5-BACKUP-LOCATION": location_check, "P5-BACKUP-SCHEDULE": schedule_check,
           "P5-BACKUP-RECENT": recent_check, "P5-RESTORE-TEST": restore_check}
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-CLUSTER_KINDS = {"Namespace": "namespaces", "PersistentVolumeClaim": "persistentvolumeclaims"}
 
 
 def _moved(value, by: dt.timedelta):
@@ -49,12 +48,26 @@ def recorded(name: str, without: tuple[str, ...] = ()) -> dict[str, list]:
             for kind, items in answer.items()}
 
 
-def verdicts(velero: dict[str, list]) -> dict[str, tuple[str, str]]:
-    cluster: dict[str, list] = {}
-    for obj in platform.platform_objects() + infrastructure.objects():
-        if obj["kind"] in CLUSTER_KINDS:
-            cluster.setdefault(CLUSTER_KINDS[obj["kind"]], []).append(obj)
-    world = {**empty_world(PROFILE), "snapshot": FakeSnapshot({**cluster, **velero})}
+def test_the_recorded_drill_restored_copies_velero_labelled():
+    """The drill's namespace holds data-platform's workloads as Velero restored them: labelled with the restore's
+    name and scaled to zero by the drill's resource modifiers."""
+    velero = recorded("healed")
+    drill = max(_names(velero, "restores", "Completed"))
+    copies = [o for o in velero["deployments"] + velero["statefulsets"] if o["metadata"]["namespace"] == drill]
+    assert copies and all(o["metadata"]["labels"]["velero.io/restore-name"] == drill and o["spec"]["replicas"] == 0
+                          for o in copies)
+
+
+def test_the_healed_drill_fails_once_its_namespace_is_deleted():
+    velero = recorded("healed")
+    drill = max(_names(velero, "restores", "Completed"))
+    velero["namespaces"] = [n for n in velero["namespaces"] if n["metadata"]["name"] != drill]
+    verdict, message = verdicts(velero)["P5-RESTORE-TEST"]
+    assert verdict == "failed" and f"restored data-platform into {drill}, which no longer exists or is being deleted" in message, message
+
+
+def verdicts(recorded_lists: dict[str, list]) -> dict[str, tuple[str, str]]:
+    world = {**empty_world(PROFILE), "snapshot": FakeSnapshot(recorded_lists)}
     return {cid: run_check(check, world) for cid, check in CHECKS.items()}
 
 

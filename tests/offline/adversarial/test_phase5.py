@@ -75,14 +75,44 @@ def pod(ns: str, app: str) -> dict:
             "status": {"phase": "Running"}}
 
 
+RESTORED_BY = "velero.io/restore-name"
+KIND_LISTS = {"Deployment": "deployments", "StatefulSet": "statefulsets", "Service": "services"}
+LIVE = [("Deployment", "trino"), ("Deployment", "superset"), ("StatefulSet", "postgresql"), ("Service", "trino")]
+SCRATCH_CREATED_S_AGO = DAY + 530       # while the default restore ran
+
+
+def top_level(kind: str, ns: str, name: str, created_s_ago: float = 200 * DAY, restored_by: str | None = None) -> dict:
+    labels = {"app": name, **({RESTORED_BY: restored_by} if restored_by else {})}
+    return {"kind": kind, "metadata": {"namespace": ns, "name": name, "labels": labels,
+                                       "creationTimestamp": stamp(created_s_ago)}, "spec": {}}
+
+
+def drill_copies(target: str = "restore-test", restored_by: str = "restore-test", live=LIVE) -> list[dict]:
+    """data-platform's top-level objects and the copies a restore named ``restored_by`` made of them in
+    ``target``."""
+    return [top_level(kind, "data-platform", name) for kind, name in LIVE] + \
+        [top_level(kind, target, name, SCRATCH_CREATED_S_AGO, restored_by) for kind, name in live]
+
+
+def scratch(name: str = "restore-test", created_s_ago: float = SCRATCH_CREATED_S_AGO) -> dict:
+    made = namespace(name)
+    made["metadata"]["creationTimestamp"] = stamp(created_s_ago)
+    return made
+
+
 def world(profile=PROFILE, locations=None, schedules=None, backups=None, restores=None, namespaces=None,
-          claims=None, pods=None, cronjobs=None, jobs=None) -> dict:
+          claims=None, pods=None, cronjobs=None, jobs=None, objects=None) -> dict:
+    listed: dict[str, list] = {}
+    for obj in drill_copies() if objects is None else objects:
+        listed.setdefault(KIND_LISTS[obj["kind"]], []).append(obj)
     objects = {
+        **listed,
         "backupstoragelocations": [bsl()] if locations is None else locations,
         "schedules": [schedule()] if schedules is None else schedules,
         "backups": [backup()] if backups is None else backups,
         "restores": [restore()] if restores is None else restores,
-        "namespaces": [namespace(n) for n in PLATFORM + ["kube-system", V]] if namespaces is None else namespaces,
+        "namespaces": [namespace(n) for n in PLATFORM + ["kube-system", V]] + [scratch()]
+        if namespaces is None else namespaces,
         "persistentvolumeclaims": [claim("data-platform", "data-postgresql-0"), claim("data-platform", "data-kafka-0")]
         if claims is None else claims,
         "pods": [pod("data-platform", a) for a in ("trino", "superset", "kafka")] if pods is None else pods,
@@ -670,7 +700,9 @@ def test_a_restore_that_recreated_the_namespace_it_restored_in_place_counts():
     recreated = [namespace(n) for n in PLATFORM]
     recreated[0]["metadata"]["creationTimestamp"] = stamp(DAY + 500)     # made while the restore ran
     in_place = restore(spec={"namespaceMapping": {}})
-    assert run_check(restore_check, world(namespaces=recreated, restores=[in_place])) == ("passed", "")
+    restored = [top_level(kind, "data-platform", name, DAY + 400, "restore-test") for kind, name in LIVE]
+    assert run_check(restore_check, world(namespaces=recreated, restores=[in_place], objects=restored)) == \
+        ("passed", "")
 
 
 def test_a_restore_into_a_scratch_namespace_it_created_counts():
@@ -802,13 +834,17 @@ def test_a_failed_restore_of_every_namespace_of_a_kube_system_backup_does_not_co
 
 def test_a_good_test_requested_after_a_failure_clears_it_though_an_earlier_test_finished_later():
     """A long test requested first and finished last, a failure, then a quick good test requested after it."""
-    long_one = restore("restore-test-1", completed_s_ago=HOUR)
+    long_one = restore("restore-test-1", completed_s_ago=HOUR, spec={"namespaceMapping": {"data-platform": "scratch-1"}})
     long_one["metadata"]["creationTimestamp"] = stamp(6 * HOUR)
     failure = restore("restore-test-2", completed_s_ago=4 * HOUR, phase="Failed", items=0)
     failure["metadata"]["creationTimestamp"] = stamp(5 * HOUR)
-    quick = restore("restore-test-3", completed_s_ago=2 * HOUR)
+    quick = restore("restore-test-3", completed_s_ago=2 * HOUR, spec={"namespaceMapping": {"data-platform": "scratch-3"}})
     quick["metadata"]["creationTimestamp"] = stamp(3 * HOUR)
-    assert run_check(restore_check, world(restores=[long_one, failure, quick])) == ("passed", "")
+    namespaces = [namespace(n) for n in PLATFORM] + [scratch("scratch-1", HOUR + 530), scratch("scratch-3", 2 * HOUR + 530)]
+    copies = drill_copies("scratch-1", "restore-test-1") + [
+        top_level(kind, "scratch-3", name, 2 * HOUR, "restore-test-3") for kind, name in LIVE]
+    assert run_check(restore_check, world(restores=[long_one, failure, quick], namespaces=namespaces,
+                                          objects=copies)) == ("passed", "")
 
 
 def test_a_stale_test_and_a_failure_since_are_both_named():
@@ -816,6 +852,56 @@ def test_a_stale_test_and_a_failure_since_are_both_named():
                                                restore("restore-test-2", completed_s_ago=40 * DAY, phase="Failed",
                                                        items=0)]),
                 "restores fail now", "was 45.0d ago, expected within 30 days")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "scratch-namespace-deleted")
+def test_a_restore_into_a_scratch_namespace_deleted_since_is_not_a_restore_test():
+    gone = [namespace(n) for n in PLATFORM]
+    failed_with(restore_check, world(namespaces=gone, objects=drill_copies(live=[])),
+                "restore velero/restore-test: restored data-platform into restore-test, which no longer exists or is "
+                "being deleted: the restored objects cannot be seen")
+
+
+def test_a_restore_into_a_scratch_namespace_being_deleted_is_not_a_restore_test():
+    deleting = [namespace(n) for n in PLATFORM] + [scratch()]
+    deleting[-1]["metadata"]["deletionTimestamp"] = stamp(60)
+    failed_with(restore_check, world(namespaces=deleting),
+                "restore velero/restore-test: restored data-platform into restore-test, which no longer exists or is "
+                "being deleted")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "copies-deleted")
+def test_a_restore_whose_copies_were_deleted_since_is_not_a_restore_test():
+    services_only = [(kind, name) for kind, name in LIVE if kind == "Service"]
+    failed_with(restore_check, world(objects=drill_copies(live=services_only)),
+                "restore velero/restore-test: 3 of the 4 objects data-platform held when its backup was taken are "
+                "not in restore-test as restored by it (label velero.io/restore-name=restore-test): Deployment "
+                "trino, Deployment superset, StatefulSet postgresql")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "copies-not-restored")
+@pytest.mark.parametrize("made_by", [None, "restore-test-0"])
+def test_a_restore_whose_namespace_holds_copies_it_did_not_make_is_not_a_restore_test(made_by):
+    failed_with(restore_check, world(objects=drill_copies(restored_by=made_by)),
+                "restore velero/restore-test: 4 of the 4 objects data-platform held when its backup was taken are "
+                "not in restore-test as restored by it")
+
+
+def test_a_long_restore_name_is_matched_by_the_label_velero_cuts_it_to():
+    """label.GetValidName cuts a name over 63 characters to 57 and 6 hex digits of its SHA-256 (the value below
+    is what Velero v1.18.3's own function printed for this name)."""
+    name = "restore-test-from-daily-platform-20261202164419-into-a-scratch-namespace"
+    cut = "restore-test-from-daily-platform-20261202164419-into-a-sc4ca5d8"
+    long_one = restore(name, spec={"namespaceMapping": {"data-platform": "restore-test"}})
+    assert run_check(restore_check, world(restores=[long_one], objects=drill_copies(restored_by=cut))) == \
+        ("passed", "")
+
+
+def test_objects_made_after_the_backup_or_owned_by_others_are_not_looked_for():
+    later = top_level("Deployment", "data-platform", "new-app", created_s_ago=HOUR)
+    owned = top_level("Service", "data-platform", "operator-made")
+    owned["metadata"]["ownerReferences"] = [{"kind": "Trino", "name": "trino", "uid": "u1"}]
+    assert run_check(restore_check, world(objects=drill_copies() + [later, owned])) == ("passed", "")
 
 
 def test_an_enabled_schedule_without_cron_does_not_count():
