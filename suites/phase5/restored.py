@@ -1,21 +1,26 @@
 """Whether a restore test's objects are where it put them.
 
-Velero labels every object it creates with the restore's and the backup's names (pkg/restore/restore.go,
-``addRestoreLabels``; a name longer than 63 characters is cut to 57 and the first 6 hex digits of its SHA-256,
-pkg/label ``GetValidName``). An object it skipped because it already existed does not get the label, nor does one
-made since by someone else. So the namespace a restore mapped a platform namespace to must hold, labelled with
-that restore's name, a copy of every top-level object of the kinds below that the platform namespace held when
-the backup was taken (created before the backup started; objects with an owner are recreated by their owner,
-and objects labelled to be left out of backups are judged by the backup's own checks).
+Velero creates every object it restores without the owner references, creation time and status it had
+(restore.go ``resetMetadataAndStatus``), labelled with the restore's and the backup's names (``addRestoreLabels``;
+a name longer than 63 characters is cut to 57 and the first 6 hex digits of its SHA-256, pkg/label
+``GetValidName``). An object it skipped because it already existed is not relabelled (unless the restore's
+``existingResourcePolicy`` is ``update``), nor is one made by someone else. So a copy counts when it carries
+both labels, is not being deleted, and was created while the restore ran: after the Restore object (the API
+server's clock for both) and before it completed (Velero's clock, so with the usual skew). The namespace a
+restore mapped a platform namespace to must hold such a copy of every object of the kinds below that the
+platform namespace held when the backup was taken (created before the backup started, not being deleted then,
+not labelled to be left out of backups: those the backup's own checks judge).
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Callable
 
 from readiness.timing import parse
 
 RESTORE_NAME_LABEL = "velero.io/restore-name"
+BACKUP_NAME_LABEL = "velero.io/backup-name"
 EXCLUDE_LABEL = "velero.io/exclude-from-backup"
 # snapshot kind -> (kind shown, Velero's resource name)
 RESTORED_KINDS = {"deployments": ("Deployment", "deployments.apps"),
@@ -25,6 +30,7 @@ RESTORED_KINDS = {"deployments": ("Deployment", "deployments.apps"),
                   "persistentvolumeclaims": ("PersistentVolumeClaim", "persistentvolumeclaims")}
 LABEL_MAX = 63
 SHOWN = 5
+CLOCK_SKEW_S = 300
 
 Lister = Callable[[str, str], list[dict]]      # (snapshot kind, namespace) -> objects
 
@@ -36,56 +42,91 @@ def label_value(name: str) -> str:
     return name[:LABEL_MAX - 6] + hashlib.sha256(name.encode()).hexdigest()[:6]
 
 
-def _restores_resource(spec: dict, resource: str) -> bool:
-    """Whether the restore's resource filters let ``resource`` through (other checks judge a narrowed restore)."""
+def _takes_resource(spec: dict, resource: str) -> bool:
+    """Whether a backup or restore spec's resource filters let ``resource`` through (other checks judge a
+    narrowed one)."""
     names = {resource, resource.split(".")[0]}
     included = [r.lower() for r in spec.get("includedResources") or []]
     excluded = {r.lower() for r in spec.get("excludedResources") or []}
     return not (names & excluded) and (not included or "*" in included or bool(names & set(included)))
 
 
-def missing_copies(objects: Lister, restore: dict, namespace: str, target: str, backup_started: str | None,
+class Copies:
+    """What tells a restore's own copies from other objects."""
+
+    def __init__(self, restore: dict):
+        spec, status = restore.get("spec") or {}, restore.get("status") or {}
+        self.labels = {RESTORE_NAME_LABEL: label_value(restore["metadata"]["name"]),
+                       BACKUP_NAME_LABEL: label_value(spec.get("backupName") or "")}
+        self.requested = parse(restore["metadata"].get("creationTimestamp"))
+        completed = parse(status.get("completionTimestamp"))
+        self.until = completed + dt.timedelta(seconds=CLOCK_SKEW_S) if completed else None
+
+    def made(self, obj: dict) -> bool:
+        meta = obj["metadata"]
+        labels, created = meta.get("labels") or {}, parse(meta.get("creationTimestamp"))
+        return (all(labels.get(key) == value for key, value in self.labels.items())
+                and not meta.get("deletionTimestamp") and created is not None
+                and (self.requested is None or created >= self.requested)
+                and (self.until is None or created <= self.until))
+
+    def shown(self) -> str:
+        return ", ".join(f"{key}={value}" for key, value in self.labels.items())
+
+
+def _listed(objects: Lister, specs: list[dict], namespace: str):
+    for kind, (shown_kind, resource) in RESTORED_KINDS.items():
+        if all(_takes_resource(spec, resource) for spec in specs):
+            yield shown_kind, kind, objects(kind, namespace)
+
+
+def _missing(expected: list[str], missing: list[str], namespace: str, target: str, copies: Copies, when: str) -> str:
+    more = f" and {len(missing) - SHOWN} more" if len(missing) > SHOWN else ""
+    return (f"{len(missing)} of the {len(expected)} objects {namespace} held {when} are not in {target} as "
+            f"restored by it ({copies.shown()}, created while it ran): {', '.join(missing[:SHOWN])}{more}")
+
+
+def missing_copies(objects: Lister, restore: dict, namespace: str, target: str, backup: dict | None,
                    target_there: bool) -> str | None:
     """Why the restore's copies of ``namespace`` cannot be seen whole in ``target`` (None when they can).
-    ``backup_started`` is the backup's start (None when Velero no longer has the backup: the restore's start
-    bounds it then)."""
-    name = restore["metadata"]["name"]
+    ``backup`` is the restore's backup (None when Velero no longer has it: the restore's start bounds its time
+    then)."""
     if not target_there:
         return (f"restored {namespace} into {target}, which no longer exists or is being deleted: the restored "
                 "objects cannot be seen (keep the drill's namespace until the next drill Completed)")
-    taken = parse(backup_started) or parse((restore.get("status") or {}).get("startTimestamp"))
+    copies = Copies(restore)
+    specs = [restore.get("spec") or {}] + ([backup.get("spec") or {}] if backup else [])
+    if target == namespace:
+        # In place, into the namespace recreated when the restore ran: everything it held by the time the restore
+        # completed must be the restore's own (what was there already, Velero skipped).
+        expected, missing = [], []
+        for shown_kind, _, listed in _listed(objects, specs, target):
+            for obj in listed:
+                meta, created = obj["metadata"], parse(obj["metadata"].get("creationTimestamp"))
+                if meta.get("deletionTimestamp") or (copies.until and created and created > copies.until):
+                    continue
+                expected.append(f"{shown_kind} {meta['name']}")
+                if not copies.made(obj):
+                    missing.append(expected[-1])
+        if not expected:
+            return f"{namespace} holds no object the restore made ({copies.shown()})"
+        return _missing(expected, missing, namespace, target, copies, "when the restore completed") if missing \
+            else None
+    started = (backup.get("status") or {}).get("startTimestamp") if backup else None
+    taken = parse(started) or parse((restore.get("status") or {}).get("startTimestamp"))
     if taken is None:
         return f"no start time known for its backup or itself: which objects {namespace} held then is unknown"
-    spec, wanted = restore.get("spec") or {}, label_value(name)
-    if target == namespace:
-        # In place, into the namespace recreated when the restore ran: what it holds now is what there is.
-        if any((o["metadata"].get("labels") or {}).get(RESTORE_NAME_LABEL) == wanted
-               for kind, (_, resource) in RESTORED_KINDS.items() if _restores_resource(spec, resource)
-               for o in objects(kind, target)):
-            return None
-        return f"{namespace} holds no object labelled as restored by it ({RESTORE_NAME_LABEL}={wanted})"
-    expected = missing = 0
-    shown: list[str] = []
-    for kind, (shown_kind, resource) in RESTORED_KINDS.items():
-        if not _restores_resource(spec, resource):
-            continue
-        copies = {o["metadata"]["name"] for o in objects(kind, target)
-                  if (o["metadata"].get("labels") or {}).get(RESTORE_NAME_LABEL) == wanted}
-        for obj in objects(kind, namespace):
-            meta = obj["metadata"]
-            created = parse(meta.get("creationTimestamp"))
-            if meta.get("ownerReferences") or (meta.get("labels") or {}).get(EXCLUDE_LABEL) == "true" \
-                    or created is None or created >= taken:
+    expected, missing = [], []
+    for shown_kind, kind, listed in _listed(objects, specs, namespace):
+        made = {o["metadata"]["name"] for o in objects(kind, target) if copies.made(o)}
+        for obj in listed:
+            meta, created = obj["metadata"], parse(obj["metadata"].get("creationTimestamp"))
+            if (meta.get("labels") or {}).get(EXCLUDE_LABEL) == "true" or (created and created >= taken) \
+                    or (meta.get("deletionTimestamp") and parse(meta["deletionTimestamp"]) <= taken):
                 continue
-            expected += 1
-            if meta["name"] not in copies:
-                missing += 1
-                if len(shown) < SHOWN:
-                    shown.append(f"{shown_kind} {meta['name']}")
+            expected.append(f"{shown_kind} {meta['name']}")
+            if meta["name"] not in made:
+                missing.append(expected[-1])
     if not expected:
         return f"{namespace} held none of the objects a restore test looks for when its backup was taken"
-    if not missing:
-        return None
-    more = f" and {missing - len(shown)} more" if missing > len(shown) else ""
-    return (f"{missing} of the {expected} objects {namespace} held when its backup was taken are not in {target} "
-            f"as restored by it (label {RESTORE_NAME_LABEL}={wanted}): {', '.join(shown)}{more}")
+    return _missing(expected, missing, namespace, target, copies, "when its backup was taken") if missing else None

@@ -103,6 +103,16 @@ Adversarial table P5-RESTORE-TEST:
   Services are left
 - copies-not-restored: restore-test holds objects of the same names, but a pipeline applied them, or another
   restore (no velero.io/restore-name label of this restore): the restore skipped them or made nothing
+- copies-of-another-backup: the copies carry this restore's name but another backup's (velero.io/backup-name)
+- copies-terminating: every copy has a deletionTimestamp (held by finalizers after a cleanup job)
+- copies-from-before: the Restore was deleted and made again under the same name; the copies, labelled alike,
+  were made by its first run, before this one was requested
+- copies-made-after: the namespace's labelled copies were created hours after the restore completed (applied
+  from exported YAML)
+- owned-copies-deleted: the namespace's operator-owned Service (Velero restores it without owner references)
+  has no copy, and is not looked for if owned objects are skipped
+- in-place-mostly-skipped: in place into a namespace GitOps recreated just before the restore, with its objects:
+  Velero skipped them and made one Service, which a "some object is labelled" rule accepts
 """
 from fixtures.kube import ref
 from readiness.criteria import criterion

@@ -355,9 +355,8 @@ class Cluster:
     def copies_missing(self, restore: dict, source: dict | None, namespace: str) -> str | None:
         """Why the restore's copies of ``namespace`` are not all in the namespace it restored to (restored.py)."""
         target = ((restore.get("spec") or {}).get("namespaceMapping") or {}).get(namespace) or namespace
-        started = None if source is None else (source.get("status") or {}).get("startTimestamp")
         there = target in self.namespace_labels and target not in self.terminating
-        return missing_copies(self.objects, restore, namespace, target, started, there)
+        return missing_copies(self.objects, restore, namespace, target, source, there)
 
     def restored_fresh(self, restore: dict, namespace: str) -> str | None:
         """Why a restore of ``namespace`` does not show it created objects (None when it does): it restored into

@@ -12,6 +12,7 @@ from suites.phase5.test_backups import test_enabled_schedules_cover_every_namesp
 from suites.phase5.test_backups import test_latest_backup_of_each_schedule_completed_recently as recent_check
 from suites.phase5.test_backups import test_restore_from_scheduled_backup_completed_recently as restore_check
 from suites.phase5.test_db_backups import test_database_backup_cronjob_succeeds_recently as db_check
+from readiness.timing import age_s
 from tests.builders import cond, stamp
 from tests.fakes import FakeSnapshot, empty_world, failed_with, run_check
 from tests.suite_runner import ROOT
@@ -67,7 +68,8 @@ def namespace(name: str, **labels) -> dict:
 
 
 def claim(ns: str, name: str) -> dict:
-    return {"kind": "PersistentVolumeClaim", "metadata": {"namespace": ns, "name": name}, "spec": {}}
+    return {"kind": "PersistentVolumeClaim", "metadata": {"namespace": ns, "name": name,
+                                                          "creationTimestamp": stamp(200 * DAY)}, "spec": {}}
 
 
 def pod(ns: str, app: str) -> dict:
@@ -75,23 +77,33 @@ def pod(ns: str, app: str) -> dict:
             "status": {"phase": "Running"}}
 
 
-RESTORED_BY = "velero.io/restore-name"
-KIND_LISTS = {"Deployment": "deployments", "StatefulSet": "statefulsets", "Service": "services"}
+RESTORED_BY, BACKED_UP_BY = "velero.io/restore-name", "velero.io/backup-name"
+KIND_LISTS = {"Deployment": "deployments", "StatefulSet": "statefulsets", "Service": "services",
+              "PersistentVolumeClaim": "persistentvolumeclaims", "CronJob": "cronjobs"}
 LIVE = [("Deployment", "trino"), ("Deployment", "superset"), ("StatefulSet", "postgresql"), ("Service", "trino")]
+CLAIMS = ["data-postgresql-0", "data-kafka-0"]
 SCRATCH_CREATED_S_AGO = DAY + 530       # while the default restore ran
 
 
-def top_level(kind: str, ns: str, name: str, created_s_ago: float = 200 * DAY, restored_by: str | None = None) -> dict:
-    labels = {"app": name, **({RESTORED_BY: restored_by} if restored_by else {})}
+def top_level(kind: str, ns: str, name: str, created_s_ago: float = 200 * DAY, restored_by: str | None = None,
+              backup_name: str = "daily-1") -> dict:
+    labels = {"app": name, **({RESTORED_BY: restored_by, BACKED_UP_BY: backup_name} if restored_by else {})}
     return {"kind": kind, "metadata": {"namespace": ns, "name": name, "labels": labels,
                                        "creationTimestamp": stamp(created_s_ago)}, "spec": {}}
 
 
-def drill_copies(target: str = "restore-test", restored_by: str = "restore-test", live=LIVE) -> list[dict]:
-    """data-platform's top-level objects and the copies a restore named ``restored_by`` made of them in
-    ``target``."""
+def copied() -> list[tuple[str, str]]:
+    """What a restore of data-platform copies of the default world: its workloads, service, claims and the
+    database backup CronJob."""
+    return LIVE + [("PersistentVolumeClaim", c) for c in CLAIMS] + [("CronJob", DB.name)]
+
+
+def drill_copies(target: str = "restore-test", restored_by: str | None = "restore-test", live=None) -> list[dict]:
+    """data-platform's workloads and service, and the copies a restore named ``restored_by`` made of ``live``
+    (default: everything, ``copied``) in ``target`` while the default restore ran."""
     return [top_level(kind, "data-platform", name) for kind, name in LIVE] + \
-        [top_level(kind, target, name, SCRATCH_CREATED_S_AGO, restored_by) for kind, name in live]
+        [top_level(kind, target, name, SCRATCH_CREATED_S_AGO, restored_by) for kind, name in
+         (copied() if live is None else live)]
 
 
 def scratch(name: str = "restore-test", created_s_ago: float = SCRATCH_CREATED_S_AGO) -> dict:
@@ -100,23 +112,40 @@ def scratch(name: str = "restore-test", created_s_ago: float = SCRATCH_CREATED_S
     return made
 
 
+def drills(restores: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The scratch namespaces the Completed restores created and the copies they made there, as Velero does: the
+    namespace at the restore's start, each copy (data-platform's objects and claims) seconds later."""
+    made, copies = {}, []
+    for r in restores:
+        target = ((r.get("spec") or {}).get("namespaceMapping") or {}).get("data-platform")
+        if (r.get("status") or {}).get("phase") != "Completed" or not target or target == "data-platform":
+            continue
+        began = age_s(r["status"]["startTimestamp"])
+        made[target] = min(made.get(target, began), began)
+        copies += [top_level(kind, target, name, began - 10, r["metadata"]["name"], r["spec"]["backupName"])
+                   for kind, name in copied()]
+    return [scratch(target, began - 2) for target, began in made.items()], copies
+
+
 def world(profile=PROFILE, locations=None, schedules=None, backups=None, restores=None, namespaces=None,
           claims=None, pods=None, cronjobs=None, jobs=None, objects=None) -> dict:
+    restores = [restore()] if restores is None else restores
+    made, copies = drills(restores)
     listed: dict[str, list] = {}
-    for obj in drill_copies() if objects is None else objects:
+    live = [top_level(kind, "data-platform", name) for kind, name in LIVE] + copies
+    for obj in live if objects is None else objects:
         listed.setdefault(KIND_LISTS[obj["kind"]], []).append(obj)
+    claims = [claim("data-platform", c) for c in CLAIMS] if claims is None else claims
     objects = {
         **listed,
         "backupstoragelocations": [bsl()] if locations is None else locations,
         "schedules": [schedule()] if schedules is None else schedules,
         "backups": [backup()] if backups is None else backups,
-        "restores": [restore()] if restores is None else restores,
-        "namespaces": [namespace(n) for n in PLATFORM + ["kube-system", V]] + [scratch()]
-        if namespaces is None else namespaces,
-        "persistentvolumeclaims": [claim("data-platform", "data-postgresql-0"), claim("data-platform", "data-kafka-0")]
-        if claims is None else claims,
+        "restores": restores,
+        "namespaces": [namespace(n) for n in PLATFORM + ["kube-system", V]] + made if namespaces is None else namespaces,
+        "persistentvolumeclaims": claims + listed.pop("persistentvolumeclaims", []),
         "pods": [pod("data-platform", a) for a in ("trino", "superset", "kafka")] if pods is None else pods,
-        "cronjobs": [cronjob()] if cronjobs is None else cronjobs,
+        "cronjobs": ([cronjob()] if cronjobs is None else cronjobs) + listed.pop("cronjobs", []),
         "jobs": [job()] if jobs is None else jobs}
     return {**empty_world(profile), "snapshot": FakeSnapshot(objects)}
 
@@ -700,9 +729,23 @@ def test_a_restore_that_recreated_the_namespace_it_restored_in_place_counts():
     recreated = [namespace(n) for n in PLATFORM]
     recreated[0]["metadata"]["creationTimestamp"] = stamp(DAY + 500)     # made while the restore ran
     in_place = restore(spec={"namespaceMapping": {}})
-    restored = [top_level(kind, "data-platform", name, DAY + 400, "restore-test") for kind, name in LIVE]
-    assert run_check(restore_check, world(namespaces=recreated, restores=[in_place], objects=restored)) == \
-        ("passed", "")
+    restored = [top_level(kind, "data-platform", name, DAY + 400, "restore-test") for kind, name in copied()]
+    assert run_check(restore_check, world(namespaces=recreated, restores=[in_place], objects=restored,
+                                          claims=[], cronjobs=[])) == ("passed", "")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "in-place-mostly-skipped")
+def test_an_in_place_restore_that_made_one_object_of_many_is_not_a_restore_test():
+    """GitOps recreated the namespace and its objects just before the restore: Velero skipped them and made one."""
+    recreated = [namespace(n) for n in PLATFORM]
+    recreated[0]["metadata"]["creationTimestamp"] = stamp(DAY + 600)
+    in_place = restore(spec={"namespaceMapping": {}}, warnings=4)
+    made_by_gitops = [top_level(kind, "data-platform", name, DAY + 590) for kind, name in LIVE]
+    one = top_level("Service", "data-platform", "legacy-metrics", DAY + 400, "restore-test")
+    failed_with(restore_check, world(namespaces=recreated, restores=[in_place], objects=made_by_gitops + [one],
+                                     claims=[], cronjobs=[]),
+                "restore velero/restore-test: 4 of the 5 objects data-platform held when the restore completed are "
+                "not in data-platform as restored by it")
 
 
 def test_a_restore_into_a_scratch_namespace_it_created_counts():
@@ -842,7 +885,7 @@ def test_a_good_test_requested_after_a_failure_clears_it_though_an_earlier_test_
     quick["metadata"]["creationTimestamp"] = stamp(3 * HOUR)
     namespaces = [namespace(n) for n in PLATFORM] + [scratch("scratch-1", HOUR + 530), scratch("scratch-3", 2 * HOUR + 530)]
     copies = drill_copies("scratch-1", "restore-test-1") + [
-        top_level(kind, "scratch-3", name, 2 * HOUR, "restore-test-3") for kind, name in LIVE]
+        top_level(kind, "scratch-3", name, 2 * HOUR, "restore-test-3") for kind, name in copied()]
     assert run_check(restore_check, world(restores=[long_one, failure, quick], namespaces=namespaces,
                                           objects=copies)) == ("passed", "")
 
@@ -874,16 +917,18 @@ def test_a_restore_into_a_scratch_namespace_being_deleted_is_not_a_restore_test(
 def test_a_restore_whose_copies_were_deleted_since_is_not_a_restore_test():
     services_only = [(kind, name) for kind, name in LIVE if kind == "Service"]
     failed_with(restore_check, world(objects=drill_copies(live=services_only)),
-                "restore velero/restore-test: 3 of the 4 objects data-platform held when its backup was taken are "
-                "not in restore-test as restored by it (label velero.io/restore-name=restore-test): Deployment "
-                "trino, Deployment superset, StatefulSet postgresql")
+                "restore velero/restore-test: 6 of the 7 objects data-platform held when its backup was taken are "
+                "not in restore-test as restored by it (velero.io/restore-name=restore-test, "
+                "velero.io/backup-name=daily-1, created while it ran): Deployment trino, Deployment superset, "
+                "StatefulSet postgresql, CronJob postgresql-backup, PersistentVolumeClaim data-postgresql-0 and 1 "
+                "more")
 
 
 @pytest.mark.row("P5-RESTORE-TEST", "copies-not-restored")
 @pytest.mark.parametrize("made_by", [None, "restore-test-0"])
 def test_a_restore_whose_namespace_holds_copies_it_did_not_make_is_not_a_restore_test(made_by):
     failed_with(restore_check, world(objects=drill_copies(restored_by=made_by)),
-                "restore velero/restore-test: 4 of the 4 objects data-platform held when its backup was taken are "
+                "restore velero/restore-test: 7 of the 7 objects data-platform held when its backup was taken are "
                 "not in restore-test as restored by it")
 
 
@@ -897,11 +942,56 @@ def test_a_long_restore_name_is_matched_by_the_label_velero_cuts_it_to():
         ("passed", "")
 
 
-def test_objects_made_after_the_backup_or_owned_by_others_are_not_looked_for():
+def test_objects_made_after_the_backup_are_not_looked_for():
     later = top_level("Deployment", "data-platform", "new-app", created_s_ago=HOUR)
+    assert run_check(restore_check, world(objects=drill_copies() + [later])) == ("passed", "")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "owned-copies-deleted")
+def test_an_owned_object_without_its_copy_fails():
+    """Velero restores an owned object without its owner references (resetMetadata): its copy is looked for."""
     owned = top_level("Service", "data-platform", "operator-made")
     owned["metadata"]["ownerReferences"] = [{"kind": "Trino", "name": "trino", "uid": "u1"}]
-    assert run_check(restore_check, world(objects=drill_copies() + [later, owned])) == ("passed", "")
+    failed_with(restore_check, world(objects=drill_copies() + [owned]),
+                "1 of the 8 objects data-platform held when its backup was taken are not in restore-test as restored "
+                "by it", "Service operator-made")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "copies-terminating")
+def test_copies_being_deleted_do_not_count():
+    copies = drill_copies()
+    for obj in copies:
+        if obj["metadata"]["namespace"] == "restore-test":
+            obj["metadata"]["deletionTimestamp"] = stamp(60)
+    failed_with(restore_check, world(objects=copies), "7 of the 7 objects data-platform held")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "copies-from-before")
+def test_copies_made_before_the_restore_was_requested_do_not_count():
+    """The Restore was deleted and made again under the same name: the first run's copies carry its labels."""
+    rerun = restore()
+    rerun["metadata"]["creationTimestamp"] = stamp(DAY + 500)
+    failed_with(restore_check, world(restores=[rerun], objects=drill_copies(), namespaces=[
+        namespace(n) for n in PLATFORM] + [scratch(created_s_ago=DAY + 520)]), "7 of the 7 objects data-platform held")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "copies-made-after")
+def test_copies_made_after_the_restore_completed_do_not_count():
+    late = [top_level(kind, "restore-test", name, 12 * HOUR, "restore-test") for kind, name in copied()]
+    failed_with(restore_check, world(objects=drill_copies(live=[]) + late), "7 of the 7 objects data-platform held")
+
+
+@pytest.mark.row("P5-RESTORE-TEST", "copies-of-another-backup")
+def test_copies_labelled_with_another_backup_do_not_count():
+    other = [top_level(kind, "restore-test", name, SCRATCH_CREATED_S_AGO, "restore-test", "weekly-1")
+             for kind, name in copied()]
+    failed_with(restore_check, world(objects=drill_copies(live=[]) + other), "7 of the 7 objects data-platform held")
+
+
+def test_a_source_object_being_deleted_when_the_backup_ran_is_not_looked_for():
+    stuck = top_level("Deployment", "data-platform", "stuck")
+    stuck["metadata"]["deletionTimestamp"] = stamp(3 * DAY)
+    assert run_check(restore_check, world(objects=drill_copies() + [stuck])) == ("passed", "")
 
 
 def test_an_enabled_schedule_without_cron_does_not_count():
@@ -919,7 +1009,8 @@ CRONJOB_UID = "uid-cronjob"
 
 def cronjob(uid: str = CRONJOB_UID, name: str = DB.name, suspend: bool = False, template_suspend: bool = False,
             **status) -> dict:
-    return {"kind": "CronJob", "metadata": {"namespace": DB.namespace, "name": name, "uid": uid},
+    return {"kind": "CronJob", "metadata": {"namespace": DB.namespace, "name": name, "uid": uid,
+                                            "creationTimestamp": stamp(200 * DAY)},
             "spec": {"schedule": "* * * * *", "suspend": suspend, "concurrencyPolicy": "Forbid",
                      "jobTemplate": {"spec": {"suspend": template_suspend, "backoffLimit": 0, "template": {}}}},
             "status": {"lastScheduleTime": stamp(60), "lastSuccessfulTime": stamp(59), **status}}
