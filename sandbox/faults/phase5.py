@@ -119,7 +119,7 @@ FAULTS = [
           _restore_with_store_stopped, _restore_again, Expect("restores fail now", 30)),
     Fault("restore-copies-deleted", "P5-RESTORE-TEST", "the restore drill's workloads deleted from its namespace "
           "(a cleanup job), its services left", _drill_cleaned, lambda layout: backups.restore_drill(layout),
-          Expect("as restored by it (label velero.io/restore-name=", 30)),
+          Expect("as restored by it (velero.io/restore-name=", 30)),
     Fault("db-backup-failing", "P5-DB-BACKUP", f"data-platform/{infrastructure.DB_BACKUP}: its Jobs pinned to a "
           "node pool that is gone, so each fails its deadline", _backup_pool(False), _backup_pool(True),
           Expect("failed (DeadlineExceeded", 150)),

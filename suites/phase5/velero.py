@@ -223,6 +223,20 @@ def _names_resource(patterns: list[str], resource: str) -> bool:
     return any(fnmatch.fnmatchcase(resource, (p or "").lower()) for p in patterns)
 
 
+def _by_namespace(snapshot) -> Lister:
+    """A kind's objects in one namespace, from the kind's one cluster-wide list (the snapshot's, which other
+    checks read too), indexed once."""
+    index: dict[str, dict[str, list[dict]]] = {}
+
+    def objects(kind: str, namespace: str) -> list[dict]:
+        if kind not in index:
+            index[kind] = {}
+            for obj in snapshot.items(kind):
+                index[kind].setdefault(obj["metadata"].get("namespace") or "", []).append(obj)
+        return index[kind].get(namespace, [])
+    return objects
+
+
 @dataclass
 class Cluster:
     """What decides whether a spec takes a namespace whole, beyond the spec: the namespaces (their labels and
@@ -259,7 +273,7 @@ class Cluster:
                    frozenset(r.lower() for r in profile.phase5.excludable_resources),
                    frozenset(profile.phase5.reviewed_resource_policies),
                    {n["metadata"]["name"]: n["metadata"].get("creationTimestamp") for n in namespaces}, labelled,
-                   lambda kind, namespace: snapshot.items(kind, [namespace]),
+                   _by_namespace(snapshot),
                    frozenset(n["metadata"]["name"] for n in namespaces if n["metadata"].get("deletionTimestamp")))
 
     def label_excluded(self, namespace: str) -> bool:
