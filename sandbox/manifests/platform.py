@@ -225,6 +225,18 @@ def certificate(name: str, not_after: dt.datetime, namespace: str = "data-platfo
     return obj, status
 
 
+def certificates(now: dt.datetime, namespace: str = "data-platform",
+                 expiring: dict[str, int] | None = None) -> tuple[list[dict], list[dict]]:
+    """The platform's Certificates in ``namespace`` and, for the status subresource, the status cert-manager
+    writes once it issued them at ``now``; ``expiring`` maps a name to days left (80 otherwise)."""
+    objs, statuses = [], []
+    for name in CERTIFICATES:
+        obj, status = certificate(name, now + dt.timedelta(days=(expiring or {}).get(name, 80)), namespace)
+        objs.append(obj)
+        statuses.append({**{k: obj[k] for k in ("apiVersion", "kind")}, "metadata": obj["metadata"], **status})
+    return objs, statuses
+
+
 BACKUP_NS, GITOPS_NS = "velero", "argocd"
 GIT_REVISION = "4f2a9c1"            # the GitOps repository's commit every Application is synced to
 ARGO_APPS = ["data-platform", "monitoring", "vault", "cloudflare-tunnel", "ingress-nginx", "cert-manager"]

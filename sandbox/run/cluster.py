@@ -138,13 +138,8 @@ def _bootstrap_api(layout: Layout, workers: int, progress) -> None:
 
 def apply_certificates(layout: Layout, expiring: dict[str, int] | None = None) -> None:
     """Certificates with the status cert-manager writes; ``expiring`` maps a name to days left."""
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    objs, statuses = [], []
-    for name in platform.CERTIFICATES:
-        days = (expiring or {}).get(name, 80)
-        obj, status = platform.certificate(name, now + dt.timedelta(days=days))
-        objs.append(obj)
-        statuses.append({**{k: obj[k] for k in ("apiVersion", "kind")}, "metadata": obj["metadata"], **status})
+    objs, statuses = platform.certificates(dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+                                           expiring=expiring)
     kube.apply(layout, objs)
     kube.apply(layout, statuses, subresource="status")
 

@@ -166,12 +166,8 @@ def restore_drill(layout: Layout, progress=print) -> tuple[str, int]:
 
 def issue_certificates(layout: Layout, namespace: str) -> None:
     """What cert-manager does with the Certificates a restore brings back: it issues them (cert-manager is not
-    built here; the sandbox writes its status, README)."""
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    statuses = []
-    for name in platform.CERTIFICATES:
-        obj, status = platform.certificate(name, now + dt.timedelta(days=90), namespace)
-        statuses.append({"apiVersion": obj["apiVersion"], "kind": obj["kind"], "metadata": obj["metadata"], **status})
+    started here; the sandbox writes its status, README)."""
+    _, statuses = platform.certificates(dt.datetime.now(dt.timezone.utc).replace(microsecond=0), namespace)
     kube.apply(layout, statuses, subresource="status")
 
 

@@ -8,7 +8,7 @@ import time
 
 from suites.phase3.steady import (disruptable_workers, nodes_of_workloads, ready_pods_off, require_steady_state,
                           steady_state, stuck_pods)
-from fixtures.kube import is_true
+from fixtures.kube import is_true, ref as ref_of
 from fixtures.live import poll
 from readiness.criteria import criterion
 from readiness.evidence import attach_json, attach_table
@@ -39,8 +39,7 @@ def drain_plan(order: list[str], limit: int | None, day: dt.date) -> list[str]:
 
 
 def healthy_counts(pdbs: list[dict]) -> dict[str, int]:
-    return {f"{p['metadata']['namespace']}/{p['metadata']['name']}": (p.get("status") or {}).get("currentHealthy", 0)
-            for p in pdbs}
+    return {ref_of(p): (p.get("status") or {}).get("currentHealthy", 0) for p in pdbs}
 
 
 def pdb_violations(pdbs: list[dict], before: dict[str, int]) -> list[str]:
@@ -52,7 +51,7 @@ def pdb_violations(pdbs: list[dict], before: dict[str, int]) -> list[str]:
         status = pdb.get("status")
         if not status:
             continue
-        name = f"{pdb['metadata']['namespace']}/{pdb['metadata']['name']}"
+        name = ref_of(pdb)
         healthy, desired = status.get("currentHealthy", 0), status.get("desiredHealthy", 0)
         if healthy < min(desired, before.get(name, desired)):
             found.append(f"{name} {healthy}/{desired} healthy")

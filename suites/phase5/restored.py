@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Callable
 
 from readiness.timing import parse
+from suites.phase5.velero import CLOCK_SKEW_S, EXCLUDE_LABEL, Cluster, Lister
 
 RESTORE_NAME_LABEL = "velero.io/restore-name"
 BACKUP_NAME_LABEL = "velero.io/backup-name"
-EXCLUDE_LABEL = "velero.io/exclude-from-backup"
 # snapshot kind -> (kind shown, Velero's resource name)
 RESTORED_KINDS = {"deployments": ("Deployment", "deployments.apps"),
                   "statefulsets": ("StatefulSet", "statefulsets.apps"),
@@ -30,9 +29,6 @@ RESTORED_KINDS = {"deployments": ("Deployment", "deployments.apps"),
                   "persistentvolumeclaims": ("PersistentVolumeClaim", "persistentvolumeclaims")}
 LABEL_MAX = 63
 SHOWN = 5
-CLOCK_SKEW_S = 300
-
-Lister = Callable[[str, str], list[dict]]      # (snapshot kind, namespace) -> objects
 
 
 def label_value(name: str) -> str:
@@ -130,3 +126,10 @@ def missing_copies(objects: Lister, restore: dict, namespace: str, target: str, 
     if not expected:
         return f"{namespace} held none of the objects a restore test looks for when its backup was taken"
     return _missing(expected, missing, namespace, target, copies, "when its backup was taken") if missing else None
+
+
+def copies_missing(cluster: Cluster, restore: dict, backup: dict | None, namespace: str) -> str | None:
+    """``missing_copies`` for the namespace the restore mapped ``namespace`` to, as the cluster holds it now."""
+    target = ((restore.get("spec") or {}).get("namespaceMapping") or {}).get(namespace) or namespace
+    there = target in cluster.namespace_labels and target not in cluster.terminating
+    return missing_copies(cluster.objects, restore, namespace, target, backup, there)

@@ -119,6 +119,7 @@ from readiness.criteria import criterion
 from readiness.evidence import attach_table
 from readiness.timing import age_s, go_duration_s, shown
 from readiness.verdict import fail, require_data
+from suites.phase5.restored import copies_missing
 from suites.phase5.velero import (SCHEDULE_LABEL, Cluster, backups_of, default_location,
                                   effective_template, includes_namespace, latest_finished, location_refusal,
                                   locations_by_ref, not_validated, restore_faults, retention,
@@ -359,7 +360,7 @@ def restore_gaps(restore: dict, source: dict | None, cluster: Cluster, namespace
     if fresh:
         gaps.append(fresh)
     if not gaps:
-        missing = cluster.copies_missing(restore, source, namespace)
+        missing = copies_missing(cluster, restore, source, namespace)
         gaps += [missing] if missing else []
     return gaps
 

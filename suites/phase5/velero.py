@@ -50,12 +50,12 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 from fixtures.kube import ref
 from readiness.ready import selects, selects_everything
 from readiness.timing import age_s, go_duration_s, parse, shown
 from readiness.verdict import require_data
-from suites.phase5.restored import Lister, missing_copies
 
 SCHEDULE_LABEL = "velero.io/schedule-name"
 LOCATION_LABEL = "velero.io/storage-location"
@@ -83,6 +83,7 @@ FINISHED_BACKUP = ("Completed", "PartiallyFailed", "Failed", "FailedValidation")
 SCHEDULE_PHASES = ("New", "Enabled", "FailedValidation")
 # The API server, Velero and the suite read different clocks; a timestamp later than this ahead is impossible.
 CLOCK_SKEW_S = 300
+Lister = Callable[[str, str], list[dict]]      # (snapshot kind, namespace) -> its objects
 BRACES = re.compile(r"\{([^{}]*)\}")      # an innermost {a,b} group of a glob
 UNSUPPORTED_IN_GLOB = set("|(){},!")
 NAMESPACE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -366,19 +367,13 @@ class Cluster:
         """Why a finished Backup does not hold ``namespace`` whole: its spec, then the volume data it saved."""
         return self.not_whole(backup.get("spec") or {}, namespace) or self.no_volume_data(backup, namespace)
 
-    def copies_missing(self, restore: dict, source: dict | None, namespace: str) -> str | None:
-        """Why the restore's copies of ``namespace`` are not all in the namespace it restored to (restored.py)."""
-        target = ((restore.get("spec") or {}).get("namespaceMapping") or {}).get(namespace) or namespace
-        there = target in self.namespace_labels and target not in self.terminating
-        return missing_copies(self.objects, restore, namespace, target, source, there)
-
     def restored_fresh(self, restore: dict, namespace: str) -> str | None:
         """Why a restore of ``namespace`` does not show it created objects (None when it does): it restored into
         a namespace that existed before it started, where Velero skips what already exists yet counts it."""
         spec, status = restore.get("spec") or {}, restore.get("status") or {}
         target = (spec.get("namespaceMapping") or {}).get(namespace) or namespace
         if target not in self.namespace_labels:
-            return None                 # gone since: copies_missing says so
+            return None                 # gone since: restored.copies_missing says so
         begun, created = parse(status.get("startTimestamp")), parse(self.namespace_created.get(target))
         if begun and created and (begun - created).total_seconds() <= CLOCK_SKEW_S:
             return None                 # created when the restore ran: what is in it, the restore created
