@@ -8,9 +8,9 @@ from typing import Callable
 from sandbox.faults.fault import Expect, Fault, apply, delete, kubectl, wait_rollout
 from sandbox.manifests import platform
 from sandbox.run import kube
-from sandbox.run.cluster import apply_certificates
 from sandbox.run.layout import Layout
 from sandbox.run.pki import issue_served
+from sandbox.services import issuer
 from sandbox.services.secrets_store import seal, unseal
 
 NS = "data-platform"
@@ -20,6 +20,34 @@ UNLISTED_IMAGE = ("mlflow", "docker.io/mlflow/mlflow:latest")
 PRIVILEGED_JOB = "adhoc-migration"
 ALLOW_ALL = "allow-all"
 SECRET_READER = "secret-reader"
+PORTAL_TLS = "portal-tls"
+ISSUE_WAIT_S = 60
+
+
+def _portal_tls_for(duration: str | None, days_left: tuple[float, float]) -> Callable[[Layout], None]:
+    """Set portal-tls's spec.duration (None: cert-manager's default, 90 days), as a values change does, renew it
+    (a new duration applies from the next issuance), and wait until cert-manager has issued it again with
+    ``days_left`` (low, high) to run."""
+    def act(layout: Layout) -> None:
+        kube.kubectl(layout, "-n", NS, "patch", "certificate", PORTAL_TLS, "--type=merge",
+                     "-p", json.dumps({"spec": {"duration": duration}}))
+        issuer.renew(layout, NS, PORTAL_TLS)
+
+        def issued() -> tuple[bool, str]:
+            cert = kube.get_json(layout, "-n", NS, "certificate", PORTAL_TLS)
+            left = issuer.days_left(cert)
+            done = left is not None and days_left[0] <= left <= days_left[1] and not issuer.not_ready_reason(cert)
+            return done, f"{issuer.not_ready_reason(cert) or 'Ready'}, {left} days left"
+        kube.wait_for(f"cert-manager to issue {NS}/{PORTAL_TLS} for {duration or 'its default duration'}",
+                      issued, ISSUE_WAIT_S)
+    return act
+
+
+def _issuer_ready(layout: Layout) -> None:
+    """Put the platform CA's Secret back and wait until the ClusterIssuer is Ready again."""
+    kube.apply(layout, issuer.objects(layout))
+    kube.kubectl(layout, "wait", "--for=condition=Ready", f"clusterissuer/{platform.CLUSTER_ISSUER}",
+                 f"--timeout={ISSUE_WAIT_S}s")
 
 
 def _privileged_job_pod(layout: Layout) -> None:
@@ -107,9 +135,13 @@ def _default_deny(namespace: str) -> list[dict]:
 
 
 FAULTS = [
-    Fault("cert-expiring", "P2-CERTIFICATES", "data-platform/portal-tls expires in 5 days",
-          lambda layout: apply_certificates(layout, {"portal": 5}), lambda layout: apply_certificates(layout),
-          Expect("certificate data-platform/portal-tls: expires in", 30)),
+    Fault("cert-expiring", "P2-CERTIFICATES", "data-platform/portal-tls's duration set to 120h: cert-manager "
+          "issues it again for 5 days", _portal_tls_for("120h", (4.9, 5.1)), _portal_tls_for(None, (89, 91)),
+          Expect("certificate data-platform/portal-tls: expires in 5.0 days", 30)),
+    Fault("issuer-ca-deleted", "P2-CERTIFICATES", f"the Secret {issuer.NAMESPACE}/{issuer.CA_SECRET} of the "
+          f"ClusterIssuer {platform.CLUSTER_ISSUER} deleted: it cannot sign a renewal",
+          delete("secret", issuer.NAMESPACE, issuer.CA_SECRET), _issuer_ready,
+          Expect(f"issuer ClusterIssuer/{platform.CLUSTER_ISSUER} Ready=False", 30)),
     Fault("served-cert-expiring", "P2-CERTIFICATES", f"{platform.SERVED_HOSTS[0]}: the edge serves a certificate "
           "expiring in 5 days", _served_cert(5), _served_cert(90),
           Expect("served certificate portal.254carbon.com (127.0.0.1:18443): expires in", 30)),

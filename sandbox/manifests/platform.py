@@ -214,27 +214,16 @@ def alert_rules() -> dict:
                  "labels": {"severity": "critical"}}]}]}}
 
 
-def certificate(name: str, not_after: dt.datetime, namespace: str = "data-platform") -> tuple[dict, dict]:
-    obj = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": _meta(f"{name}-tls", namespace),
-           "spec": {"secretName": f"{name}-tls", "dnsNames": [f"{name}.254carbon.com"],
-                    "issuerRef": {"name": "letsencrypt-prod", "kind": "ClusterIssuer"}}}
-    status = {"status": {"notAfter": not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                         "renewalTime": (not_after - dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                         "conditions": [{"type": "Ready", "status": "True", "reason": "Ready",
-                                         "message": "Certificate is up to date and has not expired"}]}}
-    return obj, status
+CLUSTER_ISSUER = "platform-ca"         # cert-manager's CA ClusterIssuer (sandbox/services/issuer.py)
 
 
-def certificates(now: dt.datetime, namespace: str = "data-platform",
-                 expiring: dict[str, int] | None = None) -> tuple[list[dict], list[dict]]:
-    """The platform's Certificates in ``namespace`` and, for the status subresource, the status cert-manager
-    writes once it issued them at ``now``; ``expiring`` maps a name to days left (80 otherwise)."""
-    objs, statuses = [], []
-    for name in CERTIFICATES:
-        obj, status = certificate(name, now + dt.timedelta(days=(expiring or {}).get(name, 80)), namespace)
-        objs.append(obj)
-        statuses.append({**{k: obj[k] for k in ("apiVersion", "kind")}, "metadata": obj["metadata"], **status})
-    return objs, statuses
+def certificates(namespace: str = "data-platform") -> list[dict]:
+    """The platform's Certificates in ``namespace``, issued by the platform CA's ClusterIssuer for cert-manager's
+    default 90 days."""
+    return [{"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": _meta(f"{name}-tls", namespace),
+             "spec": {"secretName": f"{name}-tls", "dnsNames": [f"{name}.254carbon.com"],
+                      "issuerRef": {"name": CLUSTER_ISSUER, "kind": "ClusterIssuer", "group": "cert-manager.io"}}}
+            for name in CERTIFICATES]
 
 
 BACKUP_NS, GITOPS_NS = "velero", "argocd"

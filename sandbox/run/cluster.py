@@ -19,7 +19,7 @@ from readiness import ready
 from sandbox.agent import logs
 from sandbox.manifests import infrastructure, platform
 from sandbox.run import components, configs, kube
-from sandbox.services import backups, data_services
+from sandbox.services import backups, data_services, issuer
 from sandbox.build import maven
 from sandbox.build.go import COMPONENTS, build_all
 from sandbox.run.layout import Layout
@@ -123,7 +123,7 @@ def _bootstrap_api(layout: Layout, workers: int, progress) -> None:
     objects = platform.platform_objects(workers)
     kube.apply(layout, [o for o in objects if o["kind"] == "Namespace"])
     kube.apply(layout, [o for o in objects if o["kind"] != "Namespace"])
-    apply_certificates(layout)
+    kube.apply(layout, issuer.objects(layout) + platform.certificates())
     kube.apply(layout, infrastructure.objects())
     kube.apply(layout, infrastructure.ingresses()[1], subresource="status")
     # the first backup now, as an operator takes one when installing, instead of waiting for the schedule
@@ -134,14 +134,6 @@ def _bootstrap_api(layout: Layout, workers: int, progress) -> None:
     extra = platform.gitops(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
     kube.apply(layout, extra)
     progress(f"  {len(objects) + len(extra) + len(platform.CERTIFICATES)} platform objects applied")
-
-
-def apply_certificates(layout: Layout, expiring: dict[str, int] | None = None) -> None:
-    """Certificates with the status cert-manager writes; ``expiring`` maps a name to days left."""
-    objs, statuses = platform.certificates(dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
-                                           expiring=expiring)
-    kube.apply(layout, objs)
-    kube.apply(layout, statuses, subresource="status")
 
 
 @dataclass
@@ -177,7 +169,11 @@ def _cluster_ready(layout: Layout) -> tuple[bool, str]:
         c["type"] == "ScalingActive" and c["status"] == "True" for c in h["status"].get("conditions", []))]
     if waiting:
         return False, f"HPAs without a current metric yet: {', '.join(waiting)}"
-    return True, f"{len(nodes)} nodes Ready, {len(workloads)} workloads ready, metrics API and HPAs serving"
+    unissued = issuer.not_ready(layout)
+    if unissued:
+        return False, f"{len(unissued)} Certificates not issued yet, e.g. {', '.join(unissued[:3])}"
+    return True, (f"{len(nodes)} nodes Ready, {len(workloads)} workloads ready, metrics API and HPAs serving, "
+                  "Certificates issued")
 
 
 PROBES = 'probe_success{job="service-probes"}'

@@ -9,7 +9,7 @@ import urllib3
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the sandbox CA is self-made
 
 from sandbox.manifests.platform import KWOK_MANAGED_LABEL
-from sandbox.services import backups, data_services, secrets_store
+from sandbox.services import backups, data_services, issuer, secrets_store
 from sandbox.run.layout import Layout
 from sandbox.run.paths import SOURCE_ROOT
 from sandbox.run.processes import ProcessSpec
@@ -172,6 +172,7 @@ def monitoring(layout: Layout) -> list[ProcessSpec]:
         ProcessSpec("vault", secrets_store.argv(layout), port=p.vault,
                     ready=lambda: _get_ok(f"http://127.0.0.1:{p.vault}/v1/sys/health", layout),
                     cwd=SOURCE_ROOT),
+        issuer.spec(layout),
         *backups.specs(layout),
         ProcessSpec("prometheus", ["/usr/bin/prometheus", f"--config.file={cfg / 'prometheus.yml'}",
                                    f"--storage.tsdb.path={data / 'prometheus'}",

@@ -3,7 +3,8 @@
 One CA signs the apiserver's serving certificate, the admin client
 certificate (O=system:masters), the aggregation-layer front-proxy client and
 the kwok "kubelet" serving certificate; a separate RSA key signs service
-account tokens.
+account tokens. The platform's own CA, which cert-manager's CA ClusterIssuer signs the platform's
+Certificates with, is separate: a fault can replace the issuer's CA without touching the control plane's.
 """
 from __future__ import annotations
 
@@ -49,6 +50,24 @@ def ensure_pki(pki: Path) -> Path:
     _openssl("rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=pki)
     (pki / "complete").write_text("ok\n")
     return pki
+
+
+PLATFORM_CA = "platform-ca"
+
+
+def ensure_platform_ca(pki: Path) -> tuple[Path, Path]:
+    """The platform CA's (certificate, key), made once."""
+    crt, key = pki / f"{PLATFORM_CA}.crt", pki / f"{PLATFORM_CA}.key"
+    if not crt.exists():
+        issue_ca(pki, PLATFORM_CA, int(DAYS))
+    return crt, key
+
+
+def issue_ca(pki: Path, name: str, days: int) -> tuple[Path, Path]:
+    """A self-signed CA ``name`` valid for ``days``, written under ``pki`` as ``name``.crt and .key."""
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.crt",
+             "-days", str(days), "-subj", f"/O=254carbon/CN={name}", cwd=pki)
+    return pki / f"{name}.crt", pki / f"{name}.key"
 
 
 def served_dir(pki: Path) -> Path:

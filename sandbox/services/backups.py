@@ -11,7 +11,6 @@ pod mounts, which kwok's pods do not.
 """
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 import time
 
@@ -157,18 +156,10 @@ def restore_drill(layout: Layout, progress=print) -> tuple[str, int]:
              f"{(status.get('progress') or {}).get('itemsRestored', 0)} items restored, {len(found)} workloads "
              f"and services in namespace {name} labelled as restored by it")
     if status.get("phase") == "Completed":
-        issue_certificates(layout, name)
         earlier = [n for n in scratch_namespaces(layout) if n != name]
         if earlier:
             kube.kubectl(layout, "delete", "namespace", *earlier, "--wait=false")
     return status.get("phase", "none"), len(found)
-
-
-def issue_certificates(layout: Layout, namespace: str) -> None:
-    """What cert-manager does with the Certificates a restore brings back: it issues them (cert-manager is not
-    started here; the sandbox writes its status, README)."""
-    _, statuses = platform.certificates(dt.datetime.now(dt.timezone.utc).replace(microsecond=0), namespace)
-    kube.apply(layout, statuses, subresource="status")
 
 
 def scratch_namespaces(layout: Layout) -> list[str]:

@@ -10,6 +10,13 @@ Adversarial table P2-CERTIFICATES:
 - served-other-name: the endpoint serves a valid certificate issued for another host name
 - served-untrusted: the endpoint serves a self-signed certificate that no trusted root signs
 - expired-still-ready: Ready=True (not re-evaluated) while notAfter has passed
+- issuer-not-ready: every Certificate is Ready, but the issuer it names is Ready=False (its CA Secret deleted, its
+  ACME account gone): nothing is wrong today, and every renewal will fail
+- issuer-missing: the issuerRef names an Issuer or ClusterIssuer that does not exist
+- issuer-elsewhere: the issuerRef names an Issuer (namespaced, the default kind) that exists only in another
+  namespace
+- issuer-ready-for-old-spec: the issuer's Ready condition is for an older generation of its spec (a new ACME
+  server or CA Secret not yet validated)
 """
 import datetime as dt
 
@@ -21,12 +28,14 @@ from readiness.verdict import fail
 from fixtures.kube import condition
 
 RENEWAL_GRACE_S = 3600     # cert-manager renews at renewalTime; an hour later a healthy issuer has finished
+CERT_MANAGER_GROUP = "cert-manager.io"
 
 
 CERTIFICATES = dict(
     id="P2-CERTIFICATES", phase=2, title="TLS certificates valid", severity="critical",
-    requirement="The cluster has at least the profile's number of cert-manager Certificates, each Ready and none "
-                "expiring within the profile's minimum days left; and each hostname the profile lists serves, in "
+    requirement="The cluster has at least the profile's number of cert-manager Certificates, each Ready, none "
+                "expiring within the profile's minimum days left, and each naming an existing issuer that is Ready "
+                "(so it can renew; an external issuer's readiness is not judged); and each hostname the profile lists serves, in "
                 "a TLS handshake, a chain that verifies for that name against the trusted roots and does not expire "
                 "within those days either.",
     next_step="kubectl describe certificate: check the issuer and the ACME challenge; renew manually with cmctl "
@@ -40,6 +49,12 @@ def test_certificates_ready_and_not_expiring(snapshot, profile):
     certs = snapshot.list("certificates")
     if certs is None:
         fail("crd certificates.cert-manager.io: not installed (cert-manager missing)")
+    issuers = {kind: snapshot.list(plural) for kind, plural in (("Issuer", "issuers"),
+                                                                ("ClusterIssuer", "clusterissuers"))}
+    missing_crds = [f"crd {plural}.{CERT_MANAGER_GROUP}" for plural, found in zip(("issuers", "clusterissuers"),
+                                                                                  issuers.values()) if found is None]
+    if missing_crds:
+        fail(f"{', '.join(missing_crds)}: not installed (cert-manager incomplete)")
     now = dt.datetime.now(dt.timezone.utc)
     problems, rows = [], []
     if len(certs) < spec.minimum:
@@ -51,7 +66,10 @@ def test_certificates_ready_and_not_expiring(snapshot, profile):
         days = None
         if not_after:
             days = -age_s(not_after, now) / 86400
-        rows.append([ref, ready.get("status"), not_after, f"{days:.1f}" if days is not None else "-"])
+        issuer, issuer_problem = issuer_of(cert, issuers)
+        rows.append([ref, ready.get("status"), not_after, f"{days:.1f}" if days is not None else "-", issuer])
+        if issuer_problem:
+            problems.append(f"certificate {ref}: {issuer_problem}")
         status = cert.get("status") or {}
         generation, observed = cert["metadata"].get("generation"), ready.get("observedGeneration")
         if ready.get("status") != "True":
@@ -74,8 +92,38 @@ def test_certificates_ready_and_not_expiring(snapshot, profile):
         elif days < spec.min_days_left:
             problems.append(f"certificate {ref}: expires in {days:.1f} days ({not_after}), expected at least "
                             f"{spec.min_days_left}")
-    attach_table("certificates", ["certificate", "Ready", "notAfter", "days left"], rows)
+    attach_table("certificates", ["certificate", "Ready", "notAfter", "days left", "issuer"], rows)
     fail(problems)
+
+
+def issuer_of(cert: dict, issuers: dict[str, list[dict]]) -> tuple[str, str | None]:
+    """(the issuer a Certificate names, why it cannot issue or renew now, or None). cert-manager's own kinds
+    are judged by their Ready condition; an external issuer (another API group) is named but not judged: its
+    status is its controller's own."""
+    ref = (cert.get("spec") or {}).get("issuerRef") or {}
+    kind, name = ref.get("kind") or "Issuer", ref.get("name")
+    group = ref.get("group") or CERT_MANAGER_GROUP
+    namespace = cert["metadata"]["namespace"]
+    if not name:
+        return "-", "no spec.issuerRef.name"
+    label = f"{kind}/{name}" if kind == "ClusterIssuer" else f"{kind} {namespace}/{name}"
+    if group != CERT_MANAGER_GROUP:
+        return f"{label} ({group}, not judged)", None
+    if kind not in issuers:
+        return label, f"issuerRef kind {kind!r} is not one of cert-manager's (Issuer, ClusterIssuer)"
+    found = [i for i in issuers[kind] if i["metadata"]["name"] == name
+             and (kind == "ClusterIssuer" or i["metadata"].get("namespace") == namespace)]
+    if not found:
+        return label, f"issuer {label} not found"
+    ready = condition(found[0], "Ready") or {}
+    generation, observed = found[0]["metadata"].get("generation"), ready.get("observedGeneration")
+    if ready.get("status") != "True":
+        return label, (f"issuer {label} Ready={ready.get('status', 'missing')} ({ready.get('reason', 'no reason')}: "
+                       f"{ready.get('message', '')[:160]}); it cannot renew")
+    if generation is not None and observed is not None and observed < generation:
+        return label, (f"issuer {label} Ready is for generation {observed}, its spec is at generation "
+                       f"{generation} (not validated yet)")
+    return label, None
 
 
 @criterion(**CERTIFICATES)

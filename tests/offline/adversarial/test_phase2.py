@@ -426,17 +426,28 @@ def test_rbac_a_review_without_an_answer_or_forbidden_is_broken():
 
 # P2-CERTIFICATES ------------------------------------------------------------------------------------------
 
-def certificate(name: str, days_left: float = 80, **status) -> dict:
+def certificate(name: str, days_left: float = 80, issuer: dict | None = None, **status) -> dict:
     not_after = stamp(-days_left * 86400)
     return {"metadata": {"namespace": NS, "name": name, "generation": 1},
+            "spec": {"secretName": name, "issuerRef": issuer or {"name": "letsencrypt-prod", "kind": "ClusterIssuer"}},
             "status": {"notAfter": not_after, "notBefore": stamp(86400),
                        "renewalTime": stamp(-(days_left - 30) * 86400),
                        "conditions": [{**cond("Ready", True), "observedGeneration": 1}], **status}}
 
 
-def certs(*changed):
+def issuer_obj(name: str, namespace: str | None = None, ready: bool = True, generation: int = 1, **condition):
+    meta = {"name": name, "generation": generation, **({"namespace": namespace} if namespace else {})}
+    return {"metadata": meta, "status": {"conditions": [{**cond("Ready", ready), "observedGeneration": 1,
+                                                         **condition}]}}
+
+
+LETSENCRYPT = issuer_obj("letsencrypt-prod")
+
+
+def certs(*changed, clusterissuers=(LETSENCRYPT,), issuers=()):
     fine = [certificate(f"c{i}") for i in range(PROFILE.phase2.certificates.minimum - len(changed))]
-    return run(certificates.test_certificates_ready_and_not_expiring, certificates=fine + list(changed))
+    return run(certificates.test_certificates_ready_and_not_expiring, certificates=fine + list(changed),
+               clusterissuers=list(clusterissuers), issuers=list(issuers))
 
 
 def test_certificates_healthy_world_passes():
@@ -471,6 +482,53 @@ def test_certificate_not_valid_yet_fails():
 def test_certificate_expired_but_ready_fails():
     verdict, message = certs(certificate("portal-tls", days_left=-2))
     assert verdict == "failed" and "certificate data-platform/portal-tls: expires in -2.0 days" in message
+
+
+@pytest.mark.row("P2-CERTIFICATES", "issuer-not-ready")
+def test_certificates_ready_but_their_issuer_cannot_sign_fails():
+    broken = issuer_obj("letsencrypt-prod", ready=False, reason="ErrGetKeyPair",
+                        message="Error getting keypair for CA issuer: secrets \"platform-ca\" not found")
+    verdict, message = certs(clusterissuers=[broken])
+    assert verdict == "failed" and "certificate data-platform/c0: issuer ClusterIssuer/letsencrypt-prod Ready=False " \
+                                   "(ErrGetKeyPair: Error getting keypair" in message and "it cannot renew" in message
+
+
+@pytest.mark.row("P2-CERTIFICATES", "issuer-missing")
+def test_certificate_naming_no_issuer_fails():
+    verdict, message = certs(certificate("portal-tls", issuer={"name": "letsencrypt-staging", "kind": "ClusterIssuer"}))
+    assert verdict == "failed" and message.endswith(
+        "certificate data-platform/portal-tls: issuer ClusterIssuer/letsencrypt-staging not found")
+
+
+@pytest.mark.row("P2-CERTIFICATES", "issuer-elsewhere")
+def test_certificate_issuer_in_another_namespace_fails():
+    # no kind: cert-manager reads it as an Issuer in the Certificate's own namespace
+    elsewhere = issuer_obj("team-ca", namespace="cert-manager")
+    verdict, message = certs(certificate("portal-tls", issuer={"name": "team-ca"}), issuers=[elsewhere])
+    assert verdict == "failed" and "certificate data-platform/portal-tls: issuer Issuer data-platform/team-ca not " \
+                                   "found" in message
+    here = issuer_obj("team-ca", namespace=NS)
+    assert certs(certificate("portal-tls", issuer={"name": "team-ca"}), issuers=[elsewhere, here]) == ("passed", "")
+
+
+@pytest.mark.row("P2-CERTIFICATES", "issuer-ready-for-old-spec")
+def test_issuer_ready_for_an_old_generation_fails():
+    verdict, message = certs(clusterissuers=[issuer_obj("letsencrypt-prod", generation=2)])
+    assert verdict == "failed" and "issuer ClusterIssuer/letsencrypt-prod Ready is for generation 1, its spec is at " \
+                                   "generation 2" in message
+
+
+def test_external_issuer_is_named_but_not_judged():
+    external = certificate("portal-tls", issuer={"name": "pca", "kind": "AWSPCAClusterIssuer",
+                                                 "group": "awspca.cert-manager.io"})
+    assert certs(external) == ("passed", "")
+
+
+def test_issuer_crds_missing_fails():
+    world = {**empty_world(PROFILE), "snapshot": FakeSnapshot({"certificates": [certificate("c0")]},
+                                                              not_served={"clusterissuers"})}
+    verdict, message = run_check(certificates.test_certificates_ready_and_not_expiring, world)
+    assert verdict == "failed" and "crd clusterissuers.cert-manager.io: not installed" in message
 
 
 def served(result: dict):
