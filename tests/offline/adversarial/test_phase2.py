@@ -518,6 +518,54 @@ def test_issuer_ready_for_an_old_generation_fails():
                                    "generation 2" in message
 
 
+@pytest.mark.row("P2-CERTIFICATES", "issuer-being-deleted")
+def test_issuer_being_deleted_fails():
+    leaving = issuer_obj("letsencrypt-prod")
+    leaving["metadata"].update(deletionTimestamp=stamp(600), finalizers=["example.com/keep"])
+    verdict, message = certs(clusterissuers=[leaving])
+    assert verdict == "failed" and "issuer ClusterIssuer/letsencrypt-prod is being deleted" in message
+
+
+@pytest.mark.row("P2-CERTIFICATES", "being-deleted")
+def test_certificate_being_deleted_fails_and_does_not_count():
+    leaving = certificate("portal-tls")
+    leaving["metadata"].update(deletionTimestamp=stamp(3 * 86400), finalizers=["argocd.argoproj.io/finalizer"])
+    verdict, message = certs(leaving)
+    minimum = PROFILE.phase2.certificates.minimum
+    assert verdict == "failed" and f"cluster: {minimum - 1} Certificates (not being deleted), expected at least " \
+                                   f"{minimum}" in message \
+        and "certificate data-platform/portal-tls: being deleted since" in message
+
+
+@pytest.mark.row("P2-CERTIFICATES", "issuance-failing")
+def test_certificate_whose_latest_issuance_failed_fails():
+    failing = certificate("portal-tls", days_left=60, lastFailureTime=stamp(600), failedIssuanceAttempts=6)
+    verdict, message = certs(failing)
+    assert verdict == "failed" and message.endswith(
+        "certificate data-platform/portal-tls: its latest issuance failed at " + stamp(600) + " (6 failed attempts)")
+
+
+@pytest.mark.row("P2-CERTIFICATES", "renewal-disabled")
+def test_certificate_with_renewal_disabled_fails():
+    frozen = certificate("portal-tls")
+    frozen["spec"]["renewal"] = {"policy": "Disabled"}
+    del frozen["status"]["renewalTime"]
+    verdict, message = certs(frozen)
+    assert verdict == "failed" and "portal-tls: renewal disabled (spec.renewal.policy Disabled)" in message
+
+
+@pytest.mark.row("P2-CERTIFICATES", "ready-without-generation")
+def test_certificate_ready_without_observed_generation_fails():
+    unknown = certificate("portal-tls")
+    del unknown["status"]["conditions"][0]["observedGeneration"]
+    verdict, message = certs(unknown)
+    assert verdict == "failed" and "portal-tls: Ready is for generation unknown, the spec is at generation 1" in message
+
+
+def test_certificate_issued_seconds_ahead_of_our_clock_passes():
+    assert certs(certificate("portal-tls", notBefore=stamp(-5))) == ("passed", "")
+
+
 def test_external_issuer_is_named_but_not_judged():
     external = certificate("portal-tls", issuer={"name": "pca", "kind": "AWSPCAClusterIssuer",
                                                  "group": "awspca.cert-manager.io"})
