@@ -332,6 +332,8 @@ class ServedCertificate(Strict):
 
 class Certificates(Strict):
     minimum: int = Field(9, ge=1)          # reference platform: 9 certificates
+    # every certificate, served chains too; a platform on short-lived certificates (days, renewed daily) sets
+    # fewer days than their lifetime, as the criterion cannot tell a short lifetime from a renewal gone wrong
     min_days_left: int = Field(14, ge=0)
     served: list[ServedCertificate] = []   # endpoints whose served chain is checked with a TLS handshake
     ca_bundle: str | None = None           # PEM file of trusted roots (default: the system's)
