@@ -2,6 +2,7 @@
 slips through a review (the objects look fine)."""
 from __future__ import annotations
 
+import base64
 import json
 from typing import Callable
 
@@ -9,7 +10,7 @@ from sandbox.faults.fault import Expect, Fault, apply, delete, kubectl, wait_rol
 from sandbox.manifests import platform
 from sandbox.run import kube
 from sandbox.run.layout import Layout
-from sandbox.run.pki import issue_served
+from sandbox.run.pki import served_dir, serving_pair
 from sandbox.services import issuer
 from sandbox.services.secrets_store import seal, unseal
 
@@ -21,6 +22,7 @@ PRIVILEGED_JOB = "adhoc-migration"
 ALLOW_ALL = "allow-all"
 SECRET_READER = "secret-reader"
 PORTAL_TLS = "portal-tls"
+HAND_MADE = "portal-tls-by-hand"
 ISSUE_WAIT_S = 60
 
 
@@ -93,8 +95,28 @@ def _remove_privileged_job(layout: Layout) -> None:
     kube.kubectl(layout, "label", "namespace", NS, f"{platform.PSA_ENFORCE}=restricted", "--overwrite")
 
 
-def _served_cert(days: int) -> Callable[[Layout], None]:
-    return lambda layout: issue_served(layout.pki, platform.SERVED_HOSTS[0], days)
+def _ingress_tls_secret(secret: str, days: int | None) -> Callable[[Layout], None]:
+    """Point the portal Ingress's TLS at ``secret``; with ``days``, first make that Secret by hand (openssl, the
+    platform CA, valid ``days``), as an operator does to serve "just for now"; without, delete the hand-made one.
+    Waits until the edge serves the Secret's certificate."""
+    host = platform.SERVED_HOSTS[0]
+
+    def act(layout: Layout) -> None:
+        if days is not None:
+            cert, key = serving_pair(layout.pki, host, days)
+            kube.apply(layout, [{"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                                 "metadata": {"name": secret, "namespace": NS},
+                                 "data": {"tls.crt": base64.b64encode(cert).decode(),
+                                          "tls.key": base64.b64encode(key).decode()}}])
+        kube.kubectl(layout, "-n", NS, "patch", "ingress", "portal", "--type=json", "-p", json.dumps(
+            [{"op": "replace", "path": "/spec/tls/0/secretName", "value": secret}]))
+        want = base64.b64decode(kube.get_json(layout, "-n", NS, "secret", secret)["data"]["tls.crt"])
+        served = served_dir(layout.pki) / f"{host}.crt"
+        kube.wait_for(f"the edge to serve {NS}/{secret} for {host}", lambda: (
+            served.exists() and served.read_bytes() == want, "the previous certificate"), ISSUE_WAIT_S)
+        if days is None:
+            kube.kubectl(layout, "-n", NS, "delete", "secret", HAND_MADE, "--ignore-not-found")
+    return act
 
 
 def _privileged(on: bool) -> Callable[[Layout], None]:
@@ -142,8 +164,9 @@ FAULTS = [
           f"ClusterIssuer {platform.CLUSTER_ISSUER} deleted: it cannot sign a renewal",
           delete("secret", issuer.NAMESPACE, issuer.CA_SECRET), _issuer_ready,
           Expect(f"issuer ClusterIssuer/{platform.CLUSTER_ISSUER} Ready=False", 30)),
-    Fault("served-cert-expiring", "P2-CERTIFICATES", f"{platform.SERVED_HOSTS[0]}: the edge serves a certificate "
-          "expiring in 5 days", _served_cert(5), _served_cert(90),
+    Fault("served-cert-expiring", "P2-CERTIFICATES", f"{platform.SERVED_HOSTS[0]}: the Ingress serves a Secret "
+          f"made by hand ({NS}/{HAND_MADE}), expiring in 5 days; every Certificate is fine",
+          _ingress_tls_secret(HAND_MADE, 5), _ingress_tls_secret(PORTAL_TLS, None),
           Expect("served certificate portal.254carbon.com (127.0.0.1:18443): expires in", 30)),
     Fault("vault-sealed", "P2-SECRETS-STORE", "the secrets store sealed (vault operator seal)", seal, unseal,
           Expect("sealed (HTTP 503", 30)),

@@ -23,7 +23,7 @@ from sandbox.services import backups, data_services, issuer
 from sandbox.build import maven
 from sandbox.build.go import COMPONENTS, build_all
 from sandbox.run.layout import Layout
-from sandbox.run.pki import ensure_pki, issue_served
+from sandbox.run.pki import ensure_pki, ensure_platform_ca, served_dir
 from sandbox.run.processes import ComponentError, ProcessSpec, Supervisor, port_open
 
 START_TIMEOUT_S = 60
@@ -71,6 +71,7 @@ def _prepare(layout: Layout, progress) -> None:
     for sub in ("config", "data", "sinks"):
         (layout.root / sub).mkdir(parents=True, exist_ok=True)
     ensure_pki(layout.pki)
+    ensure_platform_ca(layout.pki)
     kube.write_kubeconfig(layout)
     _init_postgres(layout)
     configs.write_all(layout)
@@ -129,8 +130,6 @@ def _bootstrap_api(layout: Layout, workers: int, progress) -> None:
     # the first backup now, as an operator takes one when installing, instead of waiting for the schedule
     kube.kubectl(layout, "-n", "data-platform", "create", "job", f"--from=cronjob/{infrastructure.DB_BACKUP}",
                  f"{infrastructure.DB_BACKUP}-initial")
-    for host in platform.SERVED_HOSTS:
-        issue_served(layout.pki, host)
     extra = platform.gitops(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
     kube.apply(layout, extra)
     progress(f"  {len(objects) + len(extra) + len(platform.CERTIFICATES)} platform objects applied")
@@ -172,8 +171,11 @@ def _cluster_ready(layout: Layout) -> tuple[bool, str]:
     unissued = issuer.not_ready(layout)
     if unissued:
         return False, f"{len(unissued)} Certificates not issued yet, e.g. {', '.join(unissued[:3])}"
+    unserved = [h for h in platform.SERVED_HOSTS if not (served_dir(layout.pki) / f"{h}.crt").exists()]
+    if unserved:
+        return False, f"the TLS edge serves no issued certificate for {', '.join(unserved)} yet"
     return True, (f"{len(nodes)} nodes Ready, {len(workloads)} workloads ready, metrics API and HPAs serving, "
-                  "Certificates issued")
+                  "Certificates issued and served")
 
 
 PROBES = 'probe_success{job="service-probes"}'

@@ -103,6 +103,6 @@ class Layout:
             "LOKI_URL": self.url("loki"),
             "GRAFANA_URL": self.url("grafana"),
             "VAULT_URL": self.url("vault"),
-            "READINESS_CA_BUNDLE": str(self.pki / "ca.crt"),
+            "READINESS_CA_BUNDLE": str(self.pki / "platform-ca.crt"),     # cert-manager's CA issuer's
             "READINESS_SANDBOX_SINKS": self.url("sinks_http"),
         }

@@ -74,20 +74,23 @@ def served_dir(pki: Path) -> Path:
     return pki / "served"
 
 
-def issue_served(pki: Path, host: str, days: int = 90) -> Path:
-    """A serving certificate for ``host`` from the sandbox CA, valid for ``days`` (90, as an ACME CA issues),
-    for the edge server (sandbox/services/edge.py) to present for that name."""
-    out = served_dir(pki)
-    out.mkdir(parents=True, exist_ok=True)
-    ext = ("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
-           f"subjectAltName=DNS:{host}\n")
-    (out / f"{host}.ext").write_text(ext)
-    _openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", f"served/{host}.key.new",
-             "-subj", f"/CN={host}", "-out", f"served/{host}.csr", cwd=pki)
-    _openssl("x509", "-req", "-in", f"served/{host}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-             "-days", str(days), "-sha256", "-extfile", f"served/{host}.ext", "-out", f"served/{host}.crt.new",
-             cwd=pki)
-    # key first, then certificate: the edge server loads the pair when the certificate changes
-    (out / f"{host}.key.new").replace(out / f"{host}.key")
-    (out / f"{host}.crt.new").replace(out / f"{host}.crt")
-    return out / f"{host}.crt"
+def serving_pair(pki: Path, host: str, days: int, ca: str = PLATFORM_CA) -> tuple[bytes, bytes]:
+    """(certificate, key) in PEM for ``host``, signed by the CA ``ca`` under ``pki`` and valid for ``days``: what
+    an operator makes by hand with openssl."""
+    work = pki / "by-hand"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / f"{host}.ext").write_text("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+                                      f"extendedKeyUsage=serverAuth\nsubjectAltName=DNS:{host}\n")
+    _openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{host}.key", "-subj", f"/CN={host}",
+             "-out", f"{host}.csr", cwd=work)
+    _openssl("x509", "-req", "-in", f"{host}.csr", "-CA", f"../{ca}.crt", "-CAkey", f"../{ca}.key",
+             "-CAcreateserial", "-days", str(days), "-sha256", "-extfile", f"{host}.ext", "-out", f"{host}.crt",
+             cwd=work)
+    return (work / f"{host}.crt").read_bytes(), (work / f"{host}.key").read_bytes()
+
+
+def self_signed(pki: Path, name: str, cn: str) -> tuple[Path, Path]:
+    """A self-signed serving certificate ``name`` (as ingress-nginx's default "Fake Certificate")."""
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.crt",
+             "-days", "365", "-subj", f"/O=Acme Co/CN={cn}", cwd=pki)
+    return pki / f"{name}.crt", pki / f"{name}.key"
